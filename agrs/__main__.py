@@ -1,0 +1,5 @@
+"""`python -m agrs` runs the `agrs` command."""
+
+from agrs.cli import main
+
+main()

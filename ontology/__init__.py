@@ -1,0 +1,1 @@
+"""Package data: the AGRS ontology in Turtle (modules/, alignments/, imports/). Not code."""

@@ -1,0 +1,1 @@
+"""Package data: stored SPARQL questions (cq/) and quality checks (qc/*-violation.rq)."""
