@@ -5,10 +5,11 @@ import sys
 
 import click
 import pytest
-from conftest import run_agrs
 
 from agrs import __version__
 from agrs.cli import SUBCOMMANDS, cli
+
+from conftest import run_agrs
 
 
 def _all_command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -53,7 +54,8 @@ def test_unknown_subcommand_is_a_usage_error():
 def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys; from agrs.cli import cli; cli(['--help'], standalone_mode=False); "
-        "print(sorted(m for m in sys.modules if m.startswith(('rdflib', 'pyshacl', 'owlready2', 'flask', 'pyoxigraph'))))"
+        "heavy = ('rdflib', 'pyshacl', 'owlready2', 'flask', 'pyoxigraph'); "
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -4,9 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from agrs.ns import prefixes
+
+from conftest import REPO
 
 TURTLE_PREFIX = re.compile(r"@prefix\s+([\w-]*):\s*<([^>]*)>", re.IGNORECASE)
 SPARQL_PREFIX = re.compile(r"^\s*PREFIX\s+([\w-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, run_agrs
 
 BROKEN = sorted((DATA / "ontology" / "broken").iterdir())
