@@ -131,7 +131,7 @@ def write_ontology_page(ontology: Graph, path: Path) -> Path:
     page = ontpub_class()(pylode_graph(ontology))
     fids = stable_fids(ontology)
     page.fids.update(fids)  # pyLODE would make ids from the titles: keep the local names instead
-    text = relink(page.make_html(), page.fids, vocabulary_targets(ontology))
+    text = relink(page.make_html(), page.fids, set(fids), vocabulary_targets(ontology))
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -243,20 +243,19 @@ def vocabulary_targets(graph: Graph) -> dict[str, str]:
     return {str(term): f"{VOCABULARIES_FILE}#{anchor(term)}" for term in terms if is_agrs(term)}
 
 
-def relink(text: str, fids: dict[str, str], targets: dict[str, str]) -> str:
+def relink(text: str, fids: dict[str, str], documented: set[str], targets: dict[str, str]) -> str:
     """Point pyLODE's links to terms not on the page (concepts, sources, modules) to where they are.
 
-    pyLODE links every IRI of the AGRS namespace to a fragment of the page; concepts go to the
-    vocabularies page, the other IRIs to themselves.
+    pyLODE links every IRI of the AGRS namespace to a fragment of the page; only the documented
+    terms keep theirs: concepts go to the vocabularies page, the other IRIs to themselves.
     """
     ids = set(re.findall(r'\bid="([^"]*)"', text))
     iri_of = {fid: iri for iri, fid in fids.items()}
 
     def fix(found: re.Match) -> str:
-        fid = html.unescape(found.group(1))
-        if not fid or fid in ids or fid not in iri_of:
+        iri = iri_of.get(html.unescape(found.group(1)))
+        if iri is None or (iri in documented and found.group(1) in ids):
             return found.group(0)
-        iri = iri_of[fid]
         return f'href="{html.escape(targets.get(iri, iri))}"'
 
     return re.sub(r'href="#([^"]*)"', fix, text)

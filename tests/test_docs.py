@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
@@ -67,6 +67,11 @@ def ontology() -> Graph:
         graph.add((concept, SKOS.prefLabel, Literal(french, lang="fr")))
         graph.add((concept, SKOS.definition, Literal(f"The {english}.", lang="en")))
     graph.add((SCALE.local, SKOS.broader, SCALE.regional))
+    restriction = BNode()  # a living area is at the local scale: links the page to a concept
+    graph.add((AGRS.LivingArea, RDFS.subClassOf, restriction))
+    graph.add((restriction, RDF.type, OWL.Restriction))
+    graph.add((restriction, OWL.onProperty, AGRS.spatialScale))
+    graph.add((restriction, OWL.hasValue, SCALE.local))
     return graph
 
 
@@ -100,6 +105,7 @@ def test_index_shows_both_languages(ontology: Graph, tmp_path: Path, no_network)
     assert "Definition of living area." in page and "Définition de « bassin de vie »." in page
     assert 'id="LivingArea"' in page  # anchors are the local names, not the glued titles
     assert 'href="#Territory"' in page  # the superclass is linked within the page
+    assert 'href="vocabularies.html#scale-local"' in page  # a concept is linked to the vocabularies page
 
 
 def test_vocabularies_page(ontology: Graph, tmp_path: Path, no_network) -> None:
