@@ -1,0 +1,27 @@
+"""The contract every loader fulfils: read files into raw records, map each record to RDF."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from agrs.records import RawRecord, Record
+
+
+class Loader:
+    """A loader for one kind of source; subclasses set `kind` and implement `read` and `map`.
+
+    `read` yields raw records with line numbers and raises agrs.records.ReadError when a file cannot be read
+    at all. `map` turns one raw record into triples and never touches the store; a record it cannot map gets
+    `problems` (it will be quarantined), it does not raise.
+    """
+
+    kind: str = ""
+    #: the graph's key when the user gives none (`https://w3id.org/agrs/graph/<kind>/<default_key>`)
+    default_key: str = "default"
+
+    def read(self, path: Path) -> Iterator[RawRecord]:
+        """Yield the raw records of one file."""
+        raise NotImplementedError
+
+    def map(self, raw: RawRecord) -> Record:
+        """Map one raw record to RDF."""
+        raise NotImplementedError
