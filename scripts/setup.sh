@@ -9,11 +9,15 @@ cd "$(dirname "$0")/.."
 want_tests=0
 [[ "${1:-}" == "--test" ]] && want_tests=1
 
-# --- Debian packages: Java and the OWL API (OWL 2 DL profile), Graphviz (class diagram) -----------
+# --- Debian packages: Java and the OWL API (OWL 2 DL profile), Graphviz (class diagram), npm -------
 need_debs=()
 command -v javac >/dev/null 2>&1 || need_debs+=(openjdk-17-jdk-headless)
 [[ -e /usr/share/java/owlapi.jar ]] || need_debs+=(libowlapi-java)
 command -v dot >/dev/null 2>&1 || need_debs+=(graphviz)
+# npm only to fetch the COG data below, so only when that data is missing.
+if [[ ! -d node_modules/@etalab/decoupage-administratif ]] && ! command -v npm >/dev/null 2>&1; then
+    need_debs+=(nodejs npm)
+fi
 if ((${#need_debs[@]})); then
     echo "setup: installing Debian packages: ${need_debs[*]}" >&2
     sudo=""
@@ -40,4 +44,11 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$wanted" ]] || ! .venv/bin/python -c 
     echo "setup: installing the agrs package into .venv" >&2
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
     echo "$wanted" > "$stamp"
+fi
+
+# --- Data: France's official geographic code (COG), the npm package pinned in package-lock.json ----
+# node_modules/ is not committed; `npm ci` installs exactly the locked version.
+if [[ ! -d node_modules/@etalab/decoupage-administratif ]]; then
+    echo "setup: installing the COG data (npm ci)" >&2
+    npm ci --no-audit --no-fund >/dev/null
 fi

@@ -20,3 +20,24 @@ def run_agrs(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "agrs", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
+
+
+# Store kinds the `store` fixture is run with; remote kinds (Oxigraph server, Virtuoso) join this list later,
+# as pytest.param("virtuoso", marks=pytest.mark.remote), and get a branch in `_open_store`.
+STORE_KINDS = ["embedded"]
+
+
+def _open_store(kind: str, tmp_path: Path):
+    if kind == "embedded":
+        from agrs.store.embedded import EmbeddedStore
+
+        return EmbeddedStore(tmp_path / "store")
+    raise ValueError(f"unknown store kind {kind}")
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    """A fresh, empty store of each kind, open for writing, closed after the test."""
+    opened = _open_store(request.param, tmp_path)
+    yield opened
+    opened.close()

@@ -1,11 +1,13 @@
 """The store interface every wing uses, and its implementations (embedded Oxigraph; remote SPARQL later)."""
 
-from agrs.store.base import GraphInfo, Store, StoreBusy, StoreError
+from os import PathLike
 
-__all__ = ["GraphInfo", "Store", "StoreBusy", "StoreError", "open_store"]
+from agrs.store.base import GraphInfo, QueryError, Store, StoreBusy, StoreError, VersionConflict
+
+__all__ = ["GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "VersionConflict", "open_store"]
 
 
-def open_store(location: str, *, read_only: bool = False) -> Store:
+def open_store(location: str | PathLike, *, read_only: bool = False) -> Store:
     """Open the store at `location`: a folder path gives the embedded Oxigraph store."""
     from agrs.store.embedded import EmbeddedStore
 

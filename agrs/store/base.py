@@ -23,6 +23,14 @@ class StoreBusy(StoreError):
     """Another process holds the store for writing; the message says how to proceed."""
 
 
+class QueryError(StoreError):
+    """The SPARQL text is invalid, or is an update the store refuses (it would write a managed graph)."""
+
+
+class VersionConflict(StoreError):
+    """`replace_graph(expected_version=…)` found another current version: someone else replaced the graph."""
+
+
 @dataclass(frozen=True)
 class GraphInfo:
     """A current graph: its logical IRI, the version graph holding it, and its size."""

@@ -1,0 +1,113 @@
+"""What a SPARQL text would touch, read with rdflib's parser: the graphs an update writes, a query's FROM clauses.
+
+The check is on the parsed update, not on the IRIs in its text: a provenance record may well *mention* a
+version graph (`prov:generated <…/v3>`); only writing *into* one is refused. Parsing with rdflib costs a few
+milliseconds per small update; a text rdflib cannot parse (SPARQL 1.2 syntax, say) is refused rather than
+let through unchecked.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+
+from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.term import URIRef, Variable
+
+from agrs.store.base import REGISTRY_GRAPH, QueryError
+from agrs.store.registry import is_version_iri
+
+DEFAULT = "DEFAULT"  # the store's own default graph, as rdflib's algebra names it
+
+# Without this word (in any case) a query has no dataset clause; the parse is skipped.
+FROM_WORD = re.compile(r"\bfrom\b", re.IGNORECASE)
+
+
+def update_targets(sparql: str) -> list:
+    """Return the graphs each operation of a SPARQL update writes into, in order.
+
+    Items are graph IRIs (str), DEFAULT, "ALL" or "NAMED" (CLEAR/DROP ALL|NAMED), or rdflib Variables
+    (a `GRAPH ?g` in an INSERT or DELETE template). Raises QueryError when the text cannot be parsed.
+    """
+    try:
+        operations = translateUpdate(parseUpdate(sparql)).algebra
+    except Exception as error:  # rdflib raises pyparsing errors and assorted exceptions on bad text
+        raise QueryError(f"cannot read the SPARQL update: {error}") from error
+    return [_normalise(target) for operation in operations for target in _operation_targets(operation)]
+
+
+def _operation_targets(operation) -> Iterator:
+    name = operation.name
+    if name in ("InsertData", "DeleteData", "DeleteWhere"):
+        yield from _template_targets(operation, DEFAULT)
+    elif name == "Modify":
+        implicit = _field(operation, "withClause") or DEFAULT
+        for clause in (_field(operation, "delete"), _field(operation, "insert")):
+            if clause is not None:
+                yield from _template_targets(clause, implicit)
+    elif name == "Load":
+        yield _field(operation, "graphiri") or DEFAULT
+    elif name in ("Clear", "Drop", "Create"):
+        yield operation.graphiri
+    elif name in ("Add", "Copy"):
+        yield operation.graph[1]
+    elif name == "Move":
+        yield from operation.graph  # MOVE empties its source too
+    else:
+        raise QueryError(f"unknown SPARQL update operation {name}")
+
+
+def _template_targets(template, implicit) -> Iterator:
+    yield from (_field(template, "quads") or {}).keys()
+    if _field(template, "triples"):
+        yield implicit
+
+
+def _field(value, key: str):
+    # Not CompValue.get(key): it returns the key itself when the field is missing.
+    return value[key] if key in value else None
+
+
+def _normalise(target):
+    if isinstance(target, URIRef):
+        return str(target)
+    return target
+
+
+def refusal(target, is_managed: Callable[[str], bool]) -> str | None:
+    """Return why an update may not write into `target` (an item of `update_targets`), or None if it may."""
+    if isinstance(target, Variable):
+        return f"GRAPH ?{target} in an update template could reach the versioned graphs: name the graph"
+    if target in ("ALL", "NAMED"):
+        return f"CLEAR/DROP {target} would touch the versioned graphs: name the graph"
+    if target == DEFAULT:
+        return "the store's default graph is in no query's dataset: write into a named graph (GRAPH <…>)"
+    if target == REGISTRY_GRAPH:
+        return f"{target} is the registry of graph versions: it changes only through replace_graph and drop_graph"
+    if is_version_iri(target):
+        return f"{target} is a version graph (…/v<n>): versions are written only by replace_graph"
+    if is_managed(target):
+        return f"{target} is a versioned data graph: replace it with replace_graph, remove it with drop_graph"
+    return None
+
+
+def check_update(sparql: str, is_managed: Callable[[str], bool]) -> None:
+    """Raise QueryError if the update writes into a version graph, the registry, a data graph or no named graph."""
+    for target in update_targets(sparql):
+        reason = refusal(target, is_managed)
+        if reason is not None:
+            raise QueryError(f"update refused: {reason}")
+
+
+def dataset_clauses(sparql: str) -> tuple[list[str], list[str]] | None:
+    """Return a query's (FROM, FROM NAMED) graph IRIs, or None when it has no dataset clause."""
+    if not FROM_WORD.search(sparql):
+        return None
+    try:
+        clauses = _field(translateQuery(parseQuery(sparql)).algebra, "datasetClause") or []
+    except Exception as error:  # as above: rdflib's parse errors have no common base class
+        raise QueryError(f"cannot read the query's FROM clauses: {error}") from error
+    if not clauses:
+        return None
+    default = [str(clause["default"]) for clause in clauses if "default" in clause]
+    named = [str(clause["named"]) for clause in clauses if "named" in clause]
+    return default, named

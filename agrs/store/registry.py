@@ -1,0 +1,116 @@
+"""The registry of graph versions: its vocabulary and the SPARQL that reads and switches it.
+
+Plain SPARQL text, so that every kind of store (embedded now, remote later) keeps the same registry. In the
+registry graph, for each logical graph G that was ever loaded:
+
+    <G> a agrs:DataGraph ; agrs:currentVersion <G/vN> .        # no currentVersion once dropped
+    <G/vK> a agrs:GraphVersion ; agrs:versionOf <G> .          # every version ever allocated, K = 1…N
+    <G/vK> void:triples 1234 .                                 # for every version that was once current
+
+A version is allocated (versionOf) *before* its data are written, so that a killed load leaves a trace:
+a version that is not current and still has data is garbage. A version that never became current (no
+void:triples) is forgotten once collected; one that was current stays in the registry as history, so that
+the version IRIs named by provenance records are never reused.
+"""
+
+import re
+
+from agrs.ns import BASE
+from agrs.store.base import PROVENANCE_GRAPH, REGISTRY_GRAPH
+
+DATA_GRAPH = BASE + "DataGraph"
+GRAPH_VERSION = BASE + "GraphVersion"
+CURRENT_VERSION = BASE + "currentVersion"
+VERSION_OF = BASE + "versionOf"
+VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+SYSTEM_GRAPHS = (REGISTRY_GRAPH, PROVENANCE_GRAPH)
+
+# A version graph's IRI: the logical graph's IRI, "/v" and a decimal number.
+VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")
+
+# What SPARQL accepts between < and >, with a scheme: the IRIs this module writes into SPARQL text.
+ABSOLUTE_IRI = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
+
+PROLOGUE = f"PREFIX agrs: <{BASE}>\nPREFIX void: <http://rdfs.org/ns/void#>\n"
+
+
+def version_iri(graph: str, number: int) -> str:
+    """Return the IRI of version `number` of logical graph `graph`."""
+    return f"{graph}/v{number}"
+
+
+def version_number(version: str) -> int:
+    """Return the number of a version graph's IRI (`…/v12` → 12)."""
+    match = VERSION_IRI.match(version)
+    if match is None:
+        raise ValueError(f"not a version graph IRI: {version}")
+    return int(match["number"])
+
+
+def is_version_iri(iri: str) -> bool:
+    """Return whether an IRI has the shape of a version graph (`…/v<n>`)."""
+    return VERSION_IRI.match(iri) is not None
+
+
+def check_graph_iri(graph: str) -> None:
+    """Refuse, with ValueError, a logical graph IRI the registry cannot manage."""
+    if graph in SYSTEM_GRAPHS:
+        raise ValueError(f"{graph} is a system graph: it is written by SPARQL updates, not replaced")
+    if not ABSOLUTE_IRI.match(graph):
+        raise ValueError(f"not an absolute IRI: {graph!r}")
+
+
+def _iri(value: str) -> str:
+    return f"<{value}>"
+
+
+REGISTRY = _iri(REGISTRY_GRAPH)
+
+CURRENT_VERSIONS = PROLOGUE + f"""SELECT ?graph ?version ?triples WHERE {{
+  GRAPH {REGISTRY} {{ ?graph agrs:currentVersion ?version OPTIONAL {{ ?version void:triples ?triples }} }}
+}} ORDER BY ?graph"""
+
+ALL_VERSIONS = PROLOGUE + f"""SELECT ?version ?graph ?current ?triples WHERE {{
+  GRAPH {REGISTRY} {{
+    ?version agrs:versionOf ?graph
+    OPTIONAL {{ ?graph agrs:currentVersion ?current }}
+    OPTIONAL {{ ?version void:triples ?triples }}
+  }}
+}}"""
+
+DATA_GRAPHS = PROLOGUE + f"SELECT ?graph WHERE {{ GRAPH {REGISTRY} {{ ?graph a agrs:DataGraph }} }}"
+
+
+def versions_of(graph: str) -> str:
+    """Return the query listing every registered version of `graph` (?version)."""
+    return PROLOGUE + f"SELECT ?version WHERE {{ GRAPH {REGISTRY} {{ ?version agrs:versionOf {_iri(graph)} }} }}"
+
+
+def allocate(graph: str, version: str) -> str:
+    """Return the update that records `version` as a (not yet current) version of `graph`."""
+    return PROLOGUE + f"""INSERT DATA {{ GRAPH {REGISTRY} {{
+  {_iri(graph)} a agrs:DataGraph .
+  {_iri(version)} a agrs:GraphVersion ; agrs:versionOf {_iri(graph)} .
+}} }}"""
+
+
+def switch(graph: str, version: str, triples: int) -> str:
+    """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`."""
+    return PROLOGUE + f"""DELETE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}
+INSERT {{ GRAPH {REGISTRY} {{
+  {_iri(graph)} agrs:currentVersion {_iri(version)} .
+  {_iri(version)} void:triples {int(triples)} .
+}} }}
+WHERE {{ OPTIONAL {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} }}"""
+
+
+def retire(graph: str) -> str:
+    """Return the update that leaves `graph` without a current version (its versions stay as history)."""
+    return PROLOGUE + f"DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}"
+
+
+def forget(version: str) -> str:
+    """Return the update that removes a never-current version from the registry (a collected killed load)."""
+    return PROLOGUE + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(version)} ?p ?o }} }}"""

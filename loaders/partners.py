@@ -1,0 +1,750 @@
+"""The partners loader: organisations, their kinds and actor types, and the roles they play in endeavours.
+
+It reads CSV (`,` or `;`; UTF-8 with or without BOM, or Windows-1252), XLSX and JSON files whose columns are
+described in loaders/README.md, and maps each row to an `agrs:Organisation` with its participations. Values
+that can be checked without the store (keys, actor types, roles, SIREN checksums, code formats) are checked
+here; whether a referenced territory, member or endeavour exists is left to the SHACL gate.
+"""
+
+import csv
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.term import BNode, Node
+
+from agrs.loaders.base import Loader
+from agrs.ns import AGRS, BASE, ID, SRC
+from agrs.paths import ontology_dir
+from agrs.records import Problem, RawRecord, ReadError, Record
+
+# --- Columns -------------------------------------------------------------------------
+
+#: canonical column → the header names that mean it (compared case-, accent- and punctuation-insensitively)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "identifiant", "key", "clé", "slug"),
+    "name": ("name", "nom", "label", "libellé", "raison sociale"),
+    "actor_type": ("actor_type", "actor type", "type d'acteur", "type acteur", "actor types", "types d'acteurs"),
+    "kind": ("kind", "forme", "forme juridique", "legal form", "statut", "kinds"),
+    "siren": ("siren", "numéro siren", "siren number", "n° siren"),
+    "website": ("website", "site", "site web", "site internet", "url", "homepage"),
+    "territory": ("territory", "territoire", "code insee", "insee", "implantation", "based in"),
+    "wikidata": ("wikidata", "qid", "wikidata id"),
+    "member_of": ("member_of", "member of", "membre de", "membre", "members of"),
+    "roles": ("roles", "role", "rôles", "rôle"),
+    "source": ("source", "sources", "citation"),
+    "note": ("note", "notes", "commentaire", "comment", "remarque"),
+}
+REQUIRED_COLUMNS = ("id", "name")
+#: RawRecord field holding the number of non-empty cells beyond the header (a malformed CSV row)
+EXTRA_CELLS = "__extra_cells__"
+
+# --- What the values map to --------------------------------------------------------
+
+#: kind key → organisation class; the classes' French and English labels are accepted too
+KINDS: dict[str, URIRef] = {
+    "enterprise": AGRS.Enterprise,
+    "local-authority": AGRS.LocalAuthority,
+    "association": AGRS.Association,
+    "cooperative": AGRS.Cooperative,
+    "public-establishment": AGRS.PublicEstablishment,
+    "state-service": AGRS.StateService,
+    "research-organisation": AGRS.ResearchOrganisation,
+    "network": AGRS.ActorNetwork,
+}
+
+#: role key → the shortcut property from the endeavour to the actor (pilot-territory is handled apart)
+SHORTCUTS: dict[str, URIRef] = {
+    "carrier": AGRS.carriedBy,
+    "partner": AGRS.hasPartner,
+    "funder": AGRS.fundedBy,
+    "contributor": AGRS.hasContributor,
+    "referent": AGRS.hasReferent,
+    "user": AGRS.hasUser,
+}
+PILOT_TERRITORY = "pilot-territory"
+
+#: the `<kind>` of an endeavour IRI `https://w3id.org/agrs/id/<kind>/<key>` a role may point to
+ENDEAVOUR_KINDS = ("project", "commons", "resilience-commons", "contract", "survey-campaign")
+
+# The ontology declares no website property (no schema:url, no foaf:homepage in imports/): rdfs:seeAlso, an
+# RDFS built-in already used by the alignments, stands in until one is added.
+WEBSITE = RDFS.seeAlso
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+WIKIDATA = re.compile(r"(?:https?://(?:www\.)?wikidata\.org/(?:wiki|entity)/)?(Q[1-9][0-9]*)")
+ROLE = re.compile(r"(?P<role>[^@]+)@(?P<kind>[^/]+)/(?P<key>.+)")
+LIST_SEPARATORS = re.compile(r"[;,|\n]+")
+SOURCE_SEPARATORS = re.compile(r"[;|\s]+")
+
+#: territory prefix → (IRI kind, code format); a bare five-character code is a commune, nine digits an EPCI
+TERRITORY_KINDS: dict[str, tuple[str, re.Pattern]] = {
+    "commune": ("commune", re.compile(r"[0-9]{5}|2[AB][0-9]{3}")),
+    "departement": ("departement", re.compile(r"[0-9]{2}|2[AB]|97[0-9]")),
+    "region": ("region", re.compile(r"[0-9]{2}")),
+    "epci": ("epci", re.compile(r"[0-9]{9}")),
+    "pays": ("pays", re.compile(r"[A-Z]{2}")),
+}
+TERRITORY_PREFIXES = {
+    "com": "commune",
+    "commune": "commune",
+    "dep": "departement",
+    "departement": "departement",
+    "reg": "region",
+    "region": "region",
+    "epci": "epci",
+    "pays": "pays",
+    "country": "pays",
+}
+
+
+def normalise(text: str) -> str:
+    """Return a key for loose comparison: no accents, lower case, runs of other characters as one hyphen."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
+
+
+HEADER_ALIASES = {normalise(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
+
+
+def luhn_valid(digits: str) -> bool:
+    """Return whether a string of digits passes the Luhn checksum (the SIREN's control key)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+# --- Vocabulary read from the ontology --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The controlled values a partners file may use, read from the ontology so that they never drift from it.
+
+    Each lookup maps a normalised key or label (see `normalise`) to its IRI.
+    """
+
+    actor_types: dict[str, URIRef]
+    roles: dict[str, URIRef]
+    kinds: dict[str, URIRef]
+    sources: dict[str, URIRef]
+    #: organisation class → the actor type its hasValue restriction fixes
+    implied_actor_types: dict[URIRef, URIRef] = field(default_factory=dict)
+    #: pairs of organisation classes that cannot share a member
+    disjoint: frozenset[frozenset[URIRef]] = frozenset()
+
+    @classmethod
+    def from_ontology(cls, folder: Path | None = None) -> "Vocabulary":
+        """Read the actor module and the sources registry of the ontology (the installed one by default)."""
+        folder = folder or ontology_dir()
+        graph = Graph()
+        graph.parse(folder / "modules" / "actor.ttl", format="turtle")
+        graph.parse(folder / "sources.ttl", format="turtle")
+        return cls(
+            actor_types=_scheme_lookup(graph, "actor-type"),
+            roles=_scheme_lookup(graph, "role"),
+            kinds=_kind_lookup(graph),
+            sources=_source_lookup(graph),
+            implied_actor_types=_implied_actor_types(graph),
+            disjoint=_disjoint_pairs(graph),
+        )
+
+
+def _scheme_lookup(graph: Graph, scheme: str) -> dict[str, URIRef]:
+    """Map each concept of a scheme by its key and by its French and English preferred labels."""
+    lookup: dict[str, URIRef] = {}
+    for concept in graph.subjects(SKOS.inScheme, URIRef(BASE + scheme)):
+        for label in graph.objects(concept, SKOS.prefLabel):
+            lookup[normalise(str(label))] = concept
+    # Keys go in last: a key wins over another concept's label that happens to spell the same.
+    for concept in set(lookup.values()):
+        lookup[str(concept).rsplit("/", 1)[1]] = concept
+    return lookup
+
+
+def _kind_lookup(graph: Graph) -> dict[str, URIRef]:
+    """Map each kind by its key and by its class's labels."""
+    lookup = {normalise(str(label)): cls for cls in KINDS.values() for label in graph.objects(cls, RDFS.label)}
+    lookup.update(KINDS)
+    return lookup
+
+
+def _source_lookup(graph: Graph) -> dict[str, URIRef]:
+    """Map each registered source by its key (`seed-004`) and by its identifier (the seed's file name)."""
+    lookup: dict[str, URIRef] = {}
+    for source in graph.subjects(RDF.type, DCTERMS.BibliographicResource):
+        if isinstance(source, URIRef) and str(source).startswith(str(SRC)):
+            lookup[str(source)[len(str(SRC)) :]] = source
+            for identifier in graph.objects(source, DCTERMS.identifier):
+                # File names only: a URL is cited as itself (some sources share a site's address).
+                if not _is_url(str(identifier)):
+                    lookup[str(identifier)] = source
+    return lookup
+
+
+def _implied_actor_types(graph: Graph) -> dict[URIRef, URIRef]:
+    """Return, for each kind class, the actor type its `owl:hasValue` restriction on agrs:actorType fixes."""
+    implied = {}
+    for cls in KINDS.values():
+        for restriction in graph.objects(cls, RDFS.subClassOf):
+            if (restriction, OWL.onProperty, AGRS.actorType) in graph:
+                value = graph.value(restriction, OWL.hasValue)
+                if isinstance(value, URIRef):
+                    implied[cls] = value
+    return implied
+
+
+def _disjoint_pairs(graph: Graph) -> frozenset[frozenset[URIRef]]:
+    """Return the pairs of classes the ontology declares disjoint (owl:AllDisjointClasses, owl:disjointWith)."""
+    pairs = set()
+    for axiom in graph.subjects(RDF.type, OWL.AllDisjointClasses):
+        members = list(Collection(graph, graph.value(axiom, OWL.members)))
+        pairs.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :])
+    pairs.update(frozenset((a, b)) for a, b in graph.subject_objects(OWL.disjointWith))
+    return frozenset(pairs)
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+class _Undecodable(Exception):
+    """Bytes that are neither UTF-8 nor Windows-1252, at `position`."""
+
+    def __init__(self, position: int, byte: int):
+        super().__init__(f"byte 0x{byte:02X} is neither UTF-8 nor Windows-1252")
+        self.position = position
+
+
+def decode(data: bytes) -> str:
+    """Decode UTF-8 (a BOM is dropped), or Windows-1252 when the bytes are not strictly UTF-8."""
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        # cp1252 leaves five bytes undefined: such a file is in some other encoding.
+        raise _Undecodable(error.start, data[error.start]) from None
+
+
+def sniff_separator(header: str) -> str:
+    """Return `;` or `,`, whichever separates more cells of the header line (`,` when neither does)."""
+    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in ";,"}
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def cell_text(value: Any) -> str:
+    """Return a spreadsheet or JSON value as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a SIREN typed as a number comes back as 213300635.0
+    if isinstance(value, list):
+        return "; ".join(cell_text(item) for item in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def canonical_columns(headers: list[str], file: str, line: int | None) -> list[str | None]:
+    """Map header cells to canonical column names (None for a column the loader ignores).
+
+    Raises ReadError when a required column is missing or two headers mean the same column.
+    """
+    columns: list[str | None] = []
+    for header in headers:
+        column = HEADER_ALIASES.get(normalise(header))
+        if column is not None and column in columns:
+            raise ReadError(file, f"two columns mean {column!r} (the second is {header!r})", line=line, field=column)
+        columns.append(column)
+    for required in REQUIRED_COLUMNS:
+        if required not in columns:
+            found = ", ".join(repr(h) for h in headers if h) or "none"
+            raise ReadError(file, f"required column missing (columns found: {found})", line=line, field=required)
+    return columns
+
+
+def row_fields(columns: list[str | None], cells: list[str]) -> dict[str, Any]:
+    """Return the fields of one row: canonical column → stripped text, and the count of stray cells."""
+    fields: dict[str, Any] = {column: "" for column in columns if column}
+    for column, cell in zip(columns, cells, strict=False):
+        if column:
+            fields[column] = cell.strip()
+    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+    if extra:
+        fields[EXTRA_CELLS] = len(extra)
+    return fields
+
+
+def _undecodable_error(file: str, data: bytes, error: _Undecodable) -> ReadError:
+    """Build the ReadError for an undecodable byte, naming its line and, best effort, its column."""
+    line = data.count(b"\n", 0, error.position) + 1
+    # latin-1 maps each byte to one character, so byte positions stay valid in the text.
+    text = data.decode("latin-1").removeprefix("\xef\xbb\xbf")
+    offset = len(data) - len(text)
+    header = text.split("\n", 1)[0].rstrip("\r")
+    separator = sniff_separator(header)
+    start = text.rfind("\n", 0, error.position - offset) + 1
+    column = len(next(csv.reader([text[start : error.position - offset]], delimiter=separator), [""])) - 1
+    headers = next(csv.reader([header], delimiter=separator), [])
+    name = headers[column] if 0 <= column < len(headers) else None
+    field_name = HEADER_ALIASES.get(normalise(name), name) if name else None
+    return ReadError(file, str(error), line=line, field=field_name)
+
+
+class _CsvReader:
+    """Reads one CSV file into raw records, with physical line numbers (the header is line 1)."""
+
+    def __init__(self, path: Path):
+        self.path, self.file = path, str(path)
+
+    def records(self) -> Iterator[RawRecord]:
+        """Yield the records of the file."""
+        data = self.path.read_bytes()
+        try:
+            text = decode(data)
+        except _Undecodable as error:
+            raise _undecodable_error(self.file, data, error) from None
+        # The same line splitting as the csv module's, so that `original` lines up with line numbers.
+        lines = list(io.StringIO(text, newline=""))
+        first = next((line for line in lines if line.strip()), None)
+        if first is None:
+            raise ReadError(self.file, "empty file: no header row", line=1)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
+        try:
+            yield from self._rows(reader, lines)
+        except csv.Error as error:
+            raise ReadError(self.file, f"malformed CSV: {error}", line=reader.line_num) from None
+
+    def _rows(self, reader, lines: list[str]) -> Iterator[RawRecord]:
+        columns = None
+        previous = 0
+        for cells in reader:
+            start, end = previous + 1, reader.line_num
+            previous = end
+            if not any(cell.strip() for cell in cells):
+                continue
+            if columns is None:
+                columns = canonical_columns(cells, self.file, start)
+                continue
+            original = "".join(lines[start - 1 : end]).rstrip("\r\n")
+            yield RawRecord(self.file, start, row_fields(columns, cells), original)
+
+
+def _sheet(workbook) -> Any:
+    """Return the sheet named partners or partenaires, else the first one."""
+    for sheet in workbook.worksheets:
+        if normalise(sheet.title) in ("partners", "partenaires"):
+            return sheet
+    return workbook.worksheets[0]
+
+
+def _row_text(cells: list[str]) -> str:
+    """Return cells as one CSV line, the text the quarantine shows for a spreadsheet row."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def _read_xlsx(path: Path) -> Iterator[RawRecord]:
+    """Yield the records of the partners sheet of a workbook; the line is the spreadsheet row number."""
+    import openpyxl  # only XLSX needs it: CSV and JSON loads do not pay for the import
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    file = str(path)
+    try:
+        workbook = openpyxl.load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise ReadError(file, f"not a readable XLSX workbook: {error}", line=None) from None
+    sheet = _sheet(workbook)
+    columns = None
+    for row in sheet.iter_rows():
+        cells = [cell_text(cell.value) for cell in row]
+        if not any(cells):
+            continue
+        line = row[0].row
+        if columns is None:
+            try:
+                columns = canonical_columns(cells, file, line)
+            except ReadError as error:
+                raise ReadError(file, f"sheet {sheet.title!r}: {error.reason}", line=line, field=error.field) from None
+            continue
+        yield RawRecord(file, line, row_fields(columns, cells), _row_text(cells))
+    if columns is None:
+        raise ReadError(file, f"sheet {sheet.title!r} is empty: no header row", line=1)
+
+
+def _json_items(document: Any, file: str) -> list:
+    """Return the list of partner objects of a JSON document: a list, or {"partners": [...]}."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if normalise(key) in ("partners", "partenaires") and isinstance(value, list):
+                return value
+    if isinstance(document, list):
+        return document
+    raise ReadError(file, 'expected a list of objects or {"partners": [...]}', line=1)
+
+
+def _json_fields(item: dict, file: str, index: int) -> dict[str, Any]:
+    """Return the fields of one JSON object under canonical names."""
+    fields: dict[str, Any] = {}
+    for key, value in item.items():
+        column = HEADER_ALIASES.get(normalise(str(key)))
+        if column is None:
+            continue
+        if column in fields:
+            raise ReadError(file, f"two keys mean {column!r} (the second is {key!r})", line=index, field=column)
+        fields[column] = cell_text(value)
+    return fields
+
+
+def _read_json(path: Path) -> Iterator[RawRecord]:
+    """Yield one record per object; the line is the object's index in the list, from 1."""
+    file = str(path)
+    data = path.read_bytes()
+    try:
+        document = json.loads(decode(data))
+    except _Undecodable as error:
+        raise ReadError(file, str(error), line=data.count(b"\n", 0, error.position) + 1) from None
+    except json.JSONDecodeError as error:
+        raise ReadError(file, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
+    items = _json_items(document, file)
+    records = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ReadError(file, f"record is a {type(item).__name__}, not an object", line=index)
+        records.append(RawRecord(file, index, _json_fields(item, file, index), json.dumps(item, ensure_ascii=False)))
+    # A key no object has is a missing column; a key some objects lack is that record's problem (see map()).
+    for required in REQUIRED_COLUMNS:
+        if records and not any(required in record.fields for record in records):
+            raise ReadError(file, "no record has this required key", line=1, field=required)
+    yield from records
+
+
+# --- Mapping ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    """The state of one record while it is being mapped."""
+
+    record: Record
+    subject: Node
+    org_id: str | None = None
+    classes: set[URIRef] = field(default_factory=set)
+    governed: URIRef | None = None
+    sources: list[URIRef] = field(default_factory=list)
+
+    def value(self, column: str) -> str:
+        return str(self.record.raw.fields.get(column) or "").strip()
+
+    def add(self, predicate: URIRef, obj: Node, subject: Node | None = None) -> None:
+        self.record.triples.append((self.subject if subject is None else subject, predicate, obj))
+
+    def problem(self, column: str | None, message: str, rule: str) -> None:
+        self.record.problems.append(Problem(message, field=column, rule=rule))
+
+
+class PartnersLoader(Loader):
+    """Loads organisations (partners, contributors, local authorities…) and the roles they play in endeavours."""
+
+    kind = "partners"
+    default_key = "default"
+
+    def __init__(self, vocabulary: Vocabulary | None = None):
+        self._vocabulary = vocabulary
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The controlled values, read from the ontology on first use."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.from_ontology()
+        return self._vocabulary
+
+    def read(self, path: Path) -> Iterator[RawRecord]:
+        """Yield one raw record per row of a CSV, XLSX or JSON file (chosen by suffix, else by content)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ReadError(str(path), "no such file")
+        suffix = path.suffix.lower()
+        if suffix == ".xls":
+            raise ReadError(str(path), "Excel 97 (.xls) workbooks are not read: save the sheet as .xlsx or CSV")
+        if suffix in (".xlsx", ".xlsm") or (suffix not in (".csv", ".txt", ".json") and _is_zip(path)):
+            yield from _read_xlsx(path)
+        elif suffix == ".json" or (suffix not in (".csv", ".txt") and _looks_like_json(path)):
+            yield from _read_json(path)
+        else:
+            yield from _CsvReader(path).records()
+
+    def map(self, raw: RawRecord) -> Record:
+        """Map one row to its organisation and participations; bad values become problems, never exceptions."""
+        row = _Row(Record(raw), BNode())
+        if raw.fields.get(EXTRA_CELLS):
+            row.problem(None, f"{raw.fields[EXTRA_CELLS]} non-empty cell(s) beyond the last column", "extra-cells")
+        self._identity(row)
+        self._sources(row)
+        self._kinds(row)
+        self._actor_types(row)
+        self._siren(row)
+        self._website(row)
+        self._territory(row)
+        self._wikidata(row)
+        self._member_of(row)
+        self._note(row)
+        self._roles(row)
+        return row.record
+
+    # Each step reads one column, adds its triples and records its problems.
+
+    def _identity(self, row: _Row) -> None:
+        org_id, name = row.value("id"), row.value("name")
+        if not org_id:
+            row.problem("id", "the id is required (a stable slug such as ville-bordeaux)", "required")
+        elif not SLUG.fullmatch(org_id):
+            row.problem("id", f"{org_id!r} is not a slug (lower-case letters, digits, single hyphens)", "slug")
+        else:
+            row.org_id, row.subject = org_id, ID[f"organisation/{org_id}"]
+            row.record.subjects.add(row.subject)
+        # Explicit types: the SHACL gate runs without inference.
+        row.add(RDF.type, AGRS.Actor)
+        row.add(RDF.type, AGRS.Organisation)
+        if name:
+            row.add(RDFS.label, Literal(name, lang="fr"))
+        else:
+            row.problem("name", "the name is required", "required")
+
+    def _sources(self, row: _Row) -> None:
+        for value in _split(row.value("source"), SOURCE_SEPARATORS):
+            source = self._source(value)
+            if source is None:
+                row.problem(
+                    "source",
+                    f"unknown source {value!r}: a key of ontology/sources.ttl (seed-004), "
+                    "a seed file name, or an http(s) URL",
+                    "unknown-source",
+                )
+            else:
+                row.sources.append(source)
+                row.add(DCTERMS.source, source)
+
+    def _source(self, value: str) -> URIRef | None:
+        key = value.removeprefix("src:")
+        found = self.vocabulary.sources.get(key) or self.vocabulary.sources.get(key.lower())
+        if found is None and _is_url(value):
+            found = URIRef(value)
+        return found
+
+    def _kinds(self, row: _Row) -> None:
+        for value in _split(row.value("kind")):
+            cls = self.vocabulary.kinds.get(normalise(value))
+            if cls is None:
+                row.problem("kind", f"unknown kind {value!r}; expected one of {', '.join(KINDS)}", "unknown-kind")
+                continue
+            row.classes.add(cls)
+            row.add(RDF.type, cls)
+            implied = self.vocabulary.implied_actor_types.get(cls)
+            if implied is not None:
+                # Stated, not left to a reasoner: the restriction's value is what queries and shapes look for.
+                row.add(AGRS.actorType, implied)
+        for pair in self.vocabulary.disjoint:
+            if pair <= row.classes:
+                names = " and ".join(sorted(_local(cls) for cls in pair))
+                row.problem(
+                    "kind", f"an organisation cannot be both {names} (disjoint in the ontology)", "disjoint-kinds"
+                )
+
+    def _actor_types(self, row: _Row) -> None:
+        for value in _split(row.value("actor_type")):
+            concept = self.vocabulary.actor_types.get(normalise(value))
+            if concept is None:
+                keys = sorted(key for key, iri in self.vocabulary.actor_types.items() if key == _local(iri))
+                row.problem(
+                    "actor_type",
+                    f"unknown actor type {value!r}; expected one of {', '.join(keys)}",
+                    "unknown-actor-type",
+                )
+            else:
+                row.add(AGRS.actorType, concept)
+
+    def _siren(self, row: _Row) -> None:
+        value = row.value("siren")
+        if not value:
+            return
+        digits = re.sub(r"[\s.]", "", value)
+        if not re.fullmatch(r"[0-9]{9}", digits):
+            row.problem("siren", f"SIREN {value!r} must be nine digits", "siren-format")
+        elif not luhn_valid(digits):
+            row.problem("siren", f"SIREN {value!r} fails its checksum (Luhn key): probably mistyped", "siren-checksum")
+        else:
+            row.add(AGRS.siren, Literal(digits))
+
+    def _website(self, row: _Row) -> None:
+        value = row.value("website")
+        if not value:
+            return
+        if _is_url(value):
+            row.add(WEBSITE, URIRef(value))
+        else:
+            row.problem("website", f"{value!r} is not an absolute http(s) URL such as https://example.org/", "url")
+
+    def _territory(self, row: _Row) -> None:
+        value = row.value("territory")
+        if not value:
+            return
+        territory = territory_iri(value)
+        if territory is None:
+            row.problem(
+                "territory",
+                f"territory {value!r} is not a well-formed code: 33063 or com:33063, epci:246300701, dep:33, "
+                "reg:75, pays:FR",
+                "territory-format",
+            )
+            return
+        row.add(AGRS.basedIn, territory)
+        if AGRS.LocalAuthority in row.classes:
+            # A local authority's territory column is the territory it governs.
+            row.governed = territory
+            row.add(AGRS.governs, territory)
+
+    def _wikidata(self, row: _Row) -> None:
+        value = row.value("wikidata")
+        if not value:
+            return
+        match = WIKIDATA.fullmatch(value)
+        if match is None:
+            row.problem("wikidata", f"{value!r} is not a Wikidata item (Q42 or its URL)", "wikidata-format")
+        else:
+            row.add(OWL.sameAs, URIRef(f"http://www.wikidata.org/entity/{match.group(1)}"))
+
+    def _member_of(self, row: _Row) -> None:
+        for value in _split(row.value("member_of")):
+            if not SLUG.fullmatch(value):
+                row.problem("member_of", f"{value!r} is not the id (slug) of a partner", "slug")
+            elif value == row.org_id:
+                row.problem("member_of", "an organisation cannot be a member of itself", "self-membership")
+            else:
+                row.add(AGRS.memberOf, ID[f"organisation/{value}"])
+
+    def _note(self, row: _Row) -> None:
+        if row.value("note"):
+            row.add(SKOS.note, Literal(row.value("note"), lang="fr"))
+
+    def _roles(self, row: _Row) -> None:
+        seen = set()
+        for value in _split(row.value("roles")):
+            parsed = self._role(row, value)
+            if parsed is not None and parsed not in seen:
+                seen.add(parsed)
+                self._participation(row, *parsed)
+
+    def _role(self, row: _Row, value: str) -> tuple[str, str, str] | None:
+        """Return (role key, endeavour kind, endeavour key) of `role@kind/key`, or record why it is bad."""
+        match = ROLE.fullmatch(value.strip())
+        if match is None:
+            row.problem(
+                "roles", f"role {value!r} is not written role@kind/key (carrier@project/my-project)", "role-format"
+            )
+            return None
+        role = self.vocabulary.roles.get(normalise(match["role"]))
+        kind, key = match["kind"].strip(), match["key"].strip()
+        if role is None:
+            keys = sorted(k for k, iri in self.vocabulary.roles.items() if k == _local(iri))
+            row.problem(
+                "roles", f"unknown role {match['role'].strip()!r}; expected one of {', '.join(keys)}", "unknown-role"
+            )
+            return None
+        if kind not in ENDEAVOUR_KINDS:
+            row.problem(
+                "roles",
+                f"unknown endeavour kind {kind!r} in {value!r}; expected one of {', '.join(ENDEAVOUR_KINDS)}",
+                "endeavour-kind",
+            )
+            return None
+        if not SLUG.fullmatch(key):
+            row.problem("roles", f"endeavour key {key!r} in {value!r} is not a slug", "slug")
+            return None
+        return _local(role), kind, key
+
+    def _participation(self, row: _Row, role: str, kind: str, key: str) -> None:
+        endeavour = ID[f"{kind}/{key}"]
+        if row.org_id is None:
+            return  # no IRI to build the participation from; the id problem is already recorded
+        participation = ID[f"participation/{row.org_id}--{role}--{kind}-{key}"]
+        row.record.subjects.add(participation)
+        row.add(RDF.type, AGRS.Participation, participation)
+        row.add(AGRS.participant, row.subject, participation)
+        row.add(AGRS.hasRole, URIRef(BASE + "role/" + role), participation)
+        row.add(AGRS.participationIn, endeavour, participation)
+        for source in row.sources:
+            row.add(DCTERMS.source, source, participation)
+        if role in SHORTCUTS:
+            row.record.triples.append((endeavour, SHORTCUTS[role], row.subject))
+        elif role == PILOT_TERRITORY and row.governed is not None:
+            # The pilot territory is a territory: the one the participating local authority governs.
+            row.record.triples.append((endeavour, AGRS.pilotTerritory, row.governed))
+
+
+def territory_iri(value: str) -> URIRef | None:
+    """Return the IRI of a territory written `33063`, `com:33063`, `epci:246300701`, `dep:33`, `reg:75` or `pays:FR`.
+
+    The IRIs are those of the territories loader; None when the value is not a well-formed code.
+    """
+    prefix, _, code = value.strip().rpartition(":")
+    code = code.strip().upper()
+    if prefix:
+        kind = TERRITORY_PREFIXES.get(normalise(prefix))
+    elif len(code) == 9:
+        kind = "epci"
+    else:
+        kind = "commune"  # dep:/reg: prefixes are required: "33" alone could be either
+    if kind is None:
+        return None
+    iri_kind, pattern = TERRITORY_KINDS[kind]
+    if not pattern.fullmatch(code) or (kind == "epci" and not luhn_valid(code)):
+        return None
+    return ID[f"{iri_kind}/{code}"]
+
+
+def _split(value: str, separators: re.Pattern = LIST_SEPARATORS) -> list[str]:
+    """Split a multi-valued cell, dropping empty items."""
+    return [item.strip() for item in separators.split(value or "") if item.strip()]
+
+
+def _is_url(value: str) -> bool:
+    """Return whether a value is an absolute http(s) URL with a host name and no spaces."""
+    if re.search(r"\s", value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+
+
+def _local(iri: URIRef) -> str:
+    """Return the last segment of an IRI (the key of a concept, the name of a class)."""
+    return str(iri).rsplit("/", 1)[1]
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(4) == b"PK\x03\x04"
+
+
+def _looks_like_json(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        head = stream.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head[:1] in (b"[", b"{")
