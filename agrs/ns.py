@@ -57,6 +57,8 @@ EXTERNAL = {
     "igeo": "http://rdf.insee.fr/def/geo#",
     "sh": "http://www.w3.org/ns/shacl#",
     "void": "http://rdfs.org/ns/void#",
+    "shape": "https://w3id.org/agrs/shapes/",
+    "meta": "https://w3id.org/agrs/shapes/meta/",
 }
 
 

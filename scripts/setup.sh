@@ -12,7 +12,7 @@ want_tests=0
 # --- Debian packages: Java and the OWL API (OWL 2 DL profile), Graphviz (class diagram), npm -------
 need_debs=()
 command -v javac >/dev/null 2>&1 || need_debs+=(openjdk-17-jdk-headless)
-[[ -e /usr/share/java/owlapi.jar ]] || need_debs+=(libowlapi-java)
+[[ -e /usr/share/java/owlapi-distribution.jar ]] || need_debs+=(libowlapi-java)
 command -v dot >/dev/null 2>&1 || need_debs+=(graphviz)
 # npm only to fetch the COG data below, so only when that data is missing.
 if [[ ! -d node_modules/@etalab/decoupage-administratif ]] && ! command -v npm >/dev/null 2>&1; then

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -129,7 +130,7 @@ def test_graphs_statistics(store):
 
 
 def test_replace_refuses_system_and_bad_graph_names(store):
-    for name in (REGISTRY_GRAPH, PROVENANCE_GRAPH, "not an iri", "https://x/a>b"):
+    for name in (REGISTRY_GRAPH, PROVENANCE_GRAPH, "not an iri", "https://x/a>b", A + "/v2"):
         with pytest.raises(StoreError):
             store.replace_graph(name, make_triples("a", 1))
 
@@ -179,6 +180,33 @@ def test_named_graphs_are_current_versions(two_graphs):
     )
     assert rows(by_logical) == {(t[0],) for t in make_triples("b", 2)}
     assert rows(two_graphs.query(f"SELECT ?s WHERE {{ GRAPH <{A}/v1> {{ ?s ?p ?o }} }}")) == set()
+
+
+def test_queries_during_replacements_see_whole_versions(store):
+    """A reader thread never sees a partial load, nor an old version being deleted, nor two versions at once."""
+    size = 20_000
+    store.replace_graph(A, make_triples("v0", size))
+    summary = "SELECT (COUNT(*) AS ?n) (MIN(STR(?o)) AS ?low) (MAX(STR(?o)) AS ?high) WHERE { ?s ?p ?o }"
+    done, seen, failures = threading.Event(), set(), []
+
+    def read():
+        while not done.is_set():
+            n, low, high = next(iter(store.query(summary, graphs=[A])))
+            tag = low.value.split()[0]
+            if int(n.value) != size or high.value.split()[0] != tag:
+                failures.append((n, low, high))
+            seen.add(tag)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for version in range(1, 5):
+            store.replace_graph(A, make_triples(f"v{version}", size))
+    finally:
+        done.set()
+        reader.join()
+    assert failures == []
+    assert len(seen) > 1, "the reader saw only one version: the test proved nothing"
 
 
 def test_construct_and_ask_keep_pyoxigraph_results(two_graphs):

@@ -339,8 +339,8 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
         return ox.Quad(subject, predicate, object_, graph)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"replace_graph takes pyoxigraph Triples or (s, p, o) of pyoxigraph terms, not {triple!r} "
-            "(convert rdflib triples with agrs.store.terms.to_oxigraph)"
+            f"replace_graph takes pyoxigraph Triples or (s, p, o) of pyoxigraph terms, not {triple!r} ({error}); "
+            "convert rdflib triples with agrs.store.terms.to_oxigraph"
         ) from error
 
 

@@ -60,6 +60,9 @@ def check_graph_iri(graph: str) -> None:
         raise ValueError(f"{graph} is a system graph: it is written by SPARQL updates, not replaced")
     if not ABSOLUTE_IRI.match(graph):
         raise ValueError(f"not an absolute IRI: {graph!r}")
+    if is_version_iri(graph):
+        # G/v2 could then be both a logical graph and version 2 of G.
+        raise ValueError(f"{graph} ends like a version graph (/v<n>): name the graph otherwise")
 
 
 def _iri(value: str) -> str:
