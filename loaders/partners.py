@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import Loader
@@ -77,9 +77,8 @@ PILOT_TERRITORY = "pilot-territory"
 #: the `<kind>` of an endeavour IRI `https://w3id.org/agrs/id/<kind>/<key>` a role may point to
 ENDEAVOUR_KINDS = ("project", "commons", "resilience-commons", "contract", "survey-campaign")
 
-# The ontology declares no website property (no schema:url, no foaf:homepage in imports/): rdfs:seeAlso, an
-# RDFS built-in already used by the alignments, stands in until one is added.
-WEBSITE = RDFS.seeAlso
+# The website: schema:url, declared (owl:ObjectProperty, website IRIs as values) in ontology/imports/schema.ttl.
+WEBSITE = SDO.url
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 WIKIDATA = re.compile(r"(?:https?://(?:www\.)?wikidata\.org/(?:wiki|entity)/)?(Q[1-9][0-9]*)")

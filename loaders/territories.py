@@ -12,6 +12,13 @@ It reads two renderings of the same code lists and recognises each file by its c
 Each record becomes one territory, `https://w3id.org/agrs/id/<kind>/<code>`, with its level, French label, code,
 legal population (when the source has it) and its agrs:directlyWithin / agrs:within links, all drawn from that
 record alone. The régions file also yields the record of France itself (`…/id/pays/FR`), the top of the chain.
+
+etalab files the overseas collectivities (zone "com": Saint-Pierre-et-Miquelon 975, Saint-Barthélemy 977,
+Saint-Martin 978, TAAF 984, Wallis-et-Futuna 986, Polynésie française 987, Nouvelle-Calédonie 988, Clipperton 989)
+in both its départements and its régions files, each with its own code as région: both entries become the same
+territory, `…/id/collectivite-outre-mer/<code>`, of level overseas-collectivity, directly within France, with the
+same triples. Their communes carry the collectivity's code as `departement` and `region` (and as the first three
+characters of their own code): they lie directly within their collectivity.
 """
 
 import csv
@@ -71,6 +78,7 @@ CSV_DELIMITERS = (",", ";", "\t")
 # Codes become IRI path segments: anything else is a problem, never a strange IRI.
 COMMUNE_CODE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
 DEPARTEMENT_CODE = re.compile(r"\d{2}|2[AB]|97\d")  # 98x: overseas collectivities only (975, 977, 978 too)
+OVERSEAS_COLLECTIVITY_CODE = re.compile(r"97[578]|98\d")
 REGION_CODE = re.compile(r"\d{2}")
 SIREN = re.compile(r"\d{9}")
 
@@ -87,8 +95,7 @@ class CommuneKind:
 _COMMUNE = CommuneKind("commune", LEVEL.commune, subdivision=False)
 _ARRONDISSEMENT = CommuneKind("arrondissement-municipal", LEVEL["municipal-arrondissement"], subdivision=True)
 _DELEGATED = CommuneKind("commune-deleguee", LEVEL["delegated-commune"], subdivision=True)
-# The ontology has no level for associated communes (COMA, loi Marcellin): the nearest is the delegated one.
-_ASSOCIATED = CommuneKind("commune-associee", LEVEL["delegated-commune"], subdivision=True)
+_ASSOCIATED = CommuneKind("commune-associee", LEVEL["associated-commune"], subdivision=True)
 
 #: etalab's `type` → kind
 ETALAB_COMMUNE_KINDS: Mapping[str, CommuneKind] = MappingProxyType(
@@ -99,7 +106,7 @@ ETALAB_COMMUNE_KINDS: Mapping[str, CommuneKind] = MappingProxyType(
         "commune-associee": _ASSOCIATED,
     }
 )
-#: the COG's TYPECOM → kind (the level notations COM, ARM, COMD of the ontology are these codes)
+#: the COG's TYPECOM → kind (the level notations COM, ARM, COMD, COMA of the ontology are these codes)
 COG_COMMUNE_KINDS: Mapping[str, CommuneKind] = MappingProxyType(
     {"COM": _COMMUNE, "ARM": _ARRONDISSEMENT, "COMD": _DELEGATED, "COMA": _ASSOCIATED}
 )
@@ -160,7 +167,7 @@ COG_COMMUNE_COLUMNS = CommuneColumns(
 
 
 class TerritoriesLoader(Loader):
-    """Communes, municipal arrondissements, delegated and associated communes, EPCI, départements, régions."""
+    """Communes, arrondissements, delegated and associated communes, EPCI, départements, régions, COM."""
 
     kind = "territories"
     default_key = "cog"
@@ -296,16 +303,8 @@ class Fields:
         return table[value]
 
     def overseas_collectivity(self) -> bool:
-        """Flag an etalab entry of an overseas collectivity (zone "com"), which the ontology has no level for."""
-        if self.fields.get("zone") != "com":
-            return False
-        self.problem(
-            "zone",
-            "overseas collectivity (COM): the ontology has no level for it, and calling it a département or a "
-            "région would be false",
-            "unsupported-territory",
-        )
-        return True
+        """Return whether an etalab entry is (or lies in) an overseas collectivity: zone "com"."""
+        return self.fields.get("zone") == "com"
 
 
 def _map_commune(fields: Fields, columns: CommuneColumns) -> Territory | None:
@@ -319,10 +318,13 @@ def _map_commune(fields: Fields, columns: CommuneColumns) -> Territory | None:
     node = ID[f"{kind.segment}/{code}"]
     if kind.subdivision:
         parents, ancestors = _subdivision_links(fields, columns)
-    elif columns.zone is not None and fields.fields.get(columns.zone) == "com":
-        # etalab files an overseas collectivity's communes under a pseudo-département that is the collectivity
-        # itself: no level fits it yet, so the commune states only what is true and known, that it is in France.
-        parents, ancestors = (), (FRANCE,)
+    elif columns.zone is not None and fields.overseas_collectivity():
+        # etalab files an overseas collectivity's communes under a pseudo-département (and pseudo-région) that is
+        # the collectivity itself: the commune lies directly within the collectivity, which lies within France.
+        collectivity = _commune_collectivity(fields, columns, code)
+        if collectivity is None:
+            return None
+        parents, ancestors = (ID[f"collectivite-outre-mer/{collectivity}"],), (FRANCE,)
     else:
         departement = fields.code(columns.departement, DEPARTEMENT_CODE, "département")
         region = fields.code(columns.region, REGION_CODE, "région")
@@ -331,6 +333,23 @@ def _map_commune(fields: Fields, columns: CommuneColumns) -> Territory | None:
         parents = (ID[f"departement/{departement}"],)
         ancestors = (ID[f"region/{region}"], FRANCE)
     return Territory(node, kind.level, name, code, population, parents, ancestors)
+
+
+def _commune_collectivity(fields: Fields, columns: CommuneColumns, code: str) -> str | None:
+    """Return the code of the overseas collectivity of one of its communes: its `departement`, which must be its
+    `region` too and the first three characters of the commune's code (97501 is in 975)."""
+    collectivity = fields.code(columns.departement, OVERSEAS_COLLECTIVITY_CODE, "overseas collectivity")
+    if collectivity is None:
+        return None
+    region = fields.fields.get(columns.region)
+    if region not in (None, collectivity):
+        fields.problem(columns.region, f"{region!r} is not the commune's collectivity {collectivity!r}", "bad-code")
+        return None
+    if not code.startswith(collectivity):
+        fields.problem(columns.departement, f"commune {code!r} is not in the overseas collectivity {collectivity!r}",
+                       "bad-code")
+        return None
+    return collectivity
 
 
 def _subdivision_links(fields: Fields, columns: CommuneColumns) -> tuple[tuple[URIRef, ...], tuple[URIRef, ...]]:
@@ -385,10 +404,20 @@ def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
     return tuple(nodes)
 
 
-def _map_departement(fields: Fields, code_field: str, region_field: str, name_field: str) -> Territory | None:
-    """Map a département, directly within its région."""
-    if fields.overseas_collectivity():
+def _map_overseas_collectivity(fields: Fields, code_field: str, name_field: str) -> Territory | None:
+    """Map an overseas collectivity (an etalab départements or régions entry of zone "com"), directly within France."""
+    code = fields.code(code_field, OVERSEAS_COLLECTIVITY_CODE, "overseas collectivity")
+    name = fields.text(name_field)
+    if code is None or name is None:
         return None
+    node = ID[f"collectivite-outre-mer/{code}"]
+    return Territory(node, LEVEL["overseas-collectivity"], name, code, None, (FRANCE,))
+
+
+def _map_departement(fields: Fields, code_field: str, region_field: str, name_field: str) -> Territory | None:
+    """Map a département, directly within its région (an overseas collectivity, directly within France)."""
+    if fields.overseas_collectivity():
+        return _map_overseas_collectivity(fields, code_field, name_field)
     code = fields.code(code_field, DEPARTEMENT_CODE, "département")
     region = fields.code(region_field, REGION_CODE, "région")
     name = fields.text(name_field)
@@ -399,9 +428,9 @@ def _map_departement(fields: Fields, code_field: str, region_field: str, name_fi
 
 
 def _map_region(fields: Fields, code_field: str, name_field: str) -> Territory | None:
-    """Map a région, directly within France."""
+    """Map a région (or an overseas collectivity), directly within France."""
     if fields.overseas_collectivity():
-        return None
+        return _map_overseas_collectivity(fields, code_field, name_field)
     code = fields.code(code_field, REGION_CODE, "région")
     name = fields.text(name_field)
     if code is None or name is None:

@@ -166,20 +166,18 @@ def test_fixture_set_is_closed(files: list[Path]):
 def test_levels_exist_in_the_ontology_with_matching_notations():
     ontology = Graph().parse(ontology_dir() / "modules" / "territory.ttl")
     used = {kind.level for kind in ETALAB_COMMUNE_KINDS.values()} | set(EPCI_LEVELS.values())
-    used |= {LEVEL.departement, LEVEL.region, LEVEL.country}
+    used |= {LEVEL.departement, LEVEL.region, LEVEL["overseas-collectivity"], LEVEL.country}
     for level in used:
         assert (level, RDF.type, AGRS.TerritoryLevel) in ontology, level
     for code, kind in COG_COMMUNE_KINDS.items():
-        notation = ontology.value(kind.level, SKOS.notation)
-        # COMA has no level of its own: associated communes borrow the delegated communes' level (COMD).
-        assert notation == Literal("COMD" if code == "COMA" else code)
+        assert ontology.value(kind.level, SKOS.notation) == Literal(code)
     for code, level in EPCI_LEVELS.items():
         assert ontology.value(level, SKOS.notation) == Literal("METRO" if code == "MET69" else code)
 
 
 @pytest.mark.parametrize("files", CONSISTENT.values(), ids=CONSISTENT.keys())
-def test_fixtures_conform_to_the_territory_shapes_but_overseas_communes(files: list[Path]):
-    """The gate's verdict: only the communes of overseas collectivities fail, for want of a département."""
+def test_fixtures_conform_to_the_territory_shapes(files: list[Path]):
+    """The gate's verdict: every territory conforms, the communes of overseas collectivities included."""
     shapes = REPO / "shapes" / "territory.shapes.ttl"
     if not shapes.exists():
         pytest.skip("shapes/territory.shapes.ttl is not written yet")
@@ -192,12 +190,7 @@ def test_fixtures_conform_to_the_territory_shapes_but_overseas_communes(files: l
         (report.value(result, SH.focusNode), report.value(result, SH.sourceShape))
         for result in report.subjects(RDF.type, SH.ValidationResult)
     }
-    overseas = {
-        ID[f"commune/{record.raw.fields['code']}"]
-        for record in records
-        if record.raw.fields.get("zone") == "com" and record.raw.fields.get("type") == "commune-actuelle"
-    }
-    assert failures == {(commune, SHAPE["Commune-departement"]) for commune in overseas}, text
+    assert failures == set(), text
 
 
 # --- The real COG (node_modules, installed by scripts/setup.sh) ------------------------------------------
@@ -227,12 +220,9 @@ def test_real_cog_every_entry_is_mapped_or_quarantined(real):
     source, records = real["source"], real["records"]
     for name in FILES:
         assert len([r for r in records[name] if r.raw.line is not None]) == len(source[name])
-    assert not problems_of(records["communes"]) and not problems_of(records["epci"])
-    # Overseas collectivities (zone "com") have no level yet: each is quarantined with its reason.
-    for name in ("departements", "regions"):
-        rejected = [record.raw.fields["code"] for record in records[name] if record.rejected]
-        assert rejected == [entry["code"] for entry in source[name] if entry["zone"] == "com"]
-        assert {p.field for r in records[name] for p in r.problems} == {"zone"}
+    # Overseas collectivities (zone "com") included: nothing is quarantined.
+    for name in FILES:
+        assert not problems_of(records[name]), name
 
 
 @pytest.mark.slow
@@ -247,12 +237,17 @@ def test_real_cog_counts_match_the_source(real):
     assert segments["epci"] == len(source["epci"])
     assert segments["departement"] == sum(entry["zone"] != "com" for entry in source["departements"])
     assert segments["region"] == sum(entry["zone"] != "com" for entry in source["regions"])
+    # The départements and régions files list the same overseas collectivities (8 in the 2026 COG).
+    overseas = {entry["code"] for entry in source["regions"] if entry["zone"] == "com"}
+    assert overseas == {entry["code"] for entry in source["departements"] if entry["zone"] == "com"}
+    assert segments["collectivite-outre-mer"] == len(overseas) == 8
+    assert len(nodes_of_level(graph, LEVEL["overseas-collectivity"])) == len(overseas)
     assert segments["pays"] == 1
     assert len(nodes_of_level(graph, LEVEL.commune)) == types["commune-actuelle"]
 
 
 @pytest.mark.slow
-def test_real_cog_communes_reach_their_departement_region_and_france(real):
+def test_real_cog_communes_reach_their_departement_region_or_collectivity_and_france(real):
     source, graph = real["source"], real["graph"]
     for entry in source["communes"]:
         if entry["type"] != "commune-actuelle":
@@ -260,6 +255,10 @@ def test_real_cog_communes_reach_their_departement_region_and_france(real):
         node = ID[f"commune/{entry['code']}"]
         assert (node, AGRS.within, FRANCE) in graph
         if entry["zone"] == "com":
+            collectivity = ID[f"collectivite-outre-mer/{entry['departement']}"]
+            assert entry["code"].startswith(entry["departement"]) and entry["region"] == entry["departement"]
+            assert set(graph.objects(node, AGRS.directlyWithin)) == {collectivity}
+            assert (collectivity, AGRS.directlyWithin, FRANCE) in graph
             continue
         departement, region = ID[f"departement/{entry['departement']}"], ID[f"region/{entry['region']}"]
         assert (node, AGRS.directlyWithin, departement) in graph
@@ -300,11 +299,19 @@ def test_real_cog_is_closed_and_each_node_has_one_record(real):
     described = set(graph.subjects(RDF.type, None))
     assert set(graph.objects(None, AGRS.within)) <= described
     subjects = Counter(node for name in FILES for record in records[name] for node in record.subjects)
-    assert max(subjects.values()) == 1
+    # Except the overseas collectivities, listed (alike) in both the départements and the régions files.
+    twice = {node for node, count in subjects.items() if count == 2}
+    assert twice == nodes_of_level(graph, LEVEL["overseas-collectivity"])
+    assert max(subjects.values()) == 2
+    for node in twice:
+        triples = [
+            sorted(record.triples) for name in FILES for record in records[name] if node in record.subjects
+        ]
+        assert triples[0] == triples[1], node
 
 
 @pytest.mark.slow
-def test_real_cog_conforms_to_the_territory_shapes_but_overseas_communes(real):
+def test_real_cog_conforms_to_the_territory_shapes(real):
     """About a minute: the whole COG through pyshacl, as the gate would see one load of the four files."""
     shapes = REPO / "shapes" / "territory.shapes.ttl"
     if not shapes.exists():
@@ -314,5 +321,4 @@ def test_real_cog_conforms_to_the_territory_shapes_but_overseas_communes(real):
     _, report, _ = validate(data, shacl_graph=Graph().parse(shapes), advanced=True, inference="none")
     results = report.subjects(RDF.type, SH.ValidationResult)
     failures = Counter(report.value(result, SH.sourceShape) for result in results)
-    overseas = sum(e["type"] == "commune-actuelle" and e["zone"] == "com" for e in real["source"]["communes"])
-    assert failures == Counter({SHAPE["Commune-departement"]: overseas})
+    assert failures == Counter()

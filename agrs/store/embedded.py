@@ -5,9 +5,13 @@ a kill leaves a partial, non-current version), switch the registry in one SPARQL
 then delete the old version. Whatever a kill leaves behind is collected by the next write-open. Queries build
 their dataset from the registry, so they never see a version that is not current.
 
-Memory, measured on pyoxigraph 0.5: one `bulk_extend` call holds its whole input (≈0.7 GB per million quads),
-so triples go in batches of LOAD_BATCH; deletions fill RocksDB's memtables (one per index), so old versions
-are deleted in batches with a flush after each.
+Memory, measured on pyoxigraph 0.5: one `bulk_extend` call grows with its input (0.8 GB peak for 1M quads,
+1.5 GB for 3M), so triples go in batches of LOAD_BATCH (0.2 GB peak whatever the size); deletions fill
+RocksDB's memtables (one per index), so old versions are deleted in batches with a flush after each.
+
+Read-only opens (other processes) see the store as it was when they opened. pyoxigraph calls a read-only open
+during writes "undefined behaviour"; in our tests (readers opened and kept open through replacements, drops and
+compactions) they read consistently, but a long-lived reader should reopen to see new data.
 """
 
 import itertools

@@ -2,10 +2,11 @@
 
 flock() locks die with their process, so a killed writer never leaves the store locked; the file itself stays
 (removing it would let two processes lock two different files). The holder writes its pid and command line
-into the file so that the next writer can say who holds the store.
+(JSON) into the file so that the next writer can say who holds the store.
 """
 
 import fcntl
+import json
 import os
 import shlex
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 from agrs.store.base import StoreBusy, StoreError
 
 LOCK_NAME = "agrs.lock"
+
+COMMAND_SHOWN = 200  # characters of the holder's command line quoted in the message
 
 ADVICE = "Stop it, or send the load through the running server (agrs load --server URL)."
 
@@ -51,23 +54,24 @@ class WriteLock:
 
 
 def _write_holder(descriptor: int) -> None:
+    # JSON, one line: a command line may hold newlines (python -c '…').
     command = shlex.join(getattr(sys, "orig_argv", sys.argv))
     os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, f"pid {os.getpid()}\ncommand {command}\n".encode(), 0)
+    os.pwrite(descriptor, (json.dumps({"pid": os.getpid(), "command": command}) + "\n").encode(), 0)
     os.fsync(descriptor)
 
 
 def holder(path: Path) -> str:
     """Describe the process named in a lock file ("pid 123 (agrs load …)"), or say it is unknown."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
-    fields = dict(line.split(" ", 1) for line in lines if " " in line)
-    if "pid" not in fields:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        pid, command = int(fields["pid"]), str(fields.get("command", "unknown command"))
+    except (OSError, ValueError, KeyError, TypeError):
         # The holder has the lock but has not written its name yet, or is not an AGRS process.
         return "an unknown process"
-    return f"pid {fields['pid']} ({fields.get('command', 'unknown command')})"
+    if len(command) > COMMAND_SHOWN:
+        command = command[: COMMAND_SHOWN - 1] + "…"
+    return f"pid {pid} ({command})"
 
 
 def busy_message(folder: Path, who: str) -> str:
