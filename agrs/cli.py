@@ -14,6 +14,7 @@ Exit codes (every command):
 
 # name -> "module:attribute"; the module is imported only when the subcommand is used.
 SUBCOMMANDS = {
+    "load": "agrs.loaders.cli:load",
     "ontology": "agrs.ontology_cli:ontology",
 }
 

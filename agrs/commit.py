@@ -1,0 +1,116 @@
+"""What surrounds a commit: the quarantine file, the unchanged-source check and the dangling-reference check.
+
+The commit itself is `Store.replace_graph` (a new version, then a switch of the current one); these helpers
+only read the store, or write the quarantine folder.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from agrs.records import Record
+from agrs.store.base import PROVENANCE_GRAPH, Store
+
+REFERENCE_CHUNK = 500  # IRIs per VALUES block when asking which other graphs point at them
+MAX_DANGLING_WARNINGS = 50  # a reload dropping thousands of referenced nodes reports a sample and a count
+
+
+def quarantine_path(quarantine_dir: Path, kind: str, key: str) -> Path:
+    """Return the quarantine file of a source: `<dir>/<kind>-<key>.jsonl`."""
+    return Path(quarantine_dir) / f"{kind}-{key}.jsonl"
+
+
+def quarantine_entry(record: Record) -> dict:
+    """Return the JSON object of one rejected record: where it was, what it said, why it was rejected."""
+    raw = record.raw
+    return {
+        "file": raw.file,
+        "line": raw.line,
+        "fields": {name: value for name, value in raw.fields.items()},
+        "original": raw.original,
+        "problems": [{"field": p.field, "message": p.message, "rule": p.rule} for p in record.problems],
+    }
+
+
+def write_quarantine(records: Iterable[Record], quarantine_dir: Path, kind: str, key: str) -> Path | None:
+    """Write the rejected records (one JSON object per line); remove a stale file when there are none.
+
+    Returns the file written, or None. The file is written beside and renamed, so a reader never sees half of it.
+    """
+    path = quarantine_path(quarantine_dir, kind, key)
+    rejected = [record for record in records if record.rejected]
+    if not rejected:
+        path.unlink(missing_ok=True)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as stream:
+        for record in rejected:
+            stream.write(json.dumps(quarantine_entry(record), ensure_ascii=False, default=str) + "\n")
+    partial.replace(path)
+    return path
+
+
+def last_content_digest(store: Store, graph: str) -> str | None:
+    """Return the content digest of the load that generated `graph`'s current version, or None.
+
+    A graph dropped since, or a version whose load left no provenance (killed after the switch), has none:
+    the source is then loaded again.
+    """
+    current = store.current_version(graph)
+    if current is None:
+        return None
+    query = f"""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX agrs: <https://w3id.org/agrs/>
+        SELECT ?digest WHERE {{
+            ?load a agrs:Load ; prov:generated <{current}> ; agrs:contentDigest ?digest .
+        }} LIMIT 1"""
+    for row in store.query(query, graphs=[PROVENANCE_GRAPH]):
+        return row["digest"].value
+    return None
+
+
+def is_unchanged(store: Store, graph: str, digest: str) -> bool:
+    """Return whether the current version of `graph` was loaded from content with this digest."""
+    return last_content_digest(store, graph) == digest
+
+
+def current_subjects(store: Store, graph: str) -> set[str]:
+    """Return the IRIs that are subjects in the current version of `graph`."""
+    return {s.value for s, _, _ in store.triples(graph) if isinstance(s, ox.NamedNode)}
+
+
+def dangling_references(store: Store, graph: str, dropped: Iterable[str]) -> list[str]:
+    """Return warnings for triples of OTHER current graphs whose object is one of `dropped` (IRIs).
+
+    `dropped` = the subjects of the current version that the new content no longer describes.
+    """
+    others = {info.version: info.graph for info in store.graphs() if info.graph != graph}
+    dropped = sorted(dropped)
+    if not others or not dropped:
+        return []
+    warnings: list[str] = []
+    total = 0
+    for start in range(0, len(dropped), REFERENCE_CHUNK):
+        values = " ".join(f"<{iri}>" for iri in dropped[start : start + REFERENCE_CHUNK])
+        query = f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?o {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        for row in store.query(query):
+            source = others.get(row["g"].value)
+            if source is None:
+                continue  # the graph being replaced, or a system graph
+            total += 1
+            if len(warnings) < MAX_DANGLING_WARNINGS:
+                warnings.append(
+                    f"{row['s']} {row['p']} {row['o']} (in {source}): {row['o']} is no longer described by {graph}"
+                )
+    if total > len(warnings):
+        warnings.append(f"… and {total - len(warnings)} more references to nodes {graph} no longer describes")
+    return warnings
+
+
+def new_subjects(records: Sequence[Record]) -> set[str]:
+    """Return the IRIs the valid records have as subject in their triples (what the new version describes)."""
+    return {str(s) for record in records if not record.rejected for s, _, _ in record.triples}

@@ -1,0 +1,186 @@
+"""The load pipeline: gate, commit, provenance, quarantine, unchanged sources, dangling references, `agrs load`."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agrs.loaders.partners import PartnersLoader
+from agrs.loaders.pipeline import Resources, graph_iri, run_load
+from agrs.loaders.rdf import RdfLoader
+from agrs.loaders.territories import TerritoriesLoader
+from agrs.records import ReadError
+from agrs.store.base import PROVENANCE_GRAPH
+
+from conftest import DATA, run_agrs
+
+TERRITORIES = DATA / "loaders" / "territories"
+ETALAB = [TERRITORIES / f"etalab-{name}.json" for name in ("communes", "epci", "departements", "regions")]
+PARTNERS = DATA / "loaders" / "pipeline" / "partners-cp1252.csv"
+PREFIXES = "PREFIX agrs: <https://w3id.org/agrs/>\nPREFIX level: <https://w3id.org/agrs/level/>\n"
+
+
+@pytest.fixture(scope="module")
+def resources() -> Resources:
+    """The shapes and ontology, parsed once for the module (as the CLI does once per process)."""
+    return Resources.load()
+
+
+def _triples(store, graph: str) -> set:
+    return set(store.triples(graph))
+
+
+def _load_territories(store, tmp_path: Path, resources: Resources, files=ETALAB, **options):
+    return run_load(TerritoriesLoader(), files, store, quarantine_dir=tmp_path / "q", resources=resources, **options)
+
+
+def test_territories_load_and_hierarchy_is_queryable(store, tmp_path, resources):
+    summary = _load_territories(store, tmp_path, resources)
+    assert (summary.read, summary.rejected, summary.unchanged) == (53, 0, False)
+    assert summary.loaded == 53 and summary.graph == graph_iri("territories", "cog")
+    query = (
+        PREFIXES
+        + """
+        SELECT ?dep ?reg WHERE {
+            <https://w3id.org/agrs/id/commune/75056> agrs:directlyWithin ?dep .
+            ?dep agrs:hasLevel level:departement ; agrs:directlyWithin ?reg .
+            ?reg agrs:hasLevel level:region .
+        }"""
+    )
+    rows = [(row["dep"].value, row["reg"].value) for row in store.query(query)]
+    assert rows == [("https://w3id.org/agrs/id/departement/75", "https://w3id.org/agrs/id/region/11")]
+    assert not (tmp_path / "q" / "territories-cog.jsonl").exists()
+
+
+def test_loading_twice_is_unchanged_and_force_gives_the_same_triples(store, tmp_path, resources):
+    first = _load_territories(store, tmp_path, resources)
+    before = _triples(store, first.graph)
+    again = _load_territories(store, tmp_path, resources)
+    assert again.unchanged and again.version == first.version
+    forced = _load_territories(store, tmp_path, resources, force=True)
+    assert not forced.unchanged and forced.version != first.version
+    assert _triples(store, first.graph) == before
+
+
+def test_a_renamed_file_replaces_its_graph(store, tmp_path, resources):
+    copies = []
+    for path in ETALAB:
+        copy = tmp_path / f"renamed-{path.name}"
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    first = _load_territories(store, tmp_path, resources)
+    renamed = _load_territories(store, tmp_path, resources, files=list(reversed(copies)))
+    assert renamed.unchanged and renamed.graph == first.graph
+    assert [info.graph for info in store.graphs()].count(first.graph) == 1
+
+
+def test_provenance_records_the_load(store, tmp_path, resources):
+    summary = _load_territories(store, tmp_path, resources)
+    query = """
+        PREFIX agrs: <https://w3id.org/agrs/>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?load ?read ?loaded ?rejected (COUNT(?file) AS ?files) WHERE {
+            ?load a agrs:Load , prov:Activity ; agrs:loaderKind "territories" ; prov:generated ?version ;
+                agrs:recordsRead ?read ; agrs:recordsLoaded ?loaded ; agrs:recordsRejected ?rejected ;
+                agrs:softwareVersion ?software ; agrs:shapesDigest ?shapes ; agrs:contentDigest ?digest ;
+                prov:startedAtTime ?start ; prov:endedAtTime ?end ; prov:used ?file .
+            ?file a agrs:SourceFile ; agrs:fileName ?name ; agrs:byteSize ?size ; agrs:contentDigest ?sha .
+            ?version a agrs:GraphVersion ; agrs:versionOf ?graph .
+        } GROUP BY ?load ?read ?loaded ?rejected"""
+    rows = list(store.query(query, graphs=[PROVENANCE_GRAPH]))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["load"].value == "https://w3id.org/agrs/id/load/territories/cog/v1"
+    assert summary.version.endswith("/v1")
+    assert [int(row[name].value) for name in ("read", "loaded", "rejected", "files")] == [53, 53, 0, 4]
+
+
+def test_partners_bad_rows_are_quarantined_with_reasons(store, tmp_path, resources):
+    _load_territories(store, tmp_path, resources)
+    summary = run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert (summary.read, summary.loaded, summary.rejected) == (6, 3, 3)
+    entries = [json.loads(line) for line in (tmp_path / "q" / "partners-default.jsonl").read_text().splitlines()]
+    by_id = {entry["fields"]["id"]: entry for entry in entries}
+    assert set(by_id) == {"territoire-inconnu", "siren-faux", "sans-nom"}
+    unknown = by_id["territoire-inconnu"]
+    assert unknown["line"] == 5 and unknown["original"].startswith("territoire-inconnu;")
+    assert unknown["problems"][0]["field"] == "agrs:basedIn"
+    assert unknown["problems"][0]["rule"] == "Actor-basedIn"
+    assert " / " in unknown["problems"][0]["message"]  # English / French
+    assert by_id["siren-faux"]["problems"][0]["field"] == "siren"
+    assert by_id["sans-nom"]["problems"][0]["field"] == "name"
+    loaded = {str(s.value) for s, _, _ in store.triples(summary.graph)}
+    assert "https://w3id.org/agrs/id/organisation/ville-paris" in loaded
+    assert "https://w3id.org/agrs/id/organisation/territoire-inconnu" not in loaded
+
+
+def test_a_partner_without_its_territory_is_rejected_when_territories_are_missing(store, tmp_path, resources):
+    summary = run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert summary.loaded == 0 and summary.rejected == 6
+
+
+def test_a_reload_dropping_a_referenced_commune_warns(store, tmp_path, resources):
+    _load_territories(store, tmp_path, resources)
+    run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    communes = json.loads(ETALAB[0].read_text(encoding="utf-8"))
+    fewer = tmp_path / "communes.json"
+    fewer.write_text(json.dumps([entry for entry in communes if entry["code"] != "29155"]), encoding="utf-8")
+    summary = _load_territories(store, tmp_path, resources, files=[fewer, *ETALAB[1:]])
+    assert summary.rejected == 0
+    assert any("commune/29155" in warning and "partners/default" in warning for warning in summary.warnings)
+
+
+def test_rdf_loader_loads_turtle_with_blank_nodes(store, tmp_path, resources):
+    source = tmp_path / "small.ttl"
+    source.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        'ex:a ex:name "A" ; ex:address [ ex:city "Lyon" ] .\n'
+        "ex:b ex:knows ex:a .\n",
+        encoding="utf-8",
+    )
+    graph = "https://example.org/graph/small"
+    summary = run_load(RdfLoader(), [source], store, graph=graph, quarantine_dir=tmp_path / "q", resources=resources)
+    assert (summary.read, summary.loaded, summary.rejected) == (2, 2, 0)
+    assert len(_triples(store, graph)) == 4
+
+
+def test_rdf_read_error_names_the_line(tmp_path):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b .\n", encoding="utf-8")
+    with pytest.raises(ReadError) as caught:
+        list(RdfLoader().read(broken))
+    assert caught.value.line == 3
+
+
+def test_cli_partners_exit_1_then_unchanged(tmp_path):
+    store, quarantine = str(tmp_path / "store"), str(tmp_path / "q")
+    loaded = run_agrs("load", "territories", *map(str, ETALAB), "--store", store, "--quarantine", quarantine)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "loaded 53" in loaded.stdout
+    partners = run_agrs("load", "partners", str(PARTNERS), "--store", store, "--quarantine", quarantine)
+    assert partners.returncode == 1, partners.stderr
+    assert "rejected 3" in partners.stdout
+    assert f"{PARTNERS}:5" in partners.stderr and "agrs:basedIn" in partners.stderr
+    again = run_agrs("load", "territories", *map(str, ETALAB), "--store", store, "--quarantine", quarantine)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_cli_unreadable_input_exits_2_naming_file_and_line(tmp_path):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b .\n", encoding="utf-8")
+    result = run_agrs("load", "rdf", str(broken), "--store", str(tmp_path / "store"), "--quarantine", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{broken}:3" in result.stderr
+
+
+def test_cli_partners_encoding_error_names_field(tmp_path):
+    bad = DATA / "loaders" / "partners" / "unreadable" / "encoding--line-3--field-name.csv"
+    result = run_agrs("load", "partners", str(bad), "--store", str(tmp_path / "store"), "--quarantine", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{bad}:3" in result.stderr and "'name'" in result.stderr
+
+
+def test_cli_help_documents_exit_codes_and_keys():
+    result = run_agrs("load", "--help")
+    assert result.returncode == 0
+    assert "Exit codes" in result.stdout and "renamed file" in result.stdout and "merged" in result.stdout
