@@ -15,6 +15,7 @@ Exit codes (every command):
 # name -> "module:attribute"; the module is imported only when the subcommand is used.
 SUBCOMMANDS = {
     "load": "agrs.loaders.cli:load",
+    "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",
 }
 

@@ -53,11 +53,11 @@ def write_quarantine(records: Iterable[Record], quarantine_dir: Path, kind: str,
     return path
 
 
-def last_content_digest(store: Store, graph: str) -> str | None:
-    """Return the content digest of the load that generated `graph`'s current version, or None.
+def last_load(store: Store, graph: str) -> dict[str, str] | None:
+    """Return the content digest, shapes digest and rejected count of the load behind `graph`'s current version.
 
-    A graph dropped since, or a version whose load left no provenance (killed after the switch), has none:
-    the source is then loaded again.
+    None when there is none: a graph dropped since, or a version whose load left no provenance (killed after
+    the switch); the source is then loaded again.
     """
     current = store.current_version(graph)
     if current is None:
@@ -65,17 +65,29 @@ def last_content_digest(store: Store, graph: str) -> str | None:
     query = f"""
         PREFIX prov: <http://www.w3.org/ns/prov#>
         PREFIX agrs: <https://w3id.org/agrs/>
-        SELECT ?digest WHERE {{
+        SELECT ?digest ?shapes ?rejected WHERE {{
             ?load a agrs:Load ; prov:generated <{current}> ; agrs:contentDigest ?digest .
+            OPTIONAL {{ ?load agrs:shapesDigest ?shapes }}
+            OPTIONAL {{ ?load agrs:recordsRejected ?rejected }}
         }} LIMIT 1"""
     for row in store.query(query, graphs=[PROVENANCE_GRAPH]):
-        return row["digest"].value
+        return {name: row[name].value for name in ("digest", "shapes", "rejected") if row[name] is not None}
     return None
 
 
-def is_unchanged(store: Store, graph: str, digest: str) -> bool:
-    """Return whether the current version of `graph` was loaded from content with this digest."""
-    return last_content_digest(store, graph) == digest
+def is_unchanged(store: Store, graph: str, digest: str, shapes_digest: str | None = None) -> bool:
+    """Return whether loading this content again would give the current version of `graph` once more.
+
+    True when the current version was loaded from content with this digest, against these shapes (when given),
+    with no record rejected: a rejection may depend on data other sources have loaded since (a partner whose
+    project was missing), so such a source is always loaded again.
+    """
+    last = last_load(store, graph)
+    if last is None or last.get("digest") != digest:
+        return False
+    if shapes_digest is not None and last.get("shapes") != shapes_digest:
+        return False
+    return last.get("rejected", "0") == "0"
 
 
 def current_subjects(store: Store, graph: str) -> set[str]:

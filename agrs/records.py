@@ -59,12 +59,17 @@ class RawRecord:
 
 @dataclass
 class Record:
-    """A mapped record: its triples (rdflib terms), the nodes it describes, and mapping problems."""
+    """A mapped record: its triples (rdflib terms), the nodes it describes, its problems and warnings.
+
+    Problems (mapping errors, SHACL violations) reject the record; warnings (SHACL results of severity
+    sh:Warning or sh:Info, such as an organisation whose actor type is unknown) are reported, not rejected.
+    """
 
     raw: RawRecord
     triples: list[tuple[Node, Node, Node]] = field(default_factory=list)
     subjects: set[Node] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:

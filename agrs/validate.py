@@ -108,12 +108,16 @@ class _NodeIndex:
         inside = {id(record) for record in batch}
         found: dict[int, Record] = {}
         for record in batch:
-            for _, _, object_ in record.triples:
-                if isinstance(object_, Literal):
-                    continue
-                for other in self.describers.get(object_, ()):
-                    if id(other) not in inside and not other.rejected:
-                        found[id(other)] = other
+            for subject, _, object_ in record.triples:
+                # Objects, and subjects the record states things about without describing them (an EPCI's
+                # `member directlyWithin epci`): both need their own description in the data.
+                nodes = (object_,) if subject in record.subjects else (subject, object_)
+                for node in nodes:
+                    if isinstance(node, Literal):
+                        continue
+                    for other in self.describers.get(node, ()):
+                        if id(other) not in inside and not other.rejected:
+                            found[id(other)] = other
         return list(found.values())
 
 
@@ -130,17 +134,21 @@ def _validate_batch(batch: Sequence[Record], index: _NodeIndex, shapes: Graph, c
     # Nodes described outside the batch are validated with their own records (or were, when stored): a result
     # about them (a stored commune whose département is not in this data) says nothing about the batch.
     foreign = {s for record in outside for s, _, _ in record.triples}
+    mentions = _Mentions(batch)
     failed: dict[int, Record] = {}
     for result in report.subjects(RDF.type, SH.ValidationResult):
-        if report.value(result, SH.resultSeverity) != SH.Violation:
-            continue  # warnings and infos do not reject a record
         focus = report.value(result, SH.focusNode)
         culprits = owners.get(focus)
         if not culprits:
             if focus in foreign or (focus, None, None) in context:
                 continue
-            culprits = _mentioning(batch, focus)
+            culprits = mentions.of(focus)
         problem = _problem(report, result)
+        if report.value(result, SH.resultSeverity) != SH.Violation:
+            for record in culprits:  # warnings and infos are reported, they do not reject a record
+                if problem not in record.warnings:
+                    record.warnings.append(problem)
+            continue
         for record in culprits:
             if problem not in record.problems:
                 record.problems.append(problem)
@@ -157,9 +165,21 @@ def _owners(batch: Sequence[Record]) -> dict[Node, list[Record]]:
     return owners
 
 
-def _mentioning(batch: Sequence[Record], node: Node) -> list[Record]:
-    """Return the records of the batch whose triples mention `node` (fallback when none describes it)."""
-    return [record for record in batch if any(node in triple for triple in record.triples)]
+class _Mentions:
+    """Which records of a batch mention a node anywhere in their triples (built on first use: rarely needed)."""
+
+    def __init__(self, batch: Sequence[Record]):
+        self.batch = batch
+        self.index: dict[Node, list[Record]] | None = None
+
+    def of(self, node: Node) -> list[Record]:
+        """Return the records of the batch whose triples mention `node` (fallback when none describes it)."""
+        if self.index is None:
+            self.index = defaultdict(list)
+            for record in self.batch:
+                for term in {term for triple in record.triples for term in triple}:
+                    self.index[term].append(record)
+        return self.index.get(node, [])
 
 
 def _problem(report: Graph, result: Node) -> Problem:

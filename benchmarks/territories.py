@@ -5,7 +5,11 @@ In one process, each stage timed over several runs (median reported):
   rdflib     the mapped triples serialised and parsed back by rdflib, in Turtle and N-Triples: the baseline
              the project's figures are compared with (its brief quotes ~17k triples/s for rdflib);
   pyshacl    a sample of whole records (~20k triples) validated against shapes/*.shapes.ttl, with the
-             territory module's levels in the data graph as the store would hold them.
+             territory module's levels in the data graph as the store would hold them; then (--full) all the
+             mapped triples with the merged ontology, as one pyshacl run;
+  pipeline   `run_load` into a new embedded store: read, map, SHACL gate, commit, provenance (with
+             validation), and read+map+commit with the gate left out (without validation); compared with
+             rdflib parsing + pyshacl validating the same triples (the sum of those two medians).
 Each stage is one `bench_*` function returning Rows; `main` runs them in order and prints (or appends to
 benchmarks/RESULTS.md) one Markdown table, ratios given against the Turtle parse. A later stage, e.g.
 `bench_pipeline(store_dir)` for the full pipeline with the store, is one more function and one line in `main`.
@@ -30,10 +34,13 @@ import pyshacl
 import rdflib
 from rdflib import Graph
 
+from agrs.loaders.pipeline import Resources, ensure_ontology, run_load
 from agrs.loaders.territories import LAYOUT, Layout, TerritoriesLoader
 from agrs.ns import bind_all
 from agrs.paths import ontology_dir, shapes_dir
 from agrs.records import Record
+from agrs.store.embedded import EmbeddedStore
+from agrs.store.terms import to_oxigraph
 
 REPO = Path(__file__).resolve().parent.parent
 COG = REPO / "node_modules" / "@etalab" / "decoupage-administratif" / "data"
@@ -156,6 +163,54 @@ def bench_shacl(records: Sequence[Record], sample_size: int, runs: int) -> list[
     return [Row("pyshacl validate (sample)", len(sample), mapped, seconds, note)]
 
 
+def bench_shacl_full(records: Sequence[Record], resources: Resources, runs: int) -> list[Row]:
+    """Time one pyshacl run over every mapped triple plus the merged ontology (what a one-shot check costs)."""
+    data = graph_of(records)
+    mapped = len(data)
+    data += resources.ontology
+
+    def run() -> bool:
+        return pyshacl.validate(data, shacl_graph=resources.shapes, advanced=True, inference="none")[0]
+
+    seconds, conforms = timed(run, runs)
+    return [Row("pyshacl validate (all)", len(records), mapped, seconds, f"conforms: {conforms}")]
+
+
+def bench_pipeline(files: Sequence[Path], resources: Resources, runs: int, workdir: Path) -> list[Row]:
+    """Time a whole load into a new store, with the SHACL gate and without it."""
+    stores = iter(range(10 * runs))
+    summaries = []
+
+    def with_gate():
+        with EmbeddedStore(workdir / f"store-{next(stores)}") as store:
+            summaries.append(run_load(TerritoriesLoader(), files, store, quarantine_dir=workdir, resources=resources))
+
+    def without_gate():
+        with EmbeddedStore(workdir / f"store-{next(stores)}") as store:
+            ensure_ontology(store, resources)
+            records = read_and_map(files)
+            triples = (to_oxigraph(triple) for record in records if not record.rejected for triple in record.triples)
+            return store.replace_graph("https://w3id.org/agrs/graph/territories/cog", triples).triples
+
+    seconds_off, stored = timed(without_gate, runs)
+    seconds_on, _ = timed(with_gate, runs)
+    last = summaries[-1]
+    note = f"read {last.read}, loaded {last.loaded}, rejected {last.rejected}"
+    return [
+        Row("pipeline load, with validation", last.read, stored, seconds_on, note),
+        Row("pipeline load, without validation", last.read, stored, seconds_off, "read+map+commit"),
+    ]
+
+
+def baseline_sum(rows: Sequence[Row]) -> list[Row]:
+    """Return the row 'rdflib parse + pyshacl validate (all)' when both were measured."""
+    by_stage = {row.stage: row for row in rows}
+    parse, shacl = by_stage.get(BASELINE), by_stage.get("pyshacl validate (all)")
+    if parse is None or shacl is None:
+        return []
+    return [Row("rdflib parse + pyshacl (all)", None, shacl.triples, parse.seconds + shacl.seconds, "sum of medians")]
+
+
 def table(rows: Sequence[Row]) -> str:
     """Render the rows as a Markdown table with ratios against the rdflib Turtle parse."""
     baseline = next((row.triples_per_second for row in rows if row.stage == BASELINE), None)
@@ -186,16 +241,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sample", type=int, default=20_000, help="triples in the pyshacl sample")
+    parser.add_argument("--full", action="store_true", help="also validate every triple in one pyshacl run")
     parser.add_argument("--append", action="store_true", help=f"append the table to {RESULTS.relative_to(REPO)}")
     args = parser.parse_args(argv)
     files = [COG / f"{name}.json" for name in COG_FILES]
     if not all(path.exists() for path in files):
         print(f"{COG} is missing: run scripts/setup.sh (npm ci)", file=sys.stderr)
         return 2
+    resources = Resources.load()
     rows, records = bench_read_map(files, args.runs)
     with tempfile.TemporaryDirectory() as workdir:
         rows += bench_rdflib(graph_of(records), args.runs, Path(workdir))
     rows += bench_shacl(records, args.sample, args.runs)
+    if args.full:
+        rows += bench_shacl_full(records, resources, args.runs)
+        rows += baseline_sum(rows)
+    with tempfile.TemporaryDirectory() as workdir:
+        rows += bench_pipeline(files, resources, args.runs, Path(workdir))
     report = f"## Territories loader (COG 2026, etalab 6.0.0)\n\n{environment(args.runs)}\n\n{table(rows)}\n"
     print(report)
     if args.append:

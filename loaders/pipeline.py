@@ -109,7 +109,7 @@ def run_load(
     graph = graph or graph_iri(loader.kind, key)
     sources = [_source_file(Path(path)) for path in files]
     ensure_ontology(store, resources)
-    if not force and commit.is_unchanged(store, graph, provenance.content_digest(sources)):
+    if not force and commit.is_unchanged(store, graph, provenance.content_digest(sources), resources.shapes_digest):
         return LoadSummary(0, 0, 0, True, graph, store.current_version(graph))
     started = _now()
     records = _read_and_map(loader, sources, report)
@@ -154,24 +154,39 @@ def _read_and_map(loader: Loader, sources: Sequence[SourceFile], report: Progres
 
 
 def _context(store: Store, graph: str, records: Sequence[Record], ontology: Graph) -> Graph:
-    """Return the ontology plus the stored descriptions of the IRIs the records point to but do not describe.
+    """Return the ontology plus what the other graphs say about the IRIs the records mention.
 
-    The graph being replaced is left out: what it says now is what the load is about to replace.
+    That is the stored descriptions of the nodes the records point to, and of the nodes they add statements to
+    (a pilot territory's type, stated about a commune the territories graph describes). The graph being
+    replaced is left out: what it says now is what the load is about to replace.
     """
-    described = {s for record in records if not record.rejected for s, _, _ in record.triples}
-    referenced = {
-        o
+    mentioned = {
+        node
         for record in records
         if not record.rejected
-        for _, _, o in record.triples
-        if isinstance(o, URIRef) and o not in described and (o, None, None) not in ontology
+        for s, _, o in record.triples
+        for node in (s, o)
+        if isinstance(node, URIRef)
     }
     context = Graph()
     context += ontology
     others = [info.graph for info in store.graphs() if info.graph not in (graph, ONTOLOGY_GRAPH)]
-    if referenced and others:
-        for triple in _descriptions(store, sorted(referenced), others):
+    if not others:
+        return context
+    # Two hops: the mentioned nodes, then what their stored descriptions point to (the département a stored
+    # commune is within must be seen as a territory for the commune to conform).
+    wanted = {node for node in mentioned if (node, None, None) not in ontology}
+    seen = set(wanted)
+    for _ in range(2):
+        found = set()
+        for triple in _descriptions(store, sorted(wanted), others):
             context.add(triple)
+            if isinstance(triple[2], URIRef) and triple[2] not in seen and (triple[2], None, None) not in ontology:
+                found.add(triple[2])
+        seen |= found
+        wanted = found
+        if not wanted:
+            break
     return context
 
 

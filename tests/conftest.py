@@ -41,3 +41,74 @@ def store(request, tmp_path):
     opened = _open_store(request.param, tmp_path)
     yield opened
     opened.close()
+
+
+# --- a live `agrs serve` on loopback -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """An `agrs serve` child process on loopback; `url` is its base URL (no trailing slash)."""
+
+    def __init__(self, store: Path, *options: str, token: str | None = "test-token"):
+        import os
+        import time
+        import urllib.request
+
+        self.store, self.token, self.port = store, token, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {k: v for k, v in os.environ.items() if k != "AGRS_WRITE_TOKEN"}
+        if token:
+            environment["AGRS_WRITE_TOKEN"] = token
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agrs", "serve", "--store", str(store), "--port", str(self.port), *options],
+            cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"agrs serve exited {self.process.returncode}: {self.process.stderr.read()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("agrs serve did not answer /health within 60 s")
+            time.sleep(0.2)
+
+    def stop(self) -> str:
+        """Stop the server (SIGTERM, then SIGKILL); return what it wrote on stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+        return self.process.stderr.read() if self.process.stderr else ""
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Start `agrs serve` on a new empty store with write token "test-token"; yield a LiveServer; stop it."""
+    servers = []
+
+    def start(*options: str, store: Path | None = None, token: str | None = "test-token") -> LiveServer:
+        server = LiveServer(store or tmp_path / f"store-{len(servers)}", *options, token=token)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -179,8 +179,6 @@ def test_levels_exist_in_the_ontology_with_matching_notations():
 def test_fixtures_conform_to_the_territory_shapes(files: list[Path]):
     """The gate's verdict: every territory conforms, the communes of overseas collectivities included."""
     shapes = REPO / "shapes" / "territory.shapes.ttl"
-    if not shapes.exists():
-        pytest.skip("shapes/territory.shapes.ttl is not written yet")
     data = Graph().parse(ontology_dir() / "modules" / "territory.ttl")  # the levels, as the store holds them
     records = [record for path in files for record in load(path)]
     data += graph_of(records)
@@ -308,17 +306,3 @@ def test_real_cog_is_closed_and_each_node_has_one_record(real):
             sorted(record.triples) for name in FILES for record in records[name] if node in record.subjects
         ]
         assert triples[0] == triples[1], node
-
-
-@pytest.mark.slow
-def test_real_cog_conforms_to_the_territory_shapes(real):
-    """About a minute: the whole COG through pyshacl, as the gate would see one load of the four files."""
-    shapes = REPO / "shapes" / "territory.shapes.ttl"
-    if not shapes.exists():
-        pytest.skip("shapes/territory.shapes.ttl is not written yet")
-    data = Graph().parse(ontology_dir() / "modules" / "territory.ttl")
-    data += real["graph"]
-    _, report, _ = validate(data, shacl_graph=Graph().parse(shapes), advanced=True, inference="none")
-    results = report.subjects(RDF.type, SH.ValidationResult)
-    failures = Counter(report.value(result, SH.sourceShape) for result in results)
-    assert failures == Counter()

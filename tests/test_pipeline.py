@@ -119,6 +119,26 @@ def test_a_partner_without_its_territory_is_rejected_when_territories_are_missin
     assert summary.loaded == 0 and summary.rejected == 6
 
 
+def test_a_shacl_warning_is_reported_and_the_record_loads(store, tmp_path, resources):
+    _load_territories(store, tmp_path, resources)
+    untyped = tmp_path / "untyped.csv"
+    untyped.write_text("id,name,territory,source\nsans-type,Sans type,75056,seed-004\n", encoding="utf-8")
+    summary = run_load(PartnersLoader(), [untyped], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert (summary.loaded, summary.rejected) == (1, 0)
+    [record] = summary.records
+    assert [(w.field, w.rule) for w in record.warnings] == [("agrs:actorType", "Organisation-actorType")]
+
+
+def test_a_source_with_rejections_is_loaded_again_once_what_it_lacked_is_there(store, tmp_path, resources):
+    first = run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert first.rejected == 6
+    again = run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert not again.unchanged and again.rejected == 6
+    _load_territories(store, tmp_path, resources)
+    third = run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert (third.unchanged, third.loaded, third.rejected) == (False, 3, 3)
+
+
 def test_a_reload_dropping_a_referenced_commune_warns(store, tmp_path, resources):
     _load_territories(store, tmp_path, resources)
     run_load(PartnersLoader(), [PARTNERS], store, quarantine_dir=tmp_path / "q", resources=resources)
@@ -184,3 +204,74 @@ def test_cli_help_documents_exit_codes_and_keys():
     result = run_agrs("load", "--help")
     assert result.returncode == 0
     assert "Exit codes" in result.stdout and "renamed file" in result.stdout and "merged" in result.stdout
+
+
+def test_cli_load_into_a_busy_store_exits_2_at_once(tmp_path):
+    from agrs.store.embedded import EmbeddedStore
+
+    with EmbeddedStore(tmp_path / "store"):
+        result = run_agrs("load", "territories", *map(str, ETALAB), "--store", str(tmp_path / "store"), timeout=60)
+    assert result.returncode == 2
+    assert "open for writing by" in result.stderr and "run this command again" in result.stderr
+
+
+def _store_state(path: Path) -> dict:
+    """What a reader sees: the data graphs and their triples, and the provenance graph's triples apart.
+
+    A load killed after its switch is complete but has no provenance (the next load of the source redoes it):
+    the provenance can only grow, so it is compared apart.
+    """
+    from agrs.store.embedded import EmbeddedStore
+
+    with EmbeddedStore(path, read_only=True) as store:
+        graphs = [info.graph for info in store.graphs() if info.graph != PROVENANCE_GRAPH]
+        return {
+            "triples": {graph: set(store.triples(graph)) for graph in graphs},
+            "provenance": {(str(t.subject), str(t.predicate), str(t.object)) for t in store.query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}")},
+        }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_killing_a_cli_load_at_any_moment_leaves_the_store_as_it_was(tmp_path):
+    """SIGKILL a re-load of a ~120k-triple Turtle file at moments spread over its run: nothing changes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    store, quarantine = tmp_path / "store", tmp_path / "q"
+    big = tmp_path / "big.ttl"
+    lines = ["@prefix ex: <http://example.org/> ."]
+    lines += [f'ex:s{i} ex:p ex:o{i % 97} ; ex:n {i} ; ex:label "item {i}"@fr .' for i in range(40_000)]
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "agrs", "load", "rdf", str(big), "--key", "big", "--store", str(store),
+               "--quarantine", str(quarantine), "--quiet"]  # fmt: skip
+    first = run_agrs(*command[3:], timeout=600)
+    assert first.returncode == 0, first.stderr
+    before = _store_state(store)
+    started = time.monotonic()
+    forced = subprocess.run([*command, "--force"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    duration = time.monotonic() - started
+    assert forced.returncode == 0, forced.stderr
+    reloaded = _store_state(store)
+    assert reloaded["triples"] == before["triples"]  # a re-load gives the same triples…
+    before = reloaded  # …in a new version, which is what the kills must preserve
+    killed = 0
+    for fraction in (0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95):
+        child = subprocess.Popen([*command, "--force"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(duration * fraction)
+        if child.poll() is not None:
+            continue  # it finished first: a complete load, checked below like the others
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        killed += 1
+        after = _store_state(store)
+        assert after["triples"] == before["triples"], f"killed at {fraction:.0%} of the load"
+        assert after["provenance"] >= before["provenance"]
+    assert killed >= 3  # the last moments may find the load done: those runs are checked all the same
+    final = run_agrs(*command[3:], "--force", timeout=600)  # the store still takes loads
+    assert final.returncode == 0, final.stderr
+    assert _store_state(store)["triples"] == before["triples"]

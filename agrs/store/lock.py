@@ -18,7 +18,7 @@ LOCK_NAME = "agrs.lock"
 
 COMMAND_SHOWN = 200  # characters of the holder's command line quoted in the message
 
-ADVICE = "Stop it, or send the load through the running server (agrs load --server URL)."
+ADVICE = "Wait for it to finish (or stop it), then run this command again."
 
 
 class WriteLock:

@@ -1,0 +1,79 @@
+"""`agrs observatory`: load the ontology, every French territory and the bundled observatory, in order."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from agrs.cli import EXIT_CODES
+
+EPILOG = (
+    EXIT_CODES.replace("faults found (a check failed, records were rejected)", "some records were rejected")
+    + """
+
+\b
+Sources, in loading order (each one an ordinary `agrs load`, with its own
+graph, provenance and quarantine file; an unchanged source is skipped):
+  territories/cog      communes, epci, departements, regions .json of
+                       @etalab/decoupage-administratif (--etalab, default
+                       $AGRS_ETALAB_DIR, else node_modules/ of the repository)
+  rdf/observatory      data/observatory/*.ttl: projects, commons, pilot types
+  partners/default     data/partners.csv: organisations and their roles"""
+)
+
+
+@click.command("observatory", epilog=EPILOG)
+@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@click.option(
+    "--data", "data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of the observatory's sources (default: the repository's data/).",
+)  # fmt: skip
+@click.option(
+    "--etalab", "etalab_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of the etalab JSON files (communes.json, epci.json, departements.json, regions.json).",
+)  # fmt: skip
+@click.option(
+    "--quarantine", "quarantine_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("quarantine"), show_default=True, help="Folder for the rejected records.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Load every source, even those unchanged since their last load.")
+@click.option("--quiet", is_flag=True, help="No progress bars, no summaries; problems only.")
+def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) -> None:
+    """Load the ontology, all French territories and the bundled observatory into the store."""
+    from agrs.loaders.bundled import bundled_sources, missing_files
+    from agrs.loaders.pipeline import Resources, run_load
+    from agrs.loaders.registry import make_loader
+    from agrs.loaders.report import ProgressBars, print_summary
+    from agrs.records import ReadError
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    sources = bundled_sources(data_dir, etalab_dir)
+    missing = missing_files(sources)
+    if missing:
+        click.echo("agrs observatory: missing source files (run `make setup`):", err=True)
+        for path in missing:
+            click.echo(f"  {path}", err=True)
+        sys.exit(2)
+    show = not quiet and sys.stderr.isatty()
+    rejected = 0
+    try:
+        resources = Resources.load()
+        with open_store(store_location(store_path)) as store:
+            for source in sources:
+                if not quiet:
+                    click.echo(f"== {source.label}")
+                with ProgressBars(enabled=show, prefix=f"{source.label} ") as progress:
+                    summary = run_load(
+                        make_loader(source.kind), source.files, store, key=source.key,
+                        quarantine_dir=quarantine_dir, force=force, progress=progress, resources=resources,
+                    )  # fmt: skip
+                print_summary(summary, quiet)
+                rejected += summary.rejected
+    except ReadError as error:
+        click.echo(f"agrs observatory: cannot read {error}", err=True)
+        sys.exit(2)
+    except StoreError as error:
+        click.echo(f"agrs observatory: {error}", err=True)
+        sys.exit(2)
+    sys.exit(1 if rejected else 0)

@@ -1,0 +1,20 @@
+"""Which loader class reads each kind of source, imported only when that kind is loaded."""
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the loaders import rdflib: `agrs --help` lists this module's kinds without it
+    from agrs.loaders.base import Loader
+
+#: kind → "module:class"
+LOADERS = {
+    "territories": "agrs.loaders.territories:TerritoriesLoader",
+    "partners": "agrs.loaders.partners:PartnersLoader",
+    "rdf": "agrs.loaders.rdf:RdfLoader",
+}
+
+
+def make_loader(kind: str) -> "Loader":
+    """Return a new loader for `kind` (one of LOADERS); KeyError for an unknown kind."""
+    module, name = LOADERS[kind].split(":")
+    return getattr(importlib.import_module(module), name)()

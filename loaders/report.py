@@ -1,0 +1,71 @@
+"""What a load shows the user: progress bars on stderr while it runs, then its summary."""
+
+import sys
+
+import click
+
+SHOWN_REJECTIONS = 10  # rejected records printed on stderr; the quarantine file has them all
+
+
+def print_summary(summary, quiet: bool) -> None:
+    """Print the counts on stdout and the first rejected records and warnings on stderr."""
+    if summary.unchanged:
+        if not quiet:
+            click.echo(f"unchanged: {summary.graph} (current version {summary.version}); --force reloads")
+        return
+    if not quiet:
+        click.echo(
+            f"read {summary.read} / loaded {summary.loaded} / rejected {summary.rejected}\n"
+            f"graph {summary.graph}\nversion {summary.version}"
+        )
+    rejected = [record for record in summary.records if record.rejected]
+    _print_records("rejected", rejected, lambda record: record.problems, "more rejected records")
+    warned = [record for record in summary.records if record.warnings and not record.rejected]
+    _print_records("warning", warned, lambda record: record.warnings, "more loaded records with warnings")
+    if summary.quarantine is not None:
+        click.echo(f"quarantine: {summary.quarantine}", err=True)
+    for warning in summary.warnings:
+        click.echo(f"warning: dangling reference: {warning}", err=True)
+
+
+def _print_records(label: str, records, problems_of, more: str) -> None:
+    """Print the first records with their file, line and reasons on stderr, then how many were left out."""
+    for record in records[:SHOWN_REJECTIONS]:
+        where = f"{record.raw.file}:{record.raw.line}" if record.raw.line is not None else record.raw.file
+        reasons = "; ".join(f"{p.field or '-'}: {p.message}" for p in problems_of(record))
+        click.echo(f"{label} {where}: {reasons}", err=True)
+    if len(records) > SHOWN_REJECTIONS:
+        click.echo(f"… and {len(records) - SHOWN_REJECTIONS} {more}", err=True)
+
+
+class ProgressBars:
+    """A progress callback drawing one bar per stage on stderr (a no-op when disabled)."""
+
+    def __init__(self, enabled: bool, prefix: str = ""):
+        self.enabled = enabled
+        self.prefix = prefix
+        self.bar = None
+        self.stage = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._finish()
+
+    def __call__(self, stage: str, amount: int, total: int | None) -> None:
+        """Advance the bar of `stage` by `amount`, starting a new bar when the stage changes."""
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            self._finish()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{self.prefix}{stage}", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        if amount:
+            self.bar.update(amount)
+
+    def _finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

@@ -1,0 +1,150 @@
+"""The main job end to end: `scripts/demo.sh` (what `make demo` runs) loads the real COG and the observatory.
+
+One run (about four minutes: the ontology check, its documentation, then `agrs observatory`) into a fresh
+store; every test then reads the store as a researcher would, with SPARQL, and compares it with the sources.
+"""
+
+import json
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from agrs.loaders.bundled import bundled_sources, default_etalab_dir
+from agrs.store.base import PROVENANCE_GRAPH
+from agrs.store.embedded import EmbeddedStore
+
+from conftest import REPO, run_agrs
+
+pytestmark = pytest.mark.slow
+
+PREFIXES = """PREFIX agrs: <https://w3id.org/agrs/>
+PREFIX level: <https://w3id.org/agrs/level/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+ID = "https://w3id.org/agrs/id/"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> dict:
+    """Run the main job once into a new store; return the store path, the run and the etalab sources."""
+    etalab = default_etalab_dir()
+    if not (etalab / "communes.json").is_file():
+        pytest.fail(f"{etalab} is missing: run scripts/setup.sh (npm ci)")
+    folder = tmp_path_factory.mktemp("observatory")
+    store, quarantine = folder / "store", folder / "quarantine"
+    environment = {**os.environ, "AGRS_STORE": str(store), "AGRS_QUARANTINE": str(quarantine)}
+    run = subprocess.run(["bash", "scripts/demo.sh"], cwd=REPO, env=environment, capture_output=True, text=True,
+                         timeout=1800)  # fmt: skip
+    sources = {name: json.loads((etalab / f"{name}.json").read_text(encoding="utf-8")) for name in
+               ("communes", "epci", "departements", "regions")}  # fmt: skip
+    return {"store": store, "quarantine": quarantine, "run": run, "source": sources}
+
+
+def select(store_path: Path, query: str) -> list[dict]:
+    """Run a SELECT on the store, read-only; return rows of plain string values."""
+    with EmbeddedStore(store_path, read_only=True) as store:
+        solutions = store.query(PREFIXES + query)
+        names = [variable.value for variable in solutions.variables]
+        return [{name: row[name].value for name in names if row[name] is not None} for row in solutions]
+
+
+def test_everything_loads_without_rejection(loaded):
+    run = loaded["run"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert not list(loaded["quarantine"].glob("*.jsonl"))
+    for source in bundled_sources():
+        assert f"== {source.label}" in run.stdout
+    assert "rejected 0" in run.stdout and "loaded 53" in run.stdout  # the 53 partners
+
+
+def test_every_source_is_a_current_graph_with_its_provenance(loaded):
+    rows = select(loaded["store"], f"""
+        SELECT ?kind ?read ?loaded ?rejected WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+            ?load a agrs:Load ; agrs:loaderKind ?kind ; agrs:recordsRead ?read ;
+                  agrs:recordsLoaded ?loaded ; agrs:recordsRejected ?rejected .
+        }} }}""")  # fmt: skip
+    by_kind = {row["kind"]: row for row in rows}
+    assert set(by_kind) == {"ontology", "territories", "rdf", "partners"}
+    assert len(rows) == 4  # one load each
+    assert all(row["rejected"] == "0" and row["read"] == row["loaded"] for row in rows)
+    assert by_kind["partners"]["loaded"] == "53"
+
+
+@pytest.mark.parametrize(
+    "level, segment, count_of",
+    [
+        ("commune", "commune", lambda s: sum(e["type"] == "commune-actuelle" for e in s["communes"])),
+        ("departement", "departement", lambda s: sum(e["zone"] != "com" for e in s["departements"])),
+        ("region", "region", lambda s: sum(e["zone"] != "com" for e in s["regions"])),
+    ],
+)
+def test_exactly_the_territories_of_the_source(loaded, level, segment, count_of):
+    rows = select(loaded["store"], f"SELECT ?t WHERE {{ ?t agrs:hasLevel level:{level} }}")
+    stored = {row["t"] for row in rows}
+    expected = {
+        f"{ID}{segment}/{entry['code']}"
+        for entry in loaded["source"][level + "s"]
+        if (entry["type"] == "commune-actuelle" if level == "commune" else entry["zone"] != "com")
+    }
+    assert stored == expected and len(stored) == count_of(loaded["source"])
+
+
+def test_exactly_the_epci_of_the_source_with_their_members(loaded):
+    rows = select(loaded["store"], """
+        SELECT ?epci ?member WHERE { ?epci agrs:hasLevel ?level . ?member agrs:directlyWithin ?epci ;
+                                      agrs:hasLevel level:commune .
+                                     FILTER(STRSTARTS(STR(?epci), "https://w3id.org/agrs/id/epci/")) }""")  # fmt: skip
+    stored = Counter((row["epci"], row["member"]) for row in rows)
+    expected = Counter(
+        (f"{ID}epci/{epci['code']}", f"{ID}commune/{member['code']}")
+        for epci in loaded["source"]["epci"]
+        for member in epci["membres"]
+    )
+    assert stored == expected
+    assert len({epci for epci, _ in stored}) == len(loaded["source"]["epci"]) == 1255
+
+
+def test_every_commune_has_its_departement_and_region(loaded):
+    rows = select(loaded["store"], """
+        SELECT ?commune ?dep ?reg WHERE {
+            ?commune agrs:hasLevel level:commune ; agrs:directlyWithin ?dep .
+            ?dep agrs:hasLevel level:departement ; agrs:directlyWithin ?reg .
+            ?reg agrs:hasLevel level:region .
+        }""")  # fmt: skip
+    stored = {row["commune"]: (row["dep"], row["reg"]) for row in rows}
+    expected = {
+        f"{ID}commune/{e['code']}": (f"{ID}departement/{e['departement']}", f"{ID}region/{e['region']}")
+        for e in loaded["source"]["communes"]
+        if e["type"] == "commune-actuelle" and e["zone"] != "com"
+    }
+    assert stored == expected
+
+
+def test_partners_reach_the_projects_of_the_observatory_files(loaded):
+    rows = select(loaded["store"], """
+        SELECT DISTINCT ?organisation WHERE {
+            ?participation agrs:participant ?organisation ; agrs:participationIn ?endeavour .
+            ?endeavour a agrs:Endeavour ; dcterms:source ?source .
+        }""")  # fmt: skip
+    assert len(rows) >= 40
+    pilots = select(loaded["store"], """
+        SELECT ?name WHERE { ?org agrs:governs <https://w3id.org/agrs/id/commune/33063> ; rdfs:label ?name }
+        """)  # fmt: skip
+    assert pilots, "Bordeaux's local authority governs the commune 33063"
+
+
+def test_a_second_run_reports_every_source_unchanged(loaded):
+    again = run_agrs("observatory", "--store", str(loaded["store"]), "--quarantine", str(loaded["quarantine"]))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("unchanged: ") == len(bundled_sources())
+
+
+def test_missing_etalab_files_exit_2_naming_them(tmp_path):
+    result = run_agrs("observatory", "--store", str(tmp_path / "store"), "--etalab", str(tmp_path))
+    assert result.returncode == 2
+    assert str(tmp_path / "communes.json") in result.stderr and "make setup" in result.stderr
