@@ -14,6 +14,7 @@ during writes "undefined behaviour"; in our tests (readers opened and kept open 
 compactions) they read consistently, but a long-lived reader should reopen to see new data.
 """
 
+import gc
 import itertools
 import threading
 from collections.abc import Iterable, Iterator
@@ -161,6 +162,10 @@ class EmbeddedStore(Store):
         """Release the store and its write lock (idempotent)."""
         # pyoxigraph closes RocksDB when its last reference goes: this one, or a query result still alive.
         self._oxigraph = None
+        if not self.read_only:
+            # A result caught in a reference cycle keeps RocksDB open, and its lock taken, until collected: a
+            # server started right after a load in the same test process would find the store locked.
+            gc.collect()
         if self._write_lock is not None:
             self._write_lock.release()
             self._write_lock = None
