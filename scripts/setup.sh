@@ -14,9 +14,19 @@ need_debs=()
 command -v javac >/dev/null 2>&1 || need_debs+=(openjdk-17-jdk-headless)
 [[ -e /usr/share/java/owlapi-distribution.jar ]] || need_debs+=(libowlapi-java)
 command -v dot >/dev/null 2>&1 || need_debs+=(graphviz)
-# npm only to fetch the COG data below, so only when that data is missing.
-if [[ ! -d node_modules/@etalab/decoupage-administratif ]] && ! command -v npm >/dev/null 2>&1; then
+# The npm packages of package-lock.json: the COG data and YASGUI (the query UI `agrs serve` offers).
+npm_missing=0
+for package in @etalab/decoupage-administratif @zazuko/yasgui; do
+    [[ -d "node_modules/$package" ]] || npm_missing=1
+done
+# npm only to fetch those packages, so only when one is missing.
+if ((npm_missing)) && ! command -v npm >/dev/null 2>&1; then
     need_debs+=(nodejs npm)
+fi
+# The query UI's test drives Debian's Chromium headless through chromedriver.
+if ((want_tests)); then
+    [[ -x /usr/bin/chromium ]] || need_debs+=(chromium)
+    [[ -x /usr/bin/chromedriver ]] || need_debs+=(chromium-driver)
 fi
 if ((${#need_debs[@]})); then
     echo "setup: installing Debian packages: ${need_debs[*]}" >&2
@@ -48,9 +58,10 @@ if [[ "$installed" != "$wanted" && "$installed" != "$wanted[test]" ]] || ! .venv
     echo "$wanted" > "$stamp"
 fi
 
-# --- Data: France's official geographic code (COG), the npm package pinned in package-lock.json ----
-# node_modules/ is not committed; `npm ci` installs exactly the locked version.
-if [[ ! -d node_modules/@etalab/decoupage-administratif ]]; then
-    echo "setup: installing the COG data (npm ci)" >&2
-    npm ci --no-audit --no-fund >/dev/null
+# --- npm packages pinned in package-lock.json: the COG data and YASGUI's built assets -----------
+# node_modules/ is not committed; `npm ci` installs exactly the locked versions. Both are files AGRS reads
+# or serves, so their install scripts are not run.
+if ((npm_missing)); then
+    echo "setup: installing the COG data and the query UI (npm ci)" >&2
+    npm ci --no-audit --no-fund --ignore-scripts >/dev/null
 fi

@@ -1,1 +1,1 @@
-"""The SPARQL endpoint and linked-data server (create_app)."""
+"""The SPARQL endpoint and linked-data server: `create_app(config)` builds the Flask app, `agrs serve` runs it."""

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,17 @@ class LiveServer:
         environment = {k: v for k, v in os.environ.items() if k != "AGRS_WRITE_TOKEN"}
         if token:
             environment["AGRS_WRITE_TOKEN"] = token
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "agrs", "serve", "--store", str(store), "--port", str(self.port), *options],
-            cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        # stderr to a file, not a pipe: the access log writes a line per request, and a full pipe would block.
+        self.log = Path(tempfile.mkstemp(prefix="agrs-serve-", suffix=".log")[1])
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "agrs", "serve", "--store", str(store), "--port", str(self.port), *options],
+                cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=log, text=True,
+            )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"agrs serve exited {self.process.returncode}: {self.process.stderr.read()}")
+                raise RuntimeError(f"agrs serve exited {self.process.returncode}: {self.log.read_text()}")
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=2) as answer:
                     if answer.status == 200:
@@ -96,7 +100,7 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=20)
-        return self.process.stderr.read() if self.process.stderr else ""
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture
@@ -112,3 +116,16 @@ def live_server(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+def http_get(url: str, accept: str | None = None) -> tuple[int, dict, str]:
+    """GET `url`; return status, headers (lower-case names) and body text, for error statuses too."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read().decode()

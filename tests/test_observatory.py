@@ -16,7 +16,7 @@ from agrs.loaders.bundled import bundled_sources, default_etalab_dir
 from agrs.store.base import PROVENANCE_GRAPH
 from agrs.store.embedded import EmbeddedStore
 
-from conftest import REPO, run_agrs
+from conftest import REPO, free_port, run_agrs
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +38,8 @@ def loaded(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("observatory")
     store, quarantine = folder / "store", folder / "quarantine"
     environment = {**os.environ, "AGRS_STORE": str(store), "AGRS_QUARANTINE": str(quarantine)}
-    run = subprocess.run(["bash", "scripts/demo.sh"], cwd=REPO, env=environment, capture_output=True, text=True,
-                         timeout=1800)  # fmt: skip
+    run = subprocess.run(["bash", "scripts/demo.sh", "--no-serve"], cwd=REPO, env=environment,
+                         capture_output=True, text=True, timeout=1800)  # fmt: skip
     sources = {name: json.loads((etalab / f"{name}.json").read_text(encoding="utf-8")) for name in
                ("communes", "epci", "departements", "regions")}  # fmt: skip
     return {"store": store, "quarantine": quarantine, "run": run, "source": sources}
@@ -148,3 +148,51 @@ def test_missing_etalab_files_exit_2_naming_them(tmp_path):
     result = run_agrs("observatory", "--store", str(tmp_path / "store"), "--etalab", str(tmp_path))
     assert result.returncode == 2
     assert str(tmp_path / "communes.json") in result.stderr and "make setup" in result.stderr
+
+
+def test_the_main_job_ends_serving_the_observatory(loaded, tmp_path):
+    """`scripts/demo.sh` without --no-serve: the sources are unchanged, so it goes straight to serving."""
+    import time
+    import urllib.parse
+    import urllib.request
+
+    port = free_port()
+    environment = {**os.environ, "AGRS_STORE": str(loaded["store"]), "AGRS_QUARANTINE": str(loaded["quarantine"]),
+                   "AGRS_PORT": str(port)}  # fmt: skip
+    environment.pop("AGRS_WRITE_TOKEN", None)
+    log = tmp_path / "demo.log"
+    with log.open("w") as output:
+        demo = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=REPO, env=environment, stdout=output, stderr=output,
+                                start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert demo.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2) as answer:
+                    health = json.loads(answer.read())
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(1)
+        assert health["triples"] > 400_000
+        query = PREFIXES + "SELECT (COUNT(?c) AS ?n) WHERE { ?c agrs:hasLevel level:commune }"
+        request = urllib.request.Request(
+            base + "/sparql?" + urllib.parse.urlencode({"query": query}),
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            rows = json.loads(answer.read())["results"]["bindings"]
+        assert rows[0]["n"]["value"] == str(sum(e["type"] == "commune-actuelle" for e in loaded["source"]["communes"]))
+        page = urllib.request.Request(base + "/sparql", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(page, timeout=30) as answer:
+            assert "yasgui" in answer.read().decode().lower()
+        with urllib.request.urlopen(base + "/id/commune/33063", timeout=30) as answer:
+            assert "Bordeaux" in answer.read().decode()
+    finally:
+        import signal
+
+        os.killpg(demo.pid, signal.SIGTERM)
+        demo.wait(timeout=60)
+    assert "unchanged" in log.read_text()

@@ -9,10 +9,9 @@ let through unchecked.
 import re
 from collections.abc import Callable, Iterator
 
-from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.term import URIRef, Variable
 
+from agrs.sparql_text import translate_query, translate_update
 from agrs.store.base import REGISTRY_GRAPH, QueryError
 from agrs.store.registry import is_version_iri
 
@@ -29,7 +28,7 @@ def update_targets(sparql: str) -> list:
     (a `GRAPH ?g` in an INSERT or DELETE template). Raises QueryError when the text cannot be parsed.
     """
     try:
-        operations = translateUpdate(parseUpdate(sparql)).algebra
+        operations = translate_update(sparql).algebra
     except Exception as error:  # rdflib raises pyparsing errors and assorted exceptions on bad text
         raise QueryError(f"cannot read the SPARQL update: {error}") from error
     return [_normalise(target) for operation in operations for target in _operation_targets(operation)]
@@ -103,7 +102,7 @@ def dataset_clauses(sparql: str) -> tuple[list[str], list[str]] | None:
     if not FROM_WORD.search(sparql):
         return None
     try:
-        clauses = _field(translateQuery(parseQuery(sparql)).algebra, "datasetClause") or []
+        clauses = _field(translate_query(sparql).algebra, "datasetClause") or []
     except Exception as error:  # as above: rdflib's parse errors have no common base class
         raise QueryError(f"cannot read the query's FROM clauses: {error}") from error
     if not clauses:

@@ -18,7 +18,10 @@ LOCK_NAME = "agrs.lock"
 
 COMMAND_SHOWN = 200  # characters of the holder's command line quoted in the message
 
-ADVICE = "Wait for it to finish (or stop it), then run this command again."
+ADVICE = (
+    "Wait for it to finish (or stop it), then run this command again. If it is `agrs serve`, send the data "
+    "through it instead: PUT http://HOST:PORT/graph-store?graph=<graph IRI> with its write token."
+)
 
 
 class WriteLock:

@@ -1,0 +1,52 @@
+"""Who may write: nobody unless a write token is configured, then whoever sends `Authorization: Bearer <token>`.
+
+Reads (GET, HEAD) never come here: they are public like queries. Every write handler (SPARQL Update, Graph Store
+PUT/POST/DELETE) calls `write_refusal()` first and returns its answer when there is one.
+"""
+
+import hmac
+
+from flask import Response, request
+
+from agrs.server.config import TOKEN_ENV
+from agrs.server.runtime import runtime
+
+SCHEME = "Bearer"
+
+
+def write_refusal() -> Response | None:
+    """Return the 401/403 answer that refuses the current request's write, or None when it may write.
+
+    403 when writes are disabled (no token configured) or the token is wrong; 401 with `WWW-Authenticate: Bearer`
+    when no bearer token was sent.
+    """
+    token = runtime().config.write_token
+    if not token:
+        return _refuse(
+            403,
+            "writes are disabled on this server: start it with `agrs serve --write-token TOKEN` "
+            f"(or set ${TOKEN_ENV}), then send `Authorization: Bearer TOKEN`",
+        )
+    sent = _bearer(request.headers.get("Authorization", ""))
+    if sent is None:
+        return _refuse(401, "this write needs `Authorization: Bearer <token>` (the server's write token)")
+    # compare_digest: the time taken must not tell how much of a guessed token was right.
+    if not hmac.compare_digest(sent.encode(), token.encode()):
+        return _refuse(403, "the bearer token is not this server's write token")
+    return None
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != SCHEME.lower() or not value.strip():
+        return None
+    return value.strip()
+
+
+def _refuse(status: int, message: str) -> Response:
+    answer = Response(message + "\n", status=status, mimetype="text/plain")
+    if status == 401:
+        answer.headers["WWW-Authenticate"] = f'{SCHEME} realm="agrs"'
+    elif _bearer(request.headers.get("Authorization", "")) is not None:
+        answer.headers["WWW-Authenticate"] = f'{SCHEME} realm="agrs", error="invalid_token"'
+    return answer

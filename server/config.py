@@ -1,0 +1,39 @@
+"""The server's settings: one frozen object, built from the command line and the environment, passed to create_app."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOKEN_ENV = "AGRS_WRITE_TOKEN"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything `create_app` needs; no module-level state anywhere in the server."""
+
+    store: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: writes (SPARQL Update, Graph Store PUT/POST/DELETE) are refused unless a token is set
+    write_token: str | None = None
+    #: seconds a query may run before its worker process is killed (the client gets 503 with a message)
+    query_timeout: float = 30.0
+    #: SELECT rows / CONSTRUCT triples above which the answer is an error, never a truncated result
+    max_rows: int = 100_000
+    #: bytes of serialised result above which the answer is an error
+    max_response_bytes: int = 64 * 1024 * 1024
+    #: query worker processes (each holds a read-only view of the store)
+    query_workers: int = 2
+    #: origins allowed to read cross-site (CORS); "*" for any
+    cors_origins: tuple[str, ...] = ("*",)
+    #: IRIs (exact, or prefixes ending with "/") that SERVICE and LOAD may reach; empty: none
+    federation_allowlist: tuple[str, ...] = ()
+    #: where Graph Store writes to gated graphs put nothing (all or nothing) but may report
+    quarantine_dir: Path = field(default_factory=lambda: Path("quarantine"))
+
+    @classmethod
+    def from_environment(cls, store: Path, **options) -> "ServerConfig":
+        """Return a config whose write token comes from $AGRS_WRITE_TOKEN unless given in `options`."""
+        if options.get("write_token") is None:
+            options["write_token"] = os.environ.get(TOKEN_ENV) or None
+        return cls(store=store, **options)

@@ -1,0 +1,116 @@
+"""Discovery: the SPARQL Service Description of /sparql (built here, served by the sparql blueprint) and VoID.
+
+`/.well-known/void` answers the VoID + DCAT description of the store (agrs/server/void.py).
+The service description says what a query sees when it names no dataset: the union of every current graph,
+the inferred graphs (under https://w3id.org/agrs/graph/inferred) included unless the request says `infer=false`.
+"""
+
+from urllib.parse import urljoin
+
+from flask import Blueprint, current_app, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from agrs.ns import AGRS, bind_all
+from agrs.server.catalogue import visible_graphs
+from agrs.server.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, rdf_response
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
+VOID = Namespace("http://rdfs.org/ns/void#")
+
+INFERRED_GRAPHS = "https://w3id.org/agrs/graph/inferred"
+VOID_PATH = "/.well-known/void"
+
+blueprint = Blueprint("discovery", __name__)
+
+#: every result format /sparql answers with (W3C format IRIs)
+RESULT_FORMATS = (
+    "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+    "Turtle", "N-Triples", "RDF_XML", "JSON-LD", "N-Quads", "TriG",
+)  # fmt: skip
+
+DEFAULT_GRAPH_COMMENTS = (
+    (
+        "The default graph of a query that names no dataset (no FROM, no default-graph-uri) is the union of all "
+        f"current graphs, including the inferred graphs (under {INFERRED_GRAPHS}), unless the request has the "
+        "parameter infer=false. Data graphs are versioned: GRAPH <…> names a graph's current version, "
+        "<graph>/v<n>, listed below with agrs:versionOf.",
+        "en",
+    ),
+    (
+        "Le graphe par défaut d'une requête qui ne nomme aucun jeu de données (ni FROM, ni default-graph-uri) est "
+        "l'union de tous les graphes courants, y compris les graphes inférés (sous "
+        f"{INFERRED_GRAPHS}), sauf si la requête porte le paramètre infer=false. Les graphes de données sont "
+        "versionnés : GRAPH <…> nomme la version courante d'un graphe, <graphe>/v<n>, listée ci-dessous avec "
+        "agrs:versionOf.",
+        "fr",
+    ),
+)
+
+
+def service_description_graph(endpoint_url: str, store=None) -> Graph:
+    """Return the SPARQL 1.1 Service Description of the endpoint at `endpoint_url` (an absolute URL).
+
+    The default dataset lists the store's current named graphs; `store` defaults to the running app's.
+    """
+    if store is None:
+        from agrs.server.runtime import runtime
+
+        store = runtime().store
+    graph = Graph()
+    bind_all(graph)
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    service, endpoint = BNode(), URIRef(endpoint_url)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, endpoint))
+    for language in (SD.SPARQL11Query, SD.SPARQL11Update):
+        graph.add((service, SD.supportedLanguage, language))
+    for name in RESULT_FORMATS:
+        graph.add((service, SD.resultFormat, FORMATS[name]))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    # No entailment: inferred triples are materialised in their own graphs, not computed at query time.
+    graph.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
+    void_url = URIRef(urljoin(endpoint_url, VOID_PATH))
+    graph.add((service, RDFS.seeAlso, void_url))
+    dataset = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, RDFS.seeAlso, void_url))
+    default = BNode()
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    for text, language in DEFAULT_GRAPH_COMMENTS:
+        graph.add((service, RDFS.comment, Literal(text, lang=language)))
+        graph.add((default, RDFS.comment, Literal(text, lang=language)))
+    for entry in visible_graphs(store):
+        named, content = BNode(), BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, URIRef(entry.name)))
+        if entry.versioned:
+            graph.add((URIRef(entry.name), AGRS.versionOf, URIRef(entry.graph)))
+        graph.add((named, SD.graph, content))
+        graph.add((content, RDF.type, SD.Graph))
+        graph.add((content, VOID.triples, Literal(entry.triples)))
+    return graph
+
+
+VOID_TYPES = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
+STATISTICS_KEY = "agrs.void_statistics"
+
+
+@blueprint.get(VOID_PATH)
+def void_description():
+    """The VoID + DCAT description of the store's graphs, Turtle unless `Accept` prefers another RDF syntax."""
+    from agrs.server.runtime import runtime
+    from agrs.server.void import void_graph
+
+    media_type = choose(VOID_TYPES)
+    if media_type is None:
+        return not_acceptable(VOID_TYPES)
+    # Statistics are counted once per version graph (its content never changes), kept with the app.
+    cache = current_app.extensions.setdefault(STATISTICS_KEY, {})
+    return rdf_response(void_graph(runtime().store, request.url_root.rstrip("/"), cache), media_type)

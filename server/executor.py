@@ -1,0 +1,409 @@
+"""Query workers: processes holding read-only views of the store, killed when a query runs too long.
+
+pyoxigraph cannot cancel a running query, so queries run in worker processes ("spawn" context: the parent holds
+RocksDB and threads, which a fork would copy half-way). Each worker opens `EmbeddedStore(store, read_only=True)`
+and reopens it when the parent's generation counter moved (`store_changed()`, called after every write), so a
+query sees the writes made before it was sent. A request thread takes an idle worker, sends it a `Job`, and
+waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
+started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
+workers keep serving meanwhile.
+
+A worker runs the query, negotiates the media type once it knows the kind of result (SELECT/ASK give results,
+CONSTRUCT/DESCRIBE give triples), counts the rows or triples as pyoxigraph serialises them and stops at
+`max_rows` + 1: a result over the cap is an error naming the cap (400), never a truncated result; so is a
+serialised answer over `max_response_bytes`.
+"""
+
+import multiprocessing
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+START_TIMEOUT = 120.0  # seconds a new worker may take to import pyoxigraph and open the store
+STOP_TIMEOUT = 2.0  # seconds a worker asked to stop gets before it is killed
+INFERRED_GRAPHS = "https://w3id.org/agrs/graph/inferred"
+
+#: media types of SELECT/ASK and of CONSTRUCT/DESCRIBE answers, in the order the server prefers them, with
+#: pyoxigraph's serialiser of each
+RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+RESULT_TYPES = tuple(RESULTS_FORMATS)
+GRAPH_TYPES = tuple(GRAPH_FORMATS)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run: the text, the protocol's dataset, what the client accepts, the limits."""
+
+    sparql: str
+    #: default-graph-uri / named-graph-uri of the request; both None: the query's FROM clauses or the union
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    #: whether the union default graph includes the inferred graphs (under INFERRED_GRAPHS)
+    infer: bool = True
+    accept: str | None = None
+    format: str | None = None
+    max_rows: int = 100_000
+    max_bytes: int = 64 * 1024 * 1024
+    #: what relative IRIs in the query resolve against (the endpoint's URL)
+    base_iri: str | None = None
+    generation: int = 0
+
+
+@dataclass
+class Answer:
+    """What a query gave: a body to send (status 200) or an error (`status` >= 400, `body` holds the message)."""
+
+    status: int
+    body: bytes
+    media_type: str = "text/plain; charset=utf-8"
+    kind: str | None = None  # "select", "ask", "construct" (CONSTRUCT and DESCRIBE), None when unknown
+    count: int | None = None  # rows (SELECT), triples (CONSTRUCT/DESCRIBE), 1 (ASK)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def error(cls, status: int, message: str, kind: str | None = None) -> "Answer":
+        """Return an error answer whose body is `message` as plain text."""
+        return cls(status, (message.rstrip("\n") + "\n").encode(), kind=kind)
+
+
+class QueryExecutor:
+    """Runs SPARQL queries in `config.query_workers` worker processes; safe to call from many threads."""
+
+    def __init__(self, config):
+        self.config = config
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._generation = 0
+        self._closed = False
+        started = [self._start() for _ in range(max(1, config.query_workers))]
+        try:
+            for worker in started:
+                worker.wait_ready(START_TIMEOUT)
+                self._idle.put(worker)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def generation(self) -> int:
+        """The number of writes announced so far (what a job carries so that its worker sees them)."""
+        with self._lock:
+            return self._generation
+
+    def store_changed(self) -> None:
+        """Make the workers reopen their read-only view before their next query."""
+        with self._lock:
+            self._generation += 1
+
+    def run(self, job: Job) -> Answer:
+        """Run `job` in an idle worker and return its answer; 503 when it timed out or no worker became free."""
+        timeout = self.config.query_timeout
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            return Answer.error(
+                503,
+                f"all {len(self._workers)} query workers stayed busy for {timeout:g} s; try again later",
+            )
+        job = _with_generation(job, self.generation)
+        try:
+            worker.connection.send(job)
+            if worker.connection.poll(timeout):
+                answer = worker.connection.recv()
+                self._idle.put(worker)
+                return answer
+        except (EOFError, OSError) as error:
+            self._replace(worker)
+            return Answer.error(500, f"the query worker died while running the query ({error or 'no answer'})")
+        self._replace(worker)
+        return Answer.error(
+            503,
+            f"the query was stopped after {timeout:g} s, this server's query timeout: "
+            "narrow it (LIMIT, more selective patterns) or ask the administrator for a longer timeout",
+        )
+
+    def close(self) -> None:
+        """Stop every worker (ask, then kill those that do not stop)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            self._workers.clear()
+        for worker in workers:
+            worker.stop()
+
+    def _start(self) -> "_Worker":
+        worker = _Worker(self._context, self.config.store)
+        with self._lock:
+            if self._closed:
+                worker.stop()
+                raise RuntimeError("the query executor is closed")
+            self._workers.add(worker)
+        return worker
+
+    def _replace(self, worker: "_Worker") -> None:
+        """Kill `worker` and start another in its place; it joins the idle ones once it has opened the store."""
+        with self._lock:
+            self._workers.discard(worker)
+            closed = self._closed
+        worker.kill()
+        if closed:
+            return
+        try:
+            fresh = self._start()
+        except RuntimeError:
+            return
+        # The new process needs a moment to import pyoxigraph and open the store: wait in the background, so
+        # that the request that timed out is answered now, and no other query is charged for the start.
+        threading.Thread(target=self._when_ready, args=(fresh,), daemon=True, name="agrs-worker-start").start()
+
+    def _when_ready(self, worker: "_Worker") -> None:
+        try:
+            worker.wait_ready(START_TIMEOUT)
+        except RuntimeError:
+            with self._lock:
+                self._workers.discard(worker)
+            worker.kill()
+            return
+        self._idle.put(worker)
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, context, store: Path):
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=serve, args=(child, str(store)), daemon=True, name="agrs-query")
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for the worker's greeting (sent once the store is open); raise RuntimeError if it fails."""
+        try:
+            if not self.connection.poll(timeout):
+                raise RuntimeError(f"the query worker did not start within {timeout:g} s")
+            greeting = self.connection.recv()
+        except (EOFError, OSError) as error:
+            raise RuntimeError(f"the query worker exited while starting ({error})") from error
+        if greeting != "ready":
+            raise RuntimeError(f"the query worker could not start: {greeting}")
+
+    def stop(self) -> None:
+        """Ask the worker to exit; kill it when it does not within STOP_TIMEOUT."""
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(STOP_TIMEOUT)
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the process (SIGKILL: a running query cannot be interrupted otherwise) and close the pipe."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(STOP_TIMEOUT)
+        self.connection.close()
+
+
+def _with_generation(job: Job, generation: int) -> Job:
+    from dataclasses import replace
+
+    return replace(job, generation=generation)
+
+
+# --- in the worker process ---------------------------------------------------------------------------------------
+
+
+def serve(connection, store_path: str) -> None:
+    """The worker's loop: open the store read-only, greet, then answer jobs until told to stop (None) or EOF."""
+    from agrs.store.embedded import EmbeddedStore
+
+    try:
+        store = EmbeddedStore(store_path, read_only=True)
+    except Exception as error:  # the parent reports it: the store is missing, unreadable…
+        connection.send(f"{type(error).__name__}: {error}")
+        return
+    generation = 0
+    connection.send("ready")
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            store.close()
+            return
+        try:
+            if job.generation != generation:
+                store.close()
+                store = EmbeddedStore(store_path, read_only=True)
+                generation = job.generation
+            answer = execute(store, job)
+        except Exception as error:  # anything unexpected still gets an answer, so the request is not left waiting
+            answer = Answer.error(500, f"the query failed: {type(error).__name__}: {error}")
+        connection.send(answer)
+
+
+def execute(store, job: Job) -> Answer:
+    """Run `job` on `store` (an EmbeddedStore) and serialise the result; used in worker processes."""
+    from agrs.server.conneg import negotiate
+    from agrs.store.base import StoreError
+
+    started = time.monotonic()
+    try:
+        default, named = dataset(store, job)
+        result = store._store.query(job.sparql, base_iri=job.base_iri, default_graph=default, named_graphs=named)
+    except SyntaxError as error:
+        return Answer.error(400, f"the query is not valid SPARQL: {error}")
+    except (StoreError, ValueError) as error:
+        return Answer.error(400, str(error))
+    except OSError as error:
+        return Answer.error(500, f"the query failed: {error}")
+    if isinstance(result, ox.QueryTriples):
+        kind, offered = "construct", GRAPH_TYPES
+    else:
+        kind, offered = ("ask" if isinstance(result, ox.QueryBoolean) else "select"), RESULT_TYPES
+    media_type = negotiate(job.accept, offered, job.format)
+    if media_type is None:
+        asked = f"format={job.format!r}" if job.format else f"Accept: {job.accept}"
+        return Answer.error(
+            406, f"no acceptable format for this {kind.upper()} result ({asked}); offered: " + ", ".join(offered), kind
+        )
+    try:
+        if kind == "construct":
+            body, count = _graph_body(result, media_type, job.max_rows)
+        elif kind == "ask":
+            body, count = result.serialize(format=RESULTS_FORMATS[media_type]), 1
+        else:
+            body, count = _results_body(result, media_type, job.max_rows)
+    except TooMany as error:
+        return Answer.error(400, str(error), kind)
+    except OSError as error:
+        return Answer.error(500, f"the query failed while its result was read: {error}", kind)
+    if len(body) > job.max_bytes:
+        return Answer.error(
+            400,
+            f"the answer would be {len(body)} bytes, over this server's cap of {job.max_bytes} bytes: "
+            "ask for fewer rows (LIMIT, OFFSET) or fewer columns",
+            kind,
+        )
+    charset = "" if media_type == "application/rdf+xml" else "; charset=utf-8"
+    answer = Answer(200, body, media_type + charset, kind, count)
+    answer.headers["X-Query-Time-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
+    return answer
+
+
+class TooMany(Exception):
+    """The result has more rows (or triples) than the server's cap."""
+
+
+def dataset(store, job: Job) -> tuple[list, list]:
+    """Return the (default graph, named graphs) of `job` as pyoxigraph names, resolving logical graph IRIs.
+
+    The protocol's default-graph-uri / named-graph-uri, when either is given, are the whole dataset (they
+    override FROM and FROM NAMED); else the query's FROM clauses; else the union of every current graph (without
+    the inferred graphs when `job.infer` is false) with every current graph as a named graph. A data graph's IRI
+    stands for its current version; an unknown IRI is an empty graph.
+    """
+    from agrs.store import guard
+
+    current = store._current()
+    visible = [*current.values(), *store._plain_graphs()]
+    known = set(visible)
+
+    def resolve(iris: Sequence[str]) -> list:
+        names = (current.get(iri, iri) for iri in iris)
+        return [ox.NamedNode(name) for name in names if name in known]
+
+    if job.default_graphs is not None or job.named_graphs is not None:
+        return resolve(job.default_graphs or ()), resolve(job.named_graphs or ())
+    clauses = guard.dataset_clauses(job.sparql)
+    if clauses is not None:
+        return resolve(clauses[0]), resolve(clauses[1])
+    default = visible if job.infer else [name for name in visible if not _inferred(name)]
+    return [ox.NamedNode(name) for name in default], [ox.NamedNode(name) for name in visible]
+
+
+def _inferred(name: str) -> bool:
+    return name == INFERRED_GRAPHS or name.startswith(INFERRED_GRAPHS + "/")
+
+
+class _LineCounter:
+    """A file-like sink for pyoxigraph serialisers: keeps the bytes, counts lines, stops past `cap` lines."""
+
+    def __init__(self, cap: int, too_many: str):
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.cap, self.too_many = cap, too_many
+
+    def write(self, data) -> int:
+        """Keep `data`; raise TooMany as soon as more than `cap` lines were written."""
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.cap:
+            raise TooMany(self.too_many)
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Do nothing: the bytes are kept in memory (pyoxigraph flushes its writer when done)."""
+
+    def getvalue(self) -> bytes:
+        """Return everything written."""
+        return b"".join(self.chunks)
+
+
+def _too_many(cap: int, what: str) -> str:
+    return (
+        f"the result has more than {cap} {what}, this server's cap (agrs serve --max-rows): ask for fewer "
+        "(LIMIT, and OFFSET to page through them); no partial result is sent"
+    )
+
+
+def _results_body(solutions, media_type: str, max_rows: int) -> tuple[bytes, int]:
+    """Serialise SELECT solutions; TSV first (one line a row, so rows are counted as they come), then converted."""
+    sink = _LineCounter(max_rows + 1, _too_many(max_rows, "rows"))  # + 1: the header line
+    solutions.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    tsv = sink.getvalue()
+    rows = max(sink.lines - 1, 0)
+    if media_type == "text/tab-separated-values":
+        return tsv, rows
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return parsed.serialize(format=RESULTS_FORMATS[media_type]), rows
+
+
+def _graph_body(triples, media_type: str, max_rows: int) -> tuple[bytes, int]:
+    """Serialise CONSTRUCT/DESCRIBE triples; N-Triples first (one line a triple, counted), then converted."""
+    from agrs.ns import prefixes
+
+    sink = _LineCounter(max_rows, _too_many(max_rows, "triples"))
+    triples.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
+    ntriples = sink.getvalue()
+    if media_type == "application/n-triples":
+        return ntriples, sink.lines
+    parsed = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    target = GRAPH_FORMATS[media_type]
+    used = None
+    if target in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        # Only the prefixes the triples use: a short answer should not open with forty prefix lines.
+        used = {name: iri for name, iri in prefixes().items() if b"<" + iri.encode() in ntriples}
+    return ox.serialize(parsed, format=target, prefixes=used), sink.lines

@@ -1,0 +1,358 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol on /graph-store: GET, HEAD, PUT, POST, DELETE of one graph.
+
+A graph is named by `?graph=IRI` (indirect identification) or `?default`; a path under /graph-store/ names the
+graph whose IRI is that URL (direct identification), which is also where a POST to /graph-store without a graph
+creates one (201, `Location` = the new graph's IRI).
+
+Three kinds of graph, three ways to write them:
+- the project's data graphs (under `https://w3id.org/agrs/graph/<kind>/<key>`): the whole new content (for POST,
+  the current content plus the body) passes the SHACL gate (server/gate.py) or nothing is written (422 with the
+  report); it is then written as a new version by `store.replace_graph`, with its provenance, like a load;
+- `?default`, the default graph of writes: the plain graph `https://w3id.org/agrs/graph/default` (see
+  server/update.py), which queries see in their union; it always exists (GET gives 200, maybe empty);
+- any other IRI: a plain graph, written by SPARQL Update in one transaction, not gated.
+The registry, the provenance graph and version graphs (`…/v<n>`) are read-only here.
+
+Reads are public; writes need the bearer token (server/auth.py) and run one at a time under the write lock.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+from rdflib import Graph
+
+from agrs.ns import prefixes
+from agrs.server import gate
+from agrs.server.auth import write_refusal
+from agrs.server.runtime import runtime
+from agrs.server.update import DATA_GRAPHS, DEFAULT_GRAPH, text_response
+from agrs.store import registry
+from agrs.store.base import StoreError, VersionConflict
+
+blueprint = Blueprint("graph_store", __name__)
+
+ROUTE = "/graph-store"
+METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+
+#: media types a request body may have -> pyoxigraph syntax
+BODY_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+DATASET_TYPES = ("application/n-quads", "application/trig")
+MULTIPART = "multipart/form-data"
+#: media types GET answers in (the first is the default) -> pyoxigraph syntax
+ANSWER_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+#: triples a PUT/POST may bring to a plain graph: the store checks every SPARQL update with rdflib, whose
+#: translation of INSERT DATA grows with the square of its size (1,000 triples: 2.7 s; 2,000: 9 s), and a plain
+#: graph can only be written by SPARQL Update. Data graphs have no such limit (bulk-loaded by replace_graph).
+PLAIN_GRAPH_LIMIT = 1000
+
+
+class GraphStoreError(Exception):
+    """A request the Graph Store answers with an error; `status` is the HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Target:
+    """The graph a request is about, and how it is stored."""
+
+    iri: str
+    kind: str  # "default", "plain", "data" (gated, versioned) or "system" (read-only)
+
+    @classmethod
+    def of(cls, iri: str) -> "Target":
+        """Classify a graph IRI (checked to be absolute)."""
+        if iri == DEFAULT_GRAPH:
+            return cls(iri, "default")
+        if not registry.ABSOLUTE_IRI.match(iri):
+            raise GraphStoreError(400, f"the graph must be an absolute IRI, not {iri!r}")
+        if iri in registry.SYSTEM_GRAPHS or registry.is_version_iri(iri):
+            return cls(iri, "system")
+        if iri.startswith(DATA_GRAPHS) or runtime().store.current_version(iri) is not None:
+            return cls(iri, "data")  # a data graph loaded with `agrs load --graph` may be outside the namespace
+        return cls(iri, "plain")
+
+
+@blueprint.route(ROUTE, methods=METHODS)
+def indirect() -> Response:
+    """Serve a graph named by `?graph=IRI` or `?default`; POST without either creates a new graph."""
+    named, default = request.args.getlist("graph"), "default" in request.args
+    if len(named) > 1 or (named and default):
+        return text_response(400, "name one graph: either ?graph=IRI or ?default")
+    if not named and not default:
+        if request.method == "POST":
+            return _create()
+        return text_response(400, "name the graph: ?graph=IRI (URL-encoded) or ?default")
+    return _serve(DEFAULT_GRAPH if default else named[0])
+
+
+@blueprint.route(f"{ROUTE}/<path:name>", methods=METHODS)
+def direct(name: str) -> Response:
+    """Serve the graph whose IRI is this URL (direct identification)."""
+    return _serve(request.base_url)
+
+
+def _serve(iri: str) -> Response:
+    try:
+        target = Target.of(iri)
+        if request.method in ("GET", "HEAD"):
+            return _get(target)
+        refusal = write_refusal()
+        if refusal is not None:
+            return refusal
+        if target.kind == "system":
+            raise GraphStoreError(403, f"<{iri}> is managed by the store (registry, provenance or a version graph)")
+        if request.method == "DELETE":
+            return _delete(target)
+        return _write(target, replace=request.method == "PUT")
+    except _Rejected as error:
+        return _rejected(error.verdict)
+    except GraphStoreError as error:
+        return text_response(error.status, str(error))
+
+
+def _create() -> Response:
+    """POST to the Graph Store itself: store the body in a new plain graph; 201 with its IRI in Location."""
+    refusal = write_refusal()
+    if refusal is not None:
+        return refusal
+    iri = f"{request.host_url.rstrip('/')}{ROUTE}/{uuid.uuid4()}"
+    try:
+        _write(Target(iri, "plain"), replace=True)
+    except GraphStoreError as error:
+        return text_response(error.status, str(error))
+    return Response(status=201, headers={"Location": iri})
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _get(target: Target) -> Response:
+    from agrs.server.conneg import negotiate
+
+    media_type = negotiate(request.headers.get("Accept"), list(ANSWER_FORMATS), request.args.get("format"))
+    if media_type is None:
+        offered = ", ".join(ANSWER_FORMATS)
+        raise GraphStoreError(406, f"none of the types in Accept is available; offered: {offered}")
+    store = runtime().store
+    if not _exists(store, target):
+        raise GraphStoreError(404, f"there is no graph <{target.iri}> in the store")
+    triples = [ox.Triple(*triple) for triple in _triples(store, target)]
+    body = ox.serialize(triples, format=ANSWER_FORMATS[media_type], prefixes=_prefixes(media_type, triples))
+    answer = Response(body, content_type=f"{media_type}; charset=utf-8")
+    answer.vary.add("Accept")
+    return answer
+
+
+def _prefixes(media_type: str, triples: list[ox.Triple]) -> dict[str, str] | None:
+    """Return the project's prefixes that the triples use (Turtle only: the other syntaxes have none)."""
+    if media_type != "text/turtle":
+        return None
+    iris = {term.value for triple in triples for term in triple if isinstance(term, ox.NamedNode)}
+    table = prefixes()
+    used = {prefix for prefix, namespace in table.items() if any(iri.startswith(namespace) for iri in iris)}
+    return {prefix: table[prefix] for prefix in sorted(used)}
+
+
+def _exists(store, target: Target) -> bool:
+    if target.kind == "default":
+        return True
+    if target.kind == "data":
+        return store.current_version(target.iri) is not None
+    # graphs=(): the store then reads no FROM clause, so rdflib (not thread-safe) never parses outside the lock
+    return bool(store.query(f"ASK {{ GRAPH <{target.iri}> {{}} }}", graphs=()))
+
+
+def _triples(store, target: Target):
+    if target.kind == "data":
+        return store.triples(target.iri)
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{target.iri}> {{ ?s ?p ?o }} }}"
+    return ((triple.subject, triple.predicate, triple.object) for triple in store.query(query, graphs=()))
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+
+def _write(target: Target, *, replace: bool) -> Response:
+    """PUT (replace) or POST (merge) the request body into the target graph."""
+    triples, digest, size = _body_triples(target.iri)
+    state = runtime()
+    with state.write_lock:
+        try:
+            if target.kind == "data":
+                created = _write_data(state.store, target.iri, triples, replace, digest, size)
+            else:
+                created = _write_plain(state.store, target, triples, replace)
+        finally:
+            state.after_write()
+    return Response(status=201 if created else 204)
+
+
+def _write_plain(store, target: Target, triples: list[ox.Triple], replace: bool) -> bool:
+    """Write a plain graph by SPARQL Update (one transaction); return whether the graph is new."""
+    if len(triples) > PLAIN_GRAPH_LIMIT:
+        raise GraphStoreError(
+            413,
+            f"{len(triples)} triples: a plain graph takes at most {PLAIN_GRAPH_LIMIT} per request (it is written by "
+            "SPARQL Update); send the rest in further POSTs, or write a data graph under "
+            f"{DATA_GRAPHS}<kind>/<key>, which is bulk-loaded",
+        )
+    created = target.kind != "default" and not _exists(store, target)
+    graph = f"<{target.iri}>"
+    operations = [f"DROP SILENT GRAPH {graph}"] if replace else []
+    if target.kind != "default":
+        operations.append(f"CREATE SILENT GRAPH {graph}")  # an empty PUT still makes the graph exist
+    if triples:
+        # One INSERT DATA: blank node labels are scoped to the request, so the payload cannot be split.
+        body = " .\n".join(str(triple) for triple in triples)
+        operations.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body} .\n}} }}")
+    try:
+        store.update(" ;\n".join(operations))
+    except StoreError as error:
+        raise GraphStoreError(409, f"cannot write <{target.iri}>: {error}") from error
+    return created
+
+
+def _write_data(store, graph: str, triples: list[ox.Triple], replace: bool, digest: str, size: int) -> bool:
+    """Gate and write a data graph as a new version (PUT: the body; POST: current content + body)."""
+    from agrs.store.terms import triple_to_rdflib
+
+    started = datetime.now(UTC)
+    old = store.current_version(graph)
+    if not replace and old is not None:
+        triples = [*(ox.Triple(*triple) for triple in store.triples(graph)), *triples]
+    content = Graph()
+    for triple in triples:
+        content.add(triple_to_rdflib(triple))
+    verdict = gate.check(store, graph, content)
+    if not verdict.conforms:
+        raise _Rejected(verdict)
+    try:
+        info = store.replace_graph(graph, triples, expected_version=old)
+    except VersionConflict as error:
+        raise GraphStoreError(409, f"{error}: try again") from error
+    except StoreError as error:
+        raise GraphStoreError(409, f"cannot write <{graph}>: {error}") from error
+    _record_provenance(store, graph, info.version, started, len(content), digest, size)
+    return old is None
+
+
+class _Rejected(GraphStoreError):
+    """The SHACL gate refused the content: answered with the report."""
+
+    def __init__(self, verdict: "gate.GateVerdict"):
+        super().__init__(422, f"the graph does not conform to the shapes: {verdict.violations} violation(s)")
+        self.verdict = verdict
+
+
+def _rejected(verdict: "gate.GateVerdict") -> Response:
+    """Answer 422 with the SHACL report, as JSON when the client prefers it, else as Turtle."""
+    from agrs.server.conneg import negotiate
+
+    wanted = negotiate(request.headers.get("Accept"), ["text/turtle", "application/json"], None)
+    if wanted == "application/json":
+        return Response(verdict.as_json(), status=422, content_type="application/json")
+    return Response(verdict.as_turtle(), status=422, content_type="text/turtle; charset=utf-8")
+
+
+def _record_provenance(store, graph: str, version: str, started, count: int, digest: str, size: int) -> None:
+    """Record the write like a load: activity, the body (by digest), the version it generated."""
+    from agrs import provenance
+    from agrs.records import SourceFile
+
+    rest = graph[len(DATA_GRAPHS) :] if graph.startswith(DATA_GRAPHS) else ""
+    kind, _, key = rest.partition("/")
+    if not kind or not key or "/" in key:
+        kind, key = "graph-store", hashlib.sha256(graph.encode()).hexdigest()[:16]
+    body = SourceFile(Path(f"graph-store-{request.method.lower()}"), digest, size)
+    facts = provenance.LoadFacts(
+        kind, key, graph, version, [body], started, datetime.now(UTC), count, count, 0,
+        gate.resources().shapes_digest,
+    )  # fmt: skip
+    provenance.record_load(store, facts)
+
+
+def _delete(target: Target) -> Response:
+    state = runtime()
+    with state.write_lock:
+        try:
+            if target.kind == "data":
+                existed = state.store.drop_graph(target.iri)
+            elif target.kind == "default":
+                existed = True
+                state.store.update(f"DROP SILENT GRAPH <{target.iri}>")
+            else:
+                existed = _exists(state.store, target)
+                if existed:
+                    state.store.update(f"DROP GRAPH <{target.iri}>")
+        finally:
+            state.after_write()
+    if not existed:
+        raise GraphStoreError(404, f"there is no graph <{target.iri}> in the store")
+    return Response(status=204)
+
+
+# --- request bodies --------------------------------------------------------------------------------------------
+
+
+def _body_triples(base: str) -> tuple[list[ox.Triple], str, int]:
+    """Parse the request body (or each part of a multipart one); return its triples, SHA-256 and size."""
+    if request.mimetype == MULTIPART:
+        parts = [(part.read(), part.mimetype, part.mimetype_params, part.filename) for part in request.files.values()]
+        if not parts:
+            raise GraphStoreError(400, "the multipart body has no file part")
+    else:
+        parts = [(request.get_data(), request.mimetype, request.mimetype_params, None)]
+    triples, digest, size = [], hashlib.sha256(), 0
+    for data, mimetype, params, name in parts:
+        triples += _parse(data, mimetype, params, base, name)
+        digest.update(data)
+        size += len(data)
+    return triples, digest.hexdigest(), size
+
+
+def _parse(data: bytes, mimetype: str, params: dict, base: str, name: str | None) -> list[ox.Triple]:
+    where = f"part {name!r}: " if name else ""
+    if not mimetype:
+        if not data.strip():
+            return []
+        raise GraphStoreError(415, f"{where}say what the body is with Content-Type: one of {', '.join(BODY_FORMATS)}")
+    if mimetype in DATASET_TYPES:
+        raise GraphStoreError(
+            415, f"{where}{mimetype} holds a dataset; the Graph Store writes one graph: send Turtle or N-Triples"
+        )
+    syntax = BODY_FORMATS.get(mimetype)
+    if syntax is None:
+        raise GraphStoreError(415, f"{where}cannot read {mimetype}; send one of {', '.join(BODY_FORMATS)}")
+    charset = params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        try:
+            data = data.decode(charset).encode("utf-8")
+        except (LookupError, UnicodeDecodeError) as error:
+            raise GraphStoreError(400, f"{where}cannot decode the body as {charset}: {error}") from error
+    try:
+        quads = ox.parse(data, format=syntax, base_iri=base)
+        return [ox.Triple(quad.subject, quad.predicate, quad.object) for quad in quads]
+    except SyntaxError as error:
+        raise GraphStoreError(400, f"{where}invalid {syntax.name}: {error}") from error
+    except ValueError as error:
+        raise GraphStoreError(400, f"{where}invalid {syntax.name}: {error}") from error

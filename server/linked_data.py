@@ -1,0 +1,177 @@
+"""Linked data: every IRI under https://w3id.org/agrs/ dereferences here, as an HTML page or an RDF document.
+
+Paths (the IRI ↔ path mapping is `agrs.server.pages.local_path`):
+- `/id/<rest>`: the resource `https://w3id.org/agrs/id/<rest>` (territories, actors, loads…), by `Accept`;
+- `/def/<rest>`: `https://w3id.org/agrs/<rest>`: ontology terms (`/def/Commune`), concept schemes and concepts
+  (`/def/level/commune`), graphs, sources — a path of their own, so that no term can shadow /sparql or /health;
+- `/page/<rest>` (HTML) and `/data/<rest>.<ttl|jsonld|rdf|nt>` (RDF): the targets the w3id redirect rules of
+  ontology/w3id/ name, for any `https://w3id.org/agrs/<rest>`;
+- `/ontology` (by `Accept`) and `/ontology/agrs.<ext>`: the whole merged ontology.
+Slash IRIs are answered directly with 200 (no 303 to a document): a 303 would only send the client to the same
+server again; an RDF answer's `Content-Location` names the document (`/data/<rest>.<ext>`), and the public
+IRIs are already 303-redirected by the w3id rules.
+Pages are read in the request thread (a few bounded SPARQL queries each: see agrs.server.describe), not through
+the killable query workers of /sparql: a client cannot make them run long.
+"""
+
+from flask import Blueprint, Response, render_template, request
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from agrs.ns import BASE
+from agrs.server import pages
+from agrs.server.describe import BadIri, Description, describe, labels_of
+from agrs.server.ontology_source import ontology_query, ontology_source
+from agrs.server.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
+from agrs.server.runtime import runtime
+from agrs.store import StoreError
+
+blueprint = Blueprint("linked_data", __name__, template_folder="templates")
+
+OFFERED = (HTML, *RDF_TYPES)
+ALTERNATES = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf"), ("N-Triples", "nt"))
+#: path prefixes under https://w3id.org/agrs/ whose resources live in the data, not in the ontology
+DATA_PREFIXES = ("id/", "graph/")
+
+
+@blueprint.get("/id/<path:rest>")
+def data_resource(rest: str):
+    """Describe `https://w3id.org/agrs/id/<rest>` in the negotiated format."""
+    return _negotiated(pages.ID_BASE + rest)
+
+
+@blueprint.get("/def/<path:rest>")
+def term_resource(rest: str):
+    """Describe `https://w3id.org/agrs/<rest>` (an ontology term, a concept…) in the negotiated format."""
+    return _negotiated(BASE + rest)
+
+
+@blueprint.get("/page/<path:rest>")
+def page(rest: str):
+    """The HTML page of `https://w3id.org/agrs/<rest>` (target of the w3id rules)."""
+    return _answer(BASE + rest, HTML)
+
+
+@blueprint.get("/data/<path:rest>")
+def data_document(rest: str):
+    """The RDF description of `https://w3id.org/agrs/<path>` for `/data/<path>.<ext>` (target of the w3id rules)."""
+    stem, _, extension = rest.rpartition(".")
+    if not stem or extension not in EXTENSIONS:
+        return _plain(404, f"/data/ needs a path ending in one of .{', .'.join(EXTENSIONS)}: {rest}")
+    return _answer(BASE + stem, EXTENSIONS[extension])
+
+
+@blueprint.get("/ontology")
+def ontology():
+    """The whole merged ontology: HTML documentation or RDF, by `Accept` (HTML by default for browsers)."""
+    media_type = choose((HTML, *RDF_TYPES))
+    if media_type is None:
+        return not_acceptable(OFFERED)
+    return _ontology(media_type)
+
+
+@blueprint.get("/ontology/agrs.<extension>")
+def ontology_file(extension: str):
+    """The whole merged ontology in the syntax of the extension (ttl, jsonld, rdf, nt)."""
+    if extension not in EXTENSIONS:
+        return _plain(404, f"no ontology file agrs.{extension}: use one of .{', .'.join(EXTENSIONS)}")
+    return _ontology(EXTENSIONS[extension])
+
+
+def _ontology(media_type: str):
+    source = ontology_source()
+    if media_type != HTML:
+        return rdf_response(source.graph, media_type)
+    from agrs.server.ontology_page import ontology_context
+
+    response = Response(render_template("linked_data/ontology.html", **ontology_context(source)))
+    response.vary.add("Accept")
+    return response
+
+
+def _negotiated(iri: str):
+    media_type = choose(OFFERED)
+    if media_type is None:
+        return not_acceptable(OFFERED)
+    return _answer(iri, media_type)
+
+
+def _answer(iri: str, media_type: str):
+    query = _query_for(iri)
+    try:
+        description = describe(query, iri)
+    except BadIri as error:
+        return _plain(400, str(error))
+    except StoreError as error:
+        return _plain(503, f"503 Service Unavailable: the store could not be read: {error}")
+    if not description.found:
+        return _not_found(iri, media_type)
+    if media_type != HTML:
+        response = rdf_response(_with_truncation_note(description), media_type)
+        extension = {value: key for key, value in EXTENSIONS.items()}[media_type]
+        if iri.startswith(BASE):
+            response.headers["Content-Location"] = pages.href(f"/data/{pages.quote_path(iri[len(BASE) :])}.{extension}")
+    else:
+        response = Response(render_template("linked_data/resource.html", **_page_context(query, description)))
+        response.vary.add("Accept")
+    return response
+
+
+def _query_for(iri: str):
+    """Data resources are read from the store; ontology terms from the ontology source (store or files)."""
+    if any(iri.startswith(BASE + prefix) for prefix in DATA_PREFIXES):
+        return runtime().store.query
+    return ontology_query()
+
+
+def _with_truncation_note(description: Description):
+    """Say, in the document itself, that incoming links were left out, and where to get them all."""
+    graph = description.graph
+    if description.incoming_truncated:
+        note = (f"{description.incoming_shown} of the {description.incoming_total} triples pointing at this "
+                "resource are included; query /sparql for the others.")  # fmt: skip
+        graph.add((URIRef(request.base_url), RDFS.comment, Literal(note, lang="en")))
+    return graph
+
+
+def _page_context(query, description: Description) -> dict:
+    graph, iri = description.graph, description.iri
+    linked = {o for o in graph.objects(iri, None) if isinstance(o, URIRef)}
+    pointing = [(s, p) for s, p in graph.subject_predicates(iri)]
+    names = {p for _, p, _ in graph} | {s for s, _ in pointing if isinstance(s, URIRef)}
+    labels = labels_of(query, names - linked)  # the objects' labels are in the description already
+    everything = graph + labels
+
+    def incoming_link(pair):
+        subject, prop = pair
+        return (pages.link(everything, subject) if isinstance(subject, URIRef) else None, pages.link(everything, prop))
+
+    incoming = sorted(map(incoming_link, pointing), key=lambda pair: (pair[1].text, pair[0].text if pair[0] else ""))
+    types = [pages.link(everything, t) for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef)]
+    rest = str(iri)[len(BASE) :] if str(iri).startswith(BASE) else None
+    alternates = (
+        [(name, pages.href(f"/data/{pages.quote_path(rest)}.{ext}")) for name, ext in ALTERNATES] if rest else []
+    )
+    return {
+        "iri": str(iri),
+        "title": pages.best_label(graph, iri) or pages.curie(str(iri)),
+        "labels": pages.texts(graph, iri, pages.LABEL_PROPERTIES),
+        "definitions": pages.texts(graph, iri, pages.DEFINITION_PROPERTIES),
+        "types": sorted(types, key=lambda item: item.text),
+        "rows": pages.property_rows(graph, iri, labels),
+        "incoming": incoming,
+        "incoming_total": description.incoming_total,
+        "alternates": alternates,
+        "sparql": pages.href("/sparql"),
+    }
+
+
+def _not_found(iri: str, media_type: str):
+    if media_type == HTML:
+        body = render_template("linked_data/not_found.html", iri=iri, sparql=pages.href("/sparql"))
+        return Response(body, status=404, content_type="text/html; charset=utf-8")
+    return _plain(404, f"404 Not Found: the store holds no triple about <{iri}>")
+
+
+def _plain(status: int, text: str) -> Response:
+    return Response(text.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,64 @@
+"""The HTML documentation of the whole ontology at /ontology: its header, then every AGRS class, property and
+concept scheme with its French and English labels and definitions, each linked to its term page (/def/<Term>).
+
+A page of our own rather than pyLODE's (`agrs ontology docs`): it is built from whatever ontology the server serves
+(the store's or the files'), in a fraction of a second, and needs no generated folder to keep in step.
+"""
+
+from dataclasses import dataclass
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
+
+from agrs.server import pages
+from agrs.server.ontology_source import OntologySource
+
+SECTIONS = (
+    ("classes", "Classes", (OWL.Class,)),
+    ("object-properties", "Propriétés d'objet / Object properties", (OWL.ObjectProperty,)),
+    ("datatype-properties", "Propriétés de données / Datatype properties", (OWL.DatatypeProperty,)),
+    ("annotation-properties", "Propriétés d'annotation / Annotation properties", (OWL.AnnotationProperty,)),
+    ("schemes", "Schémas de concepts / Concept schemes", (SKOS.ConceptScheme,)),
+)
+
+
+@dataclass
+class TermEntry:
+    """One documented term: its link, labels and definitions (language, text), and a count for schemes."""
+
+    link: pages.Link
+    labels: list[tuple[str | None, str]]
+    definitions: list[tuple[str | None, str]]
+    members: int | None = None
+
+
+def ontology_context(source: OntologySource) -> dict:
+    """Return the template variables of the ontology page."""
+    graph = source.graph
+    umbrella = URIRef(pages.ONTOLOGY_IRI)
+    sections = []
+    for anchor, title, types in SECTIONS:
+        terms = sorted({term for kind in types for term in graph.subjects(RDF.type, kind) if _ours(term)}, key=str)
+        entries = [_entry(graph, term, kind_is_scheme=anchor == "schemes") for term in terms]
+        sections.append((anchor, title, sorted(entries, key=lambda entry: entry.link.text.casefold())))
+    return {
+        "title": pages.texts(graph, umbrella, (DCTERMS.title,)),
+        "description": pages.texts(graph, umbrella, (DCTERMS.description,)),
+        "version": next((str(value) for value in graph.objects(umbrella, OWL.versionInfo)), None),
+        "iri": str(umbrella),
+        "origin": source.origin,
+        "sections": sections,
+        "triples": len(graph),
+        "downloads": [(name, pages.href(f"/ontology/agrs.{ext}")) for name, ext in
+                      (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf"), ("N-Triples", "nt"))],
+    }  # fmt: skip
+
+
+def _ours(term) -> bool:
+    return isinstance(term, URIRef) and str(term).startswith(pages.BASE) and not str(term).startswith(pages.ID_BASE)
+
+
+def _entry(graph: Graph, term: URIRef, kind_is_scheme: bool) -> TermEntry:
+    members = len(set(graph.subjects(SKOS.inScheme, term))) if kind_is_scheme else None
+    return TermEntry(pages.link(graph, term), pages.texts(graph, term, pages.LABEL_PROPERTIES),
+                     pages.texts(graph, term, pages.DEFINITION_PROPERTIES), members)  # fmt: skip

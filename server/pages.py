@@ -1,0 +1,136 @@
+"""What the HTML pages show, built from rdflib graphs: labels, links (local for AGRS IRIs), values, incoming links.
+
+The mapping of IRIs to local paths (documented in server/README.md's linked-data section):
+`https://w3id.org/agrs/id/<rest>` → `/id/<rest>`; `https://w3id.org/agrs/ontology` → `/ontology`; any other
+`https://w3id.org/agrs/<rest>` (classes, properties, concept schemes and concepts, graphs, sources) → `/def/<rest>`;
+an IRI elsewhere links to itself.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from flask import request
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from agrs.ns import BASE, prefixes
+
+ID_BASE = BASE + "id/"
+ONTOLOGY_IRI = BASE + "ontology"
+LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label)
+DEFINITION_PROPERTIES = (SKOS.definition, RDFS.comment)
+LANGUAGES = ("fr", "en")
+#: characters kept as they are in a local path (the rest is percent-encoded)
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+@dataclass
+class Link:
+    """A link to a resource: where it goes, what it says, the IRI it stands for."""
+
+    href: str
+    text: str
+    iri: str
+    local: bool
+
+
+@dataclass
+class Value:
+    """One value of a property: a link, a literal (text, language, datatype), or a blank node's own properties."""
+
+    link: Link | None = None
+    text: str | None = None
+    language: str | None = None
+    datatype: Link | None = None
+    nested: list["PropertyRow"] = field(default_factory=list)
+
+
+@dataclass
+class PropertyRow:
+    """A property and its values, in the order shown."""
+
+    property: Link
+    values: list[Value]
+
+
+def local_path(iri: str) -> str | None:
+    """Return the path this server serves `iri` at, or None for an IRI outside https://w3id.org/agrs/."""
+    if iri.startswith(ID_BASE) and len(iri) > len(ID_BASE):
+        return "/id/" + quote_path(iri[len(ID_BASE) :])
+    if iri == ONTOLOGY_IRI:
+        return "/ontology"
+    if iri.startswith(BASE) and len(iri) > len(BASE):
+        return "/def/" + quote_path(iri[len(BASE) :])
+    return None
+
+
+def quote_path(rest: str) -> str:
+    """Return the part of an IRI after https://w3id.org/agrs/ as a URL path (non-ASCII and unsafe bytes encoded)."""
+    return quote(rest, safe=PATH_SAFE)
+
+
+def href(path: str) -> str:
+    """Return a local path prefixed with the app's mount point (SCRIPT_NAME)."""
+    return request.script_root + path
+
+
+def curie(iri: str) -> str:
+    """Return `iri` shortened with the project's prefixes (the longest namespace that matches), else itself."""
+    best = ("", "")
+    for name, namespace in prefixes().items():
+        if iri.startswith(namespace) and len(namespace) > len(best[1]):
+            best = (name, namespace)
+    return f"{best[0]}:{iri[len(best[1]) :]}" if best[1] else iri
+
+
+def texts(graph: Graph, node, properties) -> list[tuple[str | None, str]]:
+    """Return the (language, text) of `node`'s literals for `properties`, French first, then English, then others."""
+    found = {(value.language, str(value)) for prop in properties for value in graph.objects(node, prop)
+             if isinstance(value, Literal)}  # fmt: skip
+    return sorted(found, key=lambda item: (_language_rank(item[0]), item[0] or "", item[1]))
+
+
+def best_label(graph: Graph, node) -> str | None:
+    """Return `node`'s label in French, else English, else any language, else None."""
+    found = texts(graph, node, LABEL_PROPERTIES)
+    return found[0][1] if found else None
+
+
+def link(graph: Graph, iri: URIRef) -> Link:
+    """Return the link to `iri`, named by its label when `graph` has one, else by its CURIE."""
+    path = local_path(str(iri))
+    text = best_label(graph, iri) or curie(str(iri))
+    return Link(href(path) if path else str(iri), text, str(iri), path is not None)
+
+
+def property_rows(graph: Graph, subject, labels: Graph, depth: int = 2, skip=(RDF.type,)) -> list[PropertyRow]:
+    """Return `subject`'s properties and values from `graph`, names taken from `graph` + `labels`."""
+    names = graph + labels
+    rows: dict[URIRef, list[Value]] = {}
+    for prop, value in graph.predicate_objects(subject):
+        if prop in skip:
+            continue
+        rows.setdefault(prop, []).append(_value(graph, names, value, labels, depth))
+    ordered = sorted(rows.items(), key=lambda item: curie(str(item[0])))
+    return [PropertyRow(link(names, prop), sorted(values, key=_value_key)) for prop, values in ordered]
+
+
+def _value(graph: Graph, names: Graph, value, labels: Graph, depth: int) -> Value:
+    if isinstance(value, URIRef):
+        return Value(link=link(names, value))
+    if isinstance(value, Literal):
+        datatype = link(names, value.datatype) if value.datatype else None
+        return Value(text=str(value), language=value.language, datatype=datatype)
+    if isinstance(value, BNode) and depth > 0:
+        return Value(text="", nested=property_rows(graph, value, labels, depth - 1, skip=()))
+    return Value(text="[…]")
+
+
+def _value_key(value: Value) -> tuple:
+    if value.link is not None:
+        return (0, value.link.text)
+    return (1, _language_rank(value.language), value.text or "")
+
+
+def _language_rank(language: str | None) -> int:
+    return LANGUAGES.index(language) if language in LANGUAGES else len(LANGUAGES)
