@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "load": "agrs.loaders.cli:load",
     "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",
+    "rollup": "agrs.loaders.rollup_cli:rollup",
     "serve": "agrs.server.serve_cli:serve",
 }
 

@@ -43,7 +43,7 @@ def default_etalab_dir() -> Path:
 
 
 def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None) -> list[BundledSource]:
-    """Return the sources in loading order: territories, then the Turtle files, then the partners.
+    """Return the sources in loading order: territories, the Turtle files, the commons pages, the partners.
 
     The Turtle files describe the endeavours the partners' roles point to, so they come first; what they say
     of the partners (a project's carrier) is checked by the shapes only as far as the partners' own records go.
@@ -53,6 +53,7 @@ def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None
     return [
         BundledSource("territories", "cog", tuple(etalab_dir / f"{name}.json" for name in ETALAB_FILES)),
         BundledSource("rdf", "observatory", tuple(sorted((data_dir / "observatory").glob("*.ttl")))),
+        BundledSource("commons", "ademe-wiki", tuple(sorted((data_dir / "commons").glob("*.txt")))),
         BundledSource("partners", "default", (data_dir / "partners.csv",)),
     ]
 

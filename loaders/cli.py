@@ -29,6 +29,12 @@ Graphs and keys:
   graph names inside quad files are ignored: all their triples are merged
   into the target graph.
 \b
+  survey: agrs load survey --form FORM.xlsx RESPONSES... reads KoboToolbox
+  (CSV, XLSX) and ODK Central (CSV) exports of an XLSForm that has an
+  agrs_term column; the graph key defaults to the form's form_id. The salt
+  of the respondents' pseudonyms comes from --salt or $AGRS_SURVEY_SALT:
+  without one the load is refused (exit 2); after changing it, use --force.
+\b
   Rejected records go to QUARANTINE/<KIND>-<KEY>.jsonl with their file,
   line, fields and the SHACL messages."""
 )
@@ -50,7 +56,19 @@ Graphs and keys:
 )
 @click.option("--force", is_flag=True, help="Load even when the content is unchanged since the last load.")
 @click.option("--quiet", is_flag=True, help="No progress bar, no summary; problems only.")
-def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet) -> None:
+@click.option(
+    "--form",
+    "form_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="survey: the XLSForm questionnaire (with its agrs_term column) the responses answer.",
+)
+@click.option(
+    "--salt",
+    envvar="AGRS_SURVEY_SALT",
+    show_envvar=True,
+    help="survey: the secret salt of the respondents' pseudonyms (keep it: the same salt gives the same IRIs).",
+)
+def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form_path, salt) -> None:
     """Validate FILE... with the SHACL shapes and load the valid records into the store."""
     from agrs.loaders.pipeline import run_load
     from agrs.records import ReadError
@@ -59,9 +77,13 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet) -> N
 
     if key and graph:
         raise click.UsageError("give --graph or --key, not both")
+    if kind != "survey" and form_path:  # not the salt: $AGRS_SURVEY_SALT may be set for every command
+        raise click.UsageError("--form is an option of the survey kind only")
+    if kind == "survey":
+        files = _survey_files(form_path, salt, files)
     location = store_location(store_path)
     try:
-        loader = make_loader(kind)
+        loader = make_loader(kind) if kind != "survey" else _survey_loader(form_path, salt)
         with open_store(location) as store, ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
             summary = run_load(
                 loader, files, store, graph=graph, key=key, quarantine_dir=quarantine_dir, force=force,
@@ -75,3 +97,25 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet) -> N
         sys.exit(2)
     print_summary(summary, quiet)
     sys.exit(1 if summary.rejected else 0)
+
+
+def _survey_files(form_path: Path | None, salt: str | None, files: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Check the survey options; the form is loaded first, as one more file of the source (its digest counts)."""
+    if form_path is None:
+        raise click.UsageError("the survey kind needs the questionnaire: --form FORM.xlsx (an XLSForm)")
+    if not salt:
+        click.echo(
+            "agrs load: refused: respondents are pseudonymised with a salted hash and no salt is set. Set one, and "
+            "keep it, with --salt SECRET or the environment variable AGRS_SURVEY_SALT "
+            "(e.g. export AGRS_SURVEY_SALT=$(python -c 'import secrets; print(secrets.token_hex(16))')).",
+            err=True,
+        )
+        sys.exit(2)
+    return (form_path, *(path for path in files if path != form_path))
+
+
+def _survey_loader(form_path: Path, salt: str):
+    """Return the survey loader for a questionnaire and a salt."""
+    from agrs.loaders.survey import SurveyLoader
+
+    return SurveyLoader(form_path, salt)

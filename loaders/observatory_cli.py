@@ -18,6 +18,7 @@ graph, provenance and quarantine file; an unchanged source is skipped):
                        @etalab/decoupage-administratif (--etalab, default
                        $AGRS_ETALAB_DIR, else node_modules/ of the repository)
   rdf/observatory      data/observatory/*.ttl: projects, commons, pilot types
+  commons/ademe-wiki   data/commons/*.txt: the ADEME wiki page of seed 004
   partners/default     data/partners.csv: organisations and their roles"""
 )
 

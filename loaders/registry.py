@@ -11,6 +11,10 @@ LOADERS = {
     "territories": "agrs.loaders.territories:TerritoriesLoader",
     "partners": "agrs.loaders.partners:PartnersLoader",
     "rdf": "agrs.loaders.rdf:RdfLoader",
+    "survey": "agrs.loaders.survey:SurveyLoader",
+    "indicators": "agrs.loaders.indicators:IndicatorsLoader",
+    "risks": "agrs.loaders.risks:RisksLoader",
+    "commons": "agrs.loaders.commons:CommonsLoader",
 }
 
 

@@ -69,8 +69,8 @@ def test_every_source_is_a_current_graph_with_its_provenance(loaded):
                   agrs:recordsLoaded ?loaded ; agrs:recordsRejected ?rejected .
         }} }}""")  # fmt: skip
     by_kind = {row["kind"]: row for row in rows}
-    assert set(by_kind) == {"ontology", "territories", "rdf", "partners"}
-    assert len(rows) == 4  # one load each
+    assert set(by_kind) == {"ontology", *(source.kind for source in bundled_sources())}
+    assert len(rows) == 1 + len(bundled_sources())  # one load each
     assert all(row["rejected"] == "0" and row["read"] == row["loaded"] for row in rows)
     assert by_kind["partners"]["loaded"] == "53"
 

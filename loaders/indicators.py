@@ -1,0 +1,606 @@
+"""The indicators loader: indicator definitions and their observations in long format (CSV or XLSX).
+
+A file holds definitions (one indicator a row: id, labels, what it measures, unit, aggregation method, references)
+or observations (one value a row: territory, indicator, period, value, unit, source); the loader tells which from
+its header. A workbook may hold both, in sheets named `indicators` (`indicateurs`) and `observations`: the
+definitions are read first. Give the definitions before the observations in one load: an observation's unit is
+checked against the definition read earlier in the same load (an observation of an indicator defined in another
+source is left to the gate, which checks that the indicator exists).
+"""
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+
+from agrs.ns import AGRS, BASE, ID, SRC, prefixes
+from agrs.paths import ontology_dir
+from agrs.records import Problem, RawRecord, ReadError, Record
+
+from .base import Loader
+from .partners import _Undecodable, cell_text, decode, normalise, sniff_separator, territory_iri
+
+AGGREGATION = Namespace(BASE + "aggregation/")
+TEMPORAL_SCALE = Namespace(BASE + "temporal-scale/")
+QUDT_UNIT = Namespace("http://qudt.org/vocab/unit/")
+
+DEFINITIONS, OBSERVATIONS = "definitions", "observations"
+TABLE = "_table"  # which kind of row a raw record is (the reader sets it; sources' columns never start with "_")
+EXTRA_CELLS = "_extra_cells"
+
+#: canonical column → aliases (compared after `normalise`: no case, accents or punctuation)
+DEFINITION_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "id": ("id", "identifiant", "indicator id", "id indicateur", "slug"),
+        "label_fr": ("label fr", "libellé", "libelle fr", "libellé fr", "nom", "nom fr", "label"),
+        "label_en": ("label en", "libellé en", "libelle en", "name", "name en", "nom en"),
+        "definition_fr": ("definition fr", "définition", "définition fr", "description", "description fr"),
+        "definition_en": ("definition en", "définition en", "description en"),
+        "measures": ("measures", "mesure", "mesure le", "measured", "what it measures", "objet"),
+        "unit": ("unit", "unité", "unite", "ucum", "unit code", "code unité"),
+        "aggregation": ("aggregation", "agrégation", "aggregation method", "méthode d'agrégation", "méthode"),
+        "references": ("references", "reference", "références", "référence", "sdg", "odd", "crte"),
+        "source": ("source", "sources", "citation"),
+    }
+)
+OBSERVATION_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "territory": (
+            "territory",
+            "territoire",
+            "code insee",
+            "code territoire",
+            "codgeo",
+            "code geo",
+            "territory code",
+        ),
+        "indicator": ("indicator", "indicateur", "indicator id", "id indicateur"),
+        "period": ("period", "période", "date", "année", "annee", "year", "mois", "month", "décennie"),
+        "value": ("value", "valeur", "val"),
+        "unit": ("unit", "unité", "unite", "ucum"),
+        "source": ("source", "sources", "citation"),
+    }
+)
+REQUIRED = MappingProxyType(
+    {DEFINITIONS: ("id", "label_fr", "aggregation"), OBSERVATIONS: ("territory", "indicator", "period", "value")}
+)
+ALIASES = MappingProxyType(
+    {
+        table: {normalise(alias): column for column, aliases in columns.items() for alias in (column, *aliases)}
+        for table, columns in ((DEFINITIONS, DEFINITION_COLUMNS), (OBSERVATIONS, OBSERVATION_COLUMNS))
+    }
+)
+SHEETS = MappingProxyType(
+    {
+        DEFINITIONS: ("indicators", "indicateurs", "definitions", "définitions"),
+        OBSERVATIONS: ("observations", "valeurs", "values"),
+    }
+)
+
+#: the aggregation scheme's keys and their usual names (English and French)
+AGGREGATIONS: Mapping[str, URIRef] = MappingProxyType(
+    {
+        normalise(alias): AGGREGATION[key]
+        for key, aliases in {
+            "sum": ("somme", "total"),
+            "mean": ("moyenne", "moyenne simple", "arithmetic mean", "average"),
+            "population-weighted-mean": (
+                "moyenne pondérée",
+                "moyenne pondérée par la population",
+                "weighted mean",
+                "mean weighted by population",
+                "population weighted",
+                "weighted",
+            ),
+            "min": ("minimum",),
+            "max": ("maximum",),
+            "median": ("médiane",),
+            "none": ("aucune", "sans", "sans agrégation", "no aggregation"),
+        }.items()
+        for alias in (key, *aliases)
+    }
+)
+
+# UCUM codes with a QUDT unit of the same meaning: a small static table (QUDT is not imported; the links are
+# for consumers that speak QUDT). An annotation alone (`{inhab}`) is a count: QUDT's unit:NUM.
+UCUM_TO_QUDT: Mapping[str, URIRef] = MappingProxyType(
+    {
+        "1": QUDT_UNIT.UNITLESS,
+        "%": QUDT_UNIT.PERCENT,
+        "m": QUDT_UNIT.M,
+        "km": QUDT_UNIT.KiloM,
+        "mm": QUDT_UNIT.MilliM,
+        "m2": QUDT_UNIT.M2,
+        "km2": QUDT_UNIT.KiloM2,
+        "har": QUDT_UNIT.HA,
+        "m3": QUDT_UNIT.M3,
+        "L": QUDT_UNIT.L,
+        "g": QUDT_UNIT.GM,
+        "kg": QUDT_UNIT.KiloGM,
+        "t": QUDT_UNIT.TONNE,
+        "Cel": QUDT_UNIT.DEG_C,
+        "h": QUDT_UNIT.HR,
+        "d": QUDT_UNIT.DAY,
+        "a": QUDT_UNIT.YR,
+        "kW.h": QUDT_UNIT["KiloW-HR"],
+        "MW.h": QUDT_UNIT["MegaW-HR"],
+        "GW.h": QUDT_UNIT["GigaW-HR"],
+    }
+)
+ANNOTATION = re.compile(r"\{[^{}]+\}")
+UCUM_CODE = re.compile(r"[!-~]+")  # printable ASCII without spaces: the characters UCUM codes are made of
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+YEAR, MONTH, DECADE = re.compile(r"\d{4}"), re.compile(r"(\d{4})-(\d{1,2})"), re.compile(r"(\d{3}0)s")
+MONTH_FR = re.compile(r"(\d{1,2})/(\d{4})")  # 03/2020, as French spreadsheets write a month
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+SPACES = re.compile(r"[ \u00a0\u202f]")  # thousands separators: space, no-break space, narrow no-break space
+LIST_SEPARATORS = re.compile(r"[;|\s]+")
+
+
+def indicator_iri(key: str) -> URIRef:
+    """Return the IRI of the indicator `key`: `https://w3id.org/agrs/id/indicator/<key>`."""
+    return ID[f"indicator/{key}"]
+
+
+def unit_iri(code: str) -> URIRef:
+    """Return the IRI of the unit with UCUM code `code` (percent-encoded: `%` → `unit/%25`)."""
+    return ID["unit/" + quote(code, safe="")]
+
+
+def period_iri(code: str) -> URIRef:
+    """Return the IRI of a period from its code (`2020`, `2020-03`, `2020s`)."""
+    return ID[f"period/{code}"]
+
+
+def territory_segment(territory: URIRef) -> str:
+    """Return a territory's IRI path as one segment: `commune/33063` → `commune-33063`."""
+    return str(territory).removeprefix(str(ID)).replace("/", "-")
+
+
+def observation_iri(indicator: str, territory: URIRef, period: str, *, derived: bool = False) -> URIRef:
+    """Return an observation's IRI: one per indicator, territory and period (derived ones apart)."""
+    kind = "derived-observation" if derived else "observation"
+    return ID[f"{kind}/{indicator}/{territory_segment(territory)}/{period}"]
+
+
+def qudt_unit(code: str) -> URIRef | None:
+    """Return the QUDT unit of a UCUM code, when the table knows one."""
+    if code in UCUM_TO_QUDT:
+        return UCUM_TO_QUDT[code]
+    return QUDT_UNIT.NUM if ANNOTATION.fullmatch(code) else None
+
+
+def parse_period(text: str) -> tuple[str, URIRef] | None:
+    """Return a period's code and granularity (`2020-3` → `2020-03`, months), or None when malformed."""
+    text = text.strip()
+    if YEAR.fullmatch(text):
+        return text, TEMPORAL_SCALE.years
+    match = MONTH.fullmatch(text) or MONTH_FR.fullmatch(text)
+    if match:
+        year, month = (match[1], match[2]) if match.re is MONTH else (match[2], match[1])
+        if 1 <= int(month) <= 12:
+            return f"{year}-{int(month):02d}", TEMPORAL_SCALE.months
+        return None
+    match = DECADE.fullmatch(text)
+    return (text, TEMPORAL_SCALE.decades) if match else None
+
+
+def parse_value(text: str) -> Decimal | None:
+    """Return a number written `12.5`, `12,5` or `1 234,5` (no exponent, not both `.` and `,`), or None."""
+    text = SPACES.sub("", text.strip())
+    if "," in text:
+        if "." in text or text.count(",") > 1:
+            return None
+        text = text.replace(",", ".")
+    if not NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        return None
+
+
+@cache
+def registered_sources() -> frozenset[str]:
+    """Return the keys of the sources registered in ontology/sources.ttl (`seed-004`, `insee-populations`…)."""
+    graph = Graph().parse(ontology_dir() / "sources.ttl", format="turtle")
+    return frozenset(
+        str(node).removeprefix(str(SRC)) for node in graph.subjects(RDF.type, DCTERMS.BibliographicResource)
+    )
+
+
+def source_iri(value: str) -> URIRef | None:
+    """Return the IRI of a source: a registered key (`insee-populations`, `src:seed-004`) or an http(s) URL."""
+    value = value.strip()
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
+        return URIRef(value)
+    key = value.removeprefix("src:")
+    return SRC[key] if key in registered_sources() else None
+
+
+def term_iri(value: str) -> URIRef | None:
+    """Return the IRI a CURIE (`need:water`), a data path (`commons/x`, `risk/y`) or an absolute IRI names."""
+    value = value.strip().strip("<>")
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
+        return URIRef(value)
+    prefix, colon, local = value.partition(":")
+    if colon:
+        namespace = prefixes().get(prefix)
+        return URIRef(namespace + local) if namespace and re.fullmatch(r"[\w.\-/]+", local) else None
+    if re.fullmatch(r"[a-z-]+/[A-Za-z0-9._\-]+", value):
+        return ID[value]
+    return None
+
+
+# --- Reading ---------------------------------------------------------------------------------------------
+
+
+def _table_of(headers: list[str], file: str, line: int | None, wanted: str | None = None) -> tuple[str, list]:
+    """Tell a header row's table (definitions or observations) and map its cells to canonical columns.
+
+    Raises ReadError when it is neither, a required column is missing, or two headers mean the same column.
+    """
+    keys = [normalise(header) for header in headers]
+    if wanted is None:
+        hits = {table: sum(key in ALIASES[table] for key in keys) for table in ALIASES}
+        # `value` is what only observations have; `aggregation` what only definitions have.
+        if any(ALIASES[OBSERVATIONS].get(key) == "value" for key in keys):
+            wanted = OBSERVATIONS
+        elif any(ALIASES[DEFINITIONS].get(key) == "aggregation" for key in keys):
+            wanted = DEFINITIONS
+        else:
+            wanted = max(hits, key=hits.__getitem__)
+    aliases = ALIASES[wanted]
+    columns: list[str | None] = []
+    for header, key in zip(headers, keys, strict=True):
+        column = aliases.get(key)
+        if column is not None and column in columns:
+            raise ReadError(file, f"two columns mean {column!r} (the second is {header!r})", line=line, field=column)
+        columns.append(column)
+    for required in REQUIRED[wanted]:
+        if required not in columns:
+            found = ", ".join(repr(header) for header in headers if header) or "none"
+            raise ReadError(
+                file, f"required column of an indicator {wanted} table missing (columns found: {found})",
+                line=line, field=required,
+            )  # fmt: skip
+    return wanted, columns
+
+
+def _fields(table: str, columns: list[str | None], cells: list[str]) -> dict[str, Any]:
+    """Return one row's fields: canonical column → stripped text, the table, and the count of stray cells."""
+    fields: dict[str, Any] = {column: "" for column in columns if column}
+    for column, cell in zip(columns, cells, strict=False):
+        if column:
+            fields[column] = cell.strip()
+    fields[TABLE] = table
+    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+    if extra:
+        fields[EXTRA_CELLS] = len(extra)
+    return fields
+
+
+def _read_csv(path: Path) -> Iterator[RawRecord]:
+    """Yield the rows of a CSV file with their physical line (the header, its first non-blank line, is read first)."""
+    file, data = str(path), path.read_bytes()
+    try:
+        text = decode(data)
+    except _Undecodable as error:
+        line = data.count(b"\n", 0, error.position) + 1
+        raise ReadError(file, str(error), line=line) from None
+    lines = list(io.StringIO(text, newline=""))
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise ReadError(file, "empty file: no header row", line=1)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
+    table = columns = None
+    previous = 0
+    try:
+        for cells in reader:
+            start, end = previous + 1, reader.line_num
+            previous = end
+            if not any(cell.strip() for cell in cells):
+                continue
+            if columns is None:
+                table, columns = _table_of(cells, file, start)
+                continue
+            original = "".join(lines[start - 1 : end]).rstrip("\r\n")
+            yield RawRecord(file, start, _fields(table, columns, cells), original)
+    except csv.Error as error:
+        raise ReadError(file, f"malformed CSV: {error}", line=reader.line_num) from None
+
+
+def _read_xlsx(path: Path) -> Iterator[RawRecord]:
+    """Yield the rows of a workbook's definitions sheet, then of its observations sheet (line = row number).
+
+    A workbook with neither sheet name is read from its first sheet, whose header tells the table.
+    """
+    import openpyxl  # only workbooks need it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    file = str(path)
+    try:
+        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise ReadError(file, f"not a readable XLSX workbook: {error}") from None
+    named = {normalise(sheet.title): sheet for sheet in workbook.worksheets}
+    sheets = [
+        (table, named[normalise(name)]) for table in (DEFINITIONS, OBSERVATIONS) for name in SHEETS[table]
+        if normalise(name) in named
+    ]  # fmt: skip
+    if not sheets:
+        sheets = [(None, workbook.worksheets[0])]
+    for table, sheet in sheets:
+        yield from _read_sheet(file, sheet, table)
+    workbook.close()
+
+
+def _read_sheet(file: str, sheet, table: str | None) -> Iterator[RawRecord]:
+    """Yield the rows of one sheet; the first non-empty row is its header."""
+    columns = None
+    for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [cell_text(value) for value in row]
+        if not any(cells):
+            continue
+        if columns is None:
+            try:
+                table, columns = _table_of(cells, file, line, table)
+            except ReadError as error:
+                raise ReadError(file, f"sheet {sheet.title!r}: {error.reason}", line=line, field=error.field) from None
+            continue
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(cells)
+        yield RawRecord(file, line, _fields(table, columns, cells), out.getvalue())
+    if columns is None:
+        raise ReadError(file, f"sheet {sheet.title!r} is empty: no header row", line=1)
+
+
+# --- Mapping ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What the loader remembers of an indicator defined in this load: its unit, to check observations."""
+
+    unit: str | None
+    line: int | None
+    fingerprint: tuple
+
+
+class IndicatorsLoader(Loader):
+    """Indicator definitions and observations (CSV with `;` or `,`, UTF-8/BOM/Windows-1252, or XLSX)."""
+
+    kind = "indicators"
+    default_key = "default"
+
+    def __init__(self) -> None:
+        # What this load has seen, to check units and catch duplicates across rows and files.
+        self.definitions: dict[str, Definition] = {}
+        self.observed: dict[tuple[str, URIRef, str], tuple[Decimal, int | None, str]] = {}
+
+    def read(self, path: Path) -> Iterator[RawRecord]:
+        """Yield the rows of a CSV file or workbook; ReadError when it cannot be read or has no known header."""
+        path = Path(path)
+        with open(path, "rb") as stream:
+            zipped = stream.read(4) == b"PK\x03\x04"
+        if path.suffix.lower() == ".xls":
+            raise ReadError(str(path), "Excel 97 workbooks (.xls) are not read: save it as .xlsx or .csv")
+        yield from (_read_xlsx(path) if zipped else _read_csv(path))
+
+    def map(self, raw: RawRecord) -> Record:
+        """Map a definition or an observation row; a bad value becomes a problem, never an exception."""
+        record = Record(raw)
+        fields = raw.fields
+        if fields.get(EXTRA_CELLS):
+            record.problems.append(Problem(f"{fields[EXTRA_CELLS]} cell(s) beyond the header", None, "extra-cells"))
+        if fields.get(TABLE) == DEFINITIONS:
+            self._map_definition(record, fields)
+        else:
+            self._map_observation(record, fields)
+        if record.problems:
+            record.triples, record.subjects = [], set()
+        return record
+
+    # -- definitions
+
+    def _map_definition(self, record: Record, fields: Mapping[str, str]) -> None:
+        problems = record.problems
+        key = fields.get("id", "")
+        if not key:
+            problems.append(Problem("missing", "id", "required"))
+        elif not SLUG.fullmatch(key):
+            problems.append(Problem(f"{key!r} is not an id (a-z, 0-9, single hyphens: 'population')", "id", "slug"))
+        label_fr = fields.get("label_fr", "")
+        if not label_fr:
+            problems.append(Problem("missing", "label_fr", "required"))
+        method = AGGREGATIONS.get(normalise(fields.get("aggregation", "")))
+        if method is None:
+            known = "sum, mean, population-weighted-mean, min, max, median, none"
+            problems.append(
+                Problem(
+                    f"{fields.get('aggregation', '')!r} is not a method ({known})", "aggregation", "unknown-aggregation"
+                )
+            )
+        unit = fields.get("unit", "") or None
+        if unit is not None and not UCUM_CODE.fullmatch(unit):
+            problems.append(
+                Problem(f"{unit!r} is not a UCUM code (no spaces: '%', 'km2', '{{inhab}}')", "unit", "ucum-format")
+            )
+        measures = self._iris(record, fields.get("measures", ""), "measures", term_iri, "term")
+        references = self._iris(record, fields.get("references", ""), "references", term_iri, "reference")
+        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        if problems:
+            return
+        fingerprint = tuple(sorted((name, value) for name, value in fields.items() if not name.startswith("_")))
+        seen = self.definitions.get(key)
+        if seen is not None:
+            if seen.fingerprint == fingerprint:
+                record.warnings.append(Problem(f"same definition as line {seen.line}: skipped", "id", "duplicate-row"))
+            else:
+                problems.append(
+                    Problem(
+                        f"indicator {key!r} already defined differently on line {seen.line}",
+                        "id",
+                        "conflicting-definition",
+                    )
+                )
+            return
+        self.definitions[key] = Definition(unit, record.raw.line, fingerprint)
+        node = indicator_iri(key)
+        triples = [
+            (node, RDF.type, AGRS.Indicator),
+            (node, RDFS.label, Literal(label_fr, lang="fr")),
+            (node, AGRS.aggregationMethod, method),
+        ]
+        for column, prop, lang in (
+            ("label_en", RDFS.label, "en"), ("definition_fr", SKOS.definition, "fr"),
+            ("definition_en", SKOS.definition, "en"),
+        ):  # fmt: skip
+            if fields.get(column):
+                triples.append((node, prop, Literal(fields[column], lang=lang)))
+        triples += [(node, AGRS.measures, iri) for iri in measures]
+        triples += [(node, DCTERMS.references, iri) for iri in references]
+        triples += [(node, DCTERMS.source, iri) for iri in sources]
+        record.subjects = {node}
+        if unit is not None:
+            triples += [(node, AGRS.unitCode, Literal(unit)), (node, AGRS.unit, unit_iri(unit))]
+            triples += unit_triples(unit)
+            record.subjects.add(unit_iri(unit))
+        record.triples = triples
+
+    @staticmethod
+    def _iris(record: Record, value: str, field: str, parse, what: str) -> list[URIRef]:
+        iris = []
+        for item in (part for part in LIST_SEPARATORS.split(value) if part):
+            iri = parse(item)
+            if iri is None:
+                record.problems.append(Problem(f"{item!r} is not a known {what}", field, f"unknown-{what}"))
+            else:
+                iris.append(iri)
+        return iris
+
+    # -- observations
+
+    def _map_observation(self, record: Record, fields: Mapping[str, str]) -> None:
+        problems = record.problems
+        territory = territory_iri(fields.get("territory", "")) if fields.get("territory") else None
+        if territory is None:
+            problems.append(
+                Problem(
+                    f"{fields.get('territory', '')!r} is not a territory code ('33063', 'dep:33', "
+                    "'reg:75', 'epci:243300316', 'pays:FR')",
+                    "territory",
+                    "territory-format",
+                )
+            )
+        key = fields.get("indicator", "")
+        if not SLUG.fullmatch(key):
+            problems.append(Problem(f"{key!r} is not an indicator id", "indicator", "slug"))
+        period = parse_period(fields.get("period", ""))
+        if period is None:
+            problems.append(
+                Problem(
+                    f"{fields.get('period', '')!r} is not a period ('2020', '2020-03', '2020s')",
+                    "period",
+                    "period-format",
+                )
+            )
+        value = parse_value(fields.get("value", ""))
+        if value is None:
+            problems.append(
+                Problem(
+                    f"{fields.get('value', '')!r} is not a number ('12.5', '12,5', '1 234')", "value", "number-format"
+                )
+            )
+        unit = fields.get("unit", "") or None
+        definition = self.definitions.get(key)
+        if definition is not None and unit is not None and unit != definition.unit:
+            expected = definition.unit or "no unit"
+            problems.append(
+                Problem(
+                    f"unit {unit!r} differs from the indicator's ({expected!r}, line {definition.line})",
+                    "unit",
+                    "unit-mismatch",
+                )
+            )
+        elif unit is not None and not UCUM_CODE.fullmatch(unit):
+            problems.append(Problem(f"{unit!r} is not a UCUM code", "unit", "ucum-format"))
+        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        if problems:
+            return
+        code, granularity = period
+        duplicate = self.observed.get((key, territory, code))
+        if duplicate is not None:
+            first_value, first_line, first_unit = duplicate
+            if first_value == value and first_unit == (unit or ""):
+                record.warnings.append(
+                    Problem(f"same observation as line {first_line}: skipped", None, "duplicate-row")
+                )
+            else:
+                problems.append(
+                    Problem(
+                        f"another value ({first_value}) for the same indicator, territory and "
+                        f"period on line {first_line}",
+                        "value",
+                        "conflicting-value",
+                    )
+                )
+            return
+        self.observed[(key, territory, code)] = (value, record.raw.line, unit or "")
+        node, period_node = observation_iri(key, territory, code), period_iri(code)
+        triples = [
+            (node, RDF.type, AGRS.Observation),
+            (node, AGRS.indicator, indicator_iri(key)),
+            (node, AGRS.territory, territory),
+            (node, AGRS.period, period_node),
+            (node, AGRS.value, decimal_literal(value)),
+            *period_triples(code, granularity),
+        ]
+        unit = unit or (definition.unit if definition else None)
+        if unit is not None:
+            triples.append((node, AGRS.unitCode, Literal(unit)))
+            if definition is not None:  # the unit node is described by the definition's record
+                triples.append((node, AGRS.unit, unit_iri(unit)))
+        triples += [(node, DCTERMS.source, iri) for iri in sources]
+        record.triples, record.subjects = triples, {node, period_node}
+
+
+def decimal_literal(value: Decimal) -> Literal:
+    """Return an xsd:decimal in its canonical form (`710.0`, `12.5`): equal values compare equal, in any store."""
+    normal = value.normalize()
+    text = f"{normal:f}"
+    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+
+
+def unit_triples(code: str) -> list[tuple]:
+    """Return the description of a unit: its type, UCUM code and, when known, its QUDT unit."""
+    node = unit_iri(code)
+    triples = [(node, RDF.type, AGRS.UnitOfMeasure), (node, AGRS.unitCode, Literal(code))]
+    qudt = qudt_unit(code)
+    if qudt is not None:
+        triples.append((node, AGRS.qudtUnit, qudt))
+    return triples
+
+
+def period_triples(code: str, granularity: URIRef) -> list[tuple]:
+    """Return the description of a period: its type, granularity and code."""
+    node = period_iri(code)
+    return [
+        (node, RDF.type, AGRS.Period),
+        (node, AGRS.granularity, granularity),
+        (node, AGRS.periodCode, Literal(code)),
+    ]
+
+
+__all__ = ["IndicatorsLoader", "observation_iri", "parse_period", "parse_value", "period_iri", "unit_iri"]

@@ -1,0 +1,62 @@
+"""`agrs rollup`: materialise the derived observations of the stored indicators (see agrs.loaders.rollup)."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from agrs.cli import EXIT_CODES
+
+EPILOG = (
+    EXIT_CODES.replace("faults found (a check failed, records were rejected)", "derived observations were rejected")
+    + """
+
+\b
+  Every indicator whose aggregation method is not aggregation:none is rolled
+  up from the observations of current communes to the EPCI, départements,
+  régions, overseas collectivities and France, into the graph
+  https://w3id.org/agrs/graph/rollup/<KEY>. Running it again on the same
+  data gives the same graph. Observations left out (a unit other than the
+  indicator's, a commune without population for a weighted mean) are
+  printed as warnings."""
+)
+MAX_PRINTED = 50
+
+
+@click.command("rollup", epilog=EPILOG)
+@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@click.option("--key", default="default", show_default=True, help="Key naming the roll-up graph.")
+@click.option(
+    "--quarantine",
+    "quarantine_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("quarantine"),
+    show_default=True,
+    help="Folder for the rejected derived observations.",
+)
+@click.option("--quiet", is_flag=True, help="No summary; problems only.")
+def rollup(store_path, key, quarantine_dir, quiet) -> None:
+    """Roll the stored indicators up from communes to EPCI, départements, régions and France."""
+    from agrs.loaders.rollup import run_rollup
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    try:
+        with open_store(store_location(store_path)) as store:
+            summary = run_rollup(store, key=key, quarantine_dir=quarantine_dir)
+    except StoreError as error:  # StoreBusy included: its message says how to proceed
+        click.echo(f"agrs rollup: {error}", err=True)
+        sys.exit(2)
+    if not quiet:
+        click.echo(f"{summary.graph}: {summary.loaded} derived observations, {summary.rejected} rejected")
+    rejected = [record for record in summary.records if record.rejected]
+    for record in rejected[:MAX_PRINTED]:
+        for problem in record.problems:
+            click.echo(f"rejected: {record.raw.fields['derived']}: {problem.field}: {problem.message}", err=True)
+    for warning in summary.warnings[:MAX_PRINTED]:
+        click.echo(f"warning: {warning}", err=True)
+    if len(summary.warnings) > MAX_PRINTED:
+        click.echo(f"warning: … and {len(summary.warnings) - MAX_PRINTED} more", err=True)
+    if summary.quarantine:
+        click.echo(f"quarantine: {summary.quarantine}", err=True)
+    sys.exit(1 if summary.rejected else 0)

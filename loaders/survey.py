@@ -1,0 +1,471 @@
+"""The survey loader: responses to an XLSForm questionnaire, as KoboToolbox and ODK Central export them.
+
+The form (`--form`, read by loaders/xlsform.py) is itself a record of the load: the campaign, the
+questionnaire and its questions. Each row of a response table is one respondent: a pseudonymised
+`agrs:Respondent` (IRI from a salted SHA-256 of the respondent id; names, e-mails and phone numbers are
+dropped when reading), its `agrs:Submission` and one `agrs:Response` per answered question. Choices, required
+answers, number types and numeric constraints are checked here; whether the territory exists is the gate's.
+"""
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from agrs.loaders.base import Loader
+from agrs.loaders.partners import _Undecodable, cell_text, decode, normalise, sniff_separator, territory_iri
+from agrs.loaders.xlsform import Form, Question, bounds, conditions, is_form, read_form
+from agrs.ns import AGRS, ID
+from agrs.records import Problem, RawRecord, ReadError, Record
+
+SALT_VARIABLE = "AGRS_SURVEY_SALT"
+#: headers of the submission's id and time, as KoboToolbox and ODK Central name them
+UUID_HEADERS = {"uuid", "key", "meta-instanceid", "instanceid"}
+TIME_HEADERS = {"submission-time", "submissiondate"}
+UUID, SUBMITTED, FORM = "__uuid__", "__submitted__", "__form__"
+TRUE_CELLS = {"1", "true", "vrai", "yes", "oui", "x"}
+FALSE_CELLS = {"", "0", "false", "faux", "no", "non"}
+
+
+class SurveyLoader(Loader):
+    """Loads survey responses (one record per respondent) and the questionnaire they answer."""
+
+    kind = "survey"
+    default_key = "default"
+
+    def __init__(self, form: Path | str | None = None, salt: str | None = None):
+        self.form_path = Path(form) if form else None
+        self.salt = salt
+        self._form: Form | None = None
+        self._seen: set[str] = set()
+        if self.form_path is not None and self.form_path.is_file():
+            # The graph is named after the questionnaire: two forms load into two graphs.
+            self.default_key = normalise(self.form.form_id)
+
+    @property
+    def form(self) -> Form:
+        """The parsed questionnaire (ReadError when none was given or it cannot be read)."""
+        if self._form is None:
+            if self.form_path is None:
+                raise ReadError("(no form)", "the survey loader needs the questionnaire: --form FORM.xlsx")
+            self._form = read_form(self.form_path)
+        return self._form
+
+    def read(self, path: Path) -> Iterator[RawRecord]:
+        """Yield the questionnaire record for the form file, else one record per respondent of a response table."""
+        path = Path(path)
+        if not path.is_file():
+            raise ReadError(str(path), "no such file")
+        if not self.salt:
+            raise ReadError(str(path), f"no salt for the respondents' pseudonyms: set ${SALT_VARIABLE} or --salt")
+        if self.form_path is not None and path.resolve() == self.form_path.resolve():
+            self.form  # noqa: B018 - parse now: a broken form is a read error, before any record
+            yield RawRecord(str(path), None, {FORM: self.form.form_id}, None)
+            return
+        if path.suffix.lower() in (".xlsx", ".xlsm") or _is_zip(path):
+            if is_form(path):
+                raise ReadError(str(path), "this is an XLSForm, not responses: give it with --form")
+            yield from self._table(str(path), _xlsx_rows(path))
+        else:
+            yield from self._table(str(path), _csv_rows(path))
+
+    def _table(self, file: str, rows: Iterator[tuple[int, list[str], str]]) -> Iterator[RawRecord]:
+        """Turn (line, cells, text) rows into records; the first non-empty row is the header."""
+        columns = None
+        for line, cells, text in rows:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if columns is None:
+                columns = _Columns(self.form, cells, file, line)
+                continue
+            yield columns.record(file, line, cells, text)
+        if columns is None:
+            raise ReadError(file, "empty file: no header row", line=1)
+
+    def map(self, raw: RawRecord) -> Record:
+        """Map the questionnaire record, or one respondent's row; bad answers become problems."""
+        if FORM in raw.fields:
+            return _questionnaire(self.form, raw)
+        return _Respondent(self.form, self.salt or "", raw, self._seen).map()
+
+
+class _Columns:
+    """The header of a response table, matched to the form's questions (by name, path or label)."""
+
+    def __init__(self, form: Form, header: list[str], file: str, line: int):
+        self.form, self.header = form, header
+        keys = _header_keys(form)
+        self.targets: list[tuple[str, str | None] | None] = []
+        taken: set[tuple[str, str | None]] = set()
+        for cell in header:
+            key = normalise(cell.removeprefix("_"))
+            target = None
+            if key in UUID_HEADERS or normalise(cell.rpartition("/")[2]) == "instanceid":
+                target = (UUID, None)
+            elif key in TIME_HEADERS:
+                target = (SUBMITTED, None)
+            else:
+                # Ambiguous labels ("À quelle échelle ?") are resolved in form order, as exports list them.
+                target = next((t for t in keys.get(key, []) if t not in taken), None)
+            if target in ((UUID, None), (SUBMITTED, None)) and target in taken:
+                target = None  # ODK Central repeats the instance id (meta-instanceID, KEY): the first one counts
+            if target is not None and target in taken:
+                raise ReadError(file, f"two columns mean {target[0]!r} (the second is {cell!r})", line=line,
+                                field=target[0])  # fmt: skip
+            if target is not None:
+                taken.add(target)
+            self.targets.append(target)
+        respondent = form.by_role("respondent_id")
+        if not ((respondent and (respondent.name, None) in taken) or (UUID, None) in taken):
+            raise ReadError(file, "no respondent id column (the form's agrs:Respondent question, _uuid or KEY)",
+                            line=line, field=respondent.name if respondent else "_uuid")  # fmt: skip
+
+    def record(self, file: str, line: int, cells: list[str], text: str | None) -> RawRecord:
+        """Return the record of one row, without the identifying answers (in its fields and its text)."""
+        fields: dict[str, Any] = {}
+        shown = list(cells)
+        for index, (target, cell) in enumerate(zip(self.targets, cells, strict=False)):
+            if target is None:
+                continue
+            name, choice = target
+            question = self.form.questions.get(name)
+            if question is not None and question.role == "personal":
+                shown[index] = ""  # pseudonymisation starts here: not even the quarantine keeps it
+                continue
+            fields[f"{name}/{choice}" if choice else name] = cell.strip()
+        redacted = text is None or shown != cells
+        return RawRecord(file, line, fields, _row_text(shown) if redacted else text)
+
+
+def _header_keys(form: Form) -> dict[str, list[tuple[str, str | None]]]:
+    """Map every way an export may head a column (names, group paths, labels) to (question, choice)."""
+    keys: dict[str, list[tuple[str, str | None]]] = {}
+
+    def add(text: str, target: tuple[str, str | None]) -> None:
+        key = normalise(text)
+        if key and target not in keys.setdefault(key, []):
+            keys[key].append(target)
+
+    for question in form.questions.values():
+        names = [question.name]
+        group_names = [g[0] for g in question.groups]
+        names += ["/".join([*group_names[i:], question.name]) for i in range(len(group_names))]
+        labels = list(question.labels.values())
+        for language in question.labels:
+            path = [g[1].get(language, "") for g in question.groups]
+            labels += ["/".join([*path[i:], question.labels[language]]) for i in range(len(path))]
+        for head in names + labels:
+            add(head, (question.name, None))
+            for choice in form.choices.get(question.list_name or "", []):
+                for tail in [choice.name, *choice.labels.values()]:
+                    add(f"{head}/{tail}", (question.name, choice.name))
+    return keys
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str], str]]:
+    """Yield (first physical line, cells, text) of each CSV row; UTF-8 (BOM or not) or Windows-1252."""
+    file, data = str(path), path.read_bytes()
+    try:
+        text = decode(data)
+    except _Undecodable as error:
+        raise ReadError(file, str(error), line=data.count(b"\n", 0, error.position) + 1) from None
+    lines = list(io.StringIO(text, newline=""))
+    first = next((line for line in lines if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
+    previous = 0
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            yield start, cells, "".join(lines[start - 1 : previous]).rstrip("\r\n")
+    except csv.Error as error:
+        raise ReadError(file, f"malformed CSV: {error}", line=reader.line_num) from None
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str], str | None]]:
+    """Yield (row number, cells, None) of the first sheet of a Kobo XLSX export (repeat groups are other sheets)."""
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise ReadError(str(path), f"not a readable XLSX workbook: {error}") from None
+    try:
+        for number, row in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            cells = [cell_text(value) for value in row]
+            yield number, cells, _row_text(cells)
+    finally:
+        workbook.close()
+
+
+def _row_text(cells: list[str]) -> str:
+    """Return cells as one CSV line, for the quarantine."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue().rstrip(",")
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(4) == b"PK\x03\x04"
+
+
+# --- Mapping -----------------------------------------------------------------------------------
+
+
+def question_iri(form: Form, name: str) -> URIRef:
+    """Return the IRI of a question of a form: `…/id/question/<form_id>/<name>`."""
+    return ID[f"question/{form.form_id}/{name}"]
+
+
+def _questionnaire(form: Form, raw: RawRecord) -> Record:
+    """Map the form to its campaign, questionnaire and questions (one record)."""
+    record = Record(raw)
+    campaign, questionnaire = ID[f"survey-campaign/{form.campaign}"], ID[f"questionnaire/{form.form_id}"]
+    add = record.triples.append
+    for node, classes in ((campaign, (AGRS.SurveyCampaign, AGRS.Endeavour)), (questionnaire, (AGRS.Questionnaire,))):
+        record.subjects.add(node)
+        for cls in classes:
+            add((node, RDF.type, cls))
+        add((node, RDFS.label, Literal(form.title, lang="fr")))
+    add((campaign, AGRS.usesQuestionnaire, questionnaire))
+    for question in form.questions.values():
+        if question.role != "question":
+            continue
+        node = question_iri(form, question.name)
+        record.subjects.add(node)
+        add((questionnaire, AGRS.hasQuestion, node))
+        add((node, RDF.type, AGRS.Question))
+        for language, label in question.labels.items():
+            add((node, RDFS.label, Literal(label, lang=language)))
+        add((node, AGRS.surveyPoint, question.point))
+        for actor_type in form.asked_of(question):
+            add((node, AGRS.askedOf, actor_type))
+        add((node, AGRS.asksSpatialScale, Literal("spatial" in question.scales)))
+        add((node, AGRS.asksTimeHorizon, Literal("temporal" in question.scales)))
+        add((node, AGRS.formFieldName, Literal(question.name)))
+        if question.term is not None:
+            add((node, AGRS.isAbout, question.term))
+    return record
+
+
+class _Respondent:
+    """The state of one respondent's row while it is being mapped."""
+
+    def __init__(self, form: Form, salt: str, raw: RawRecord, seen: set[str]):
+        self.form, self.salt, self.raw, self.seen = form, salt, raw, seen
+        self.record = Record(raw)
+        self.chosen: dict[str, list[str]] = {}  # question → choice names, for relevance
+
+    def value(self, name: str) -> str:
+        return str(self.raw.fields.get(name) or "").strip()
+
+    def problem(self, field: str | None, message: str, rule: str) -> None:
+        self.record.problems.append(Problem(message, field=field, rule=rule))
+
+    def add(self, s, p, o) -> None:
+        self.record.triples.append((s, p, o))
+
+    def map(self) -> Record:
+        respondent_q = self.form.by_role("respondent_id")
+        respondent_id = self.value(respondent_q.name) if respondent_q else ""
+        respondent_id = respondent_id or self.value(UUID).removeprefix("uuid:")
+        if not respondent_id:
+            self.problem(respondent_q.name if respondent_q else UUID, "the respondent id is required", "required")
+            return self.record
+        # Case-folded: the same e-mail typed twice with different capitals is one respondent.
+        digest = hashlib.sha256(f"{self.salt}\x00{respondent_id.casefold()}".encode()).hexdigest()[:32]
+        if digest in self.seen:
+            self.problem(respondent_q.name if respondent_q else UUID,
+                         "this respondent already answered in an earlier row (one record per respondent)",
+                         "duplicate-respondent")  # fmt: skip
+        self.seen.add(digest)
+        respondent, submission = ID[f"respondent/{digest}"], ID[f"submission/{self.form.form_id}/{digest}"]
+        self.record.subjects.update((respondent, submission))
+        self.add(respondent, RDF.type, AGRS.Respondent)
+        self.add(respondent, RDF.type, AGRS.Actor)
+        self.add(submission, RDF.type, AGRS.Submission)
+        self.add(submission, AGRS.respondent, respondent)
+        self.add(submission, AGRS.inCampaign, ID[f"survey-campaign/{self.form.campaign}"])
+        self._collect_choices()
+        self._profile(respondent)
+        self._submitted(submission)
+        for question in self.form.questions.values():
+            if question.role == "question":
+                self._response(question, submission, digest)
+        return self.record
+
+    def _collect_choices(self) -> None:
+        """Read every select question's chosen names first: relevance and scales depend on them."""
+        for question in self.form.questions.values():
+            if question.type in ("select_one", "select_multiple"):
+                self.chosen[question.name] = self._choices(question)
+
+    def _choices(self, question: Question) -> list[str]:
+        """Return the chosen choice names (the main column, then one column per choice), noting unknown ones."""
+        names: list[str] = []
+        cell = self.value(question.name)
+        if cell:
+            whole = self.form.choice(question, cell)
+            parts = [cell] if whole or question.type == "select_one" else re.split(r"[;\s]+", cell)
+            for part in parts:
+                choice = self.form.choice(question, part)
+                if choice is None:
+                    listed = ", ".join(c.name for c in self.form.choices[question.list_name or ""])
+                    self.problem(question.name, f"unknown choice {part!r}; expected one of {listed}",
+                                 "unknown-choice")  # fmt: skip
+                elif choice.name not in names:
+                    names.append(choice.name)
+        for choice in self.form.choices.get(question.list_name or "", []):
+            flag = normalise(self.value(f"{question.name}/{choice.name}"))
+            if flag in TRUE_CELLS or flag == "1-0":
+                names += [choice.name] if choice.name not in names else []
+            elif flag not in FALSE_CELLS and flag != "0-0":
+                self.problem(question.name, f"column {question.name}/{choice.name}: {flag!r} is not 1 or 0",
+                             "choice-flag")  # fmt: skip
+        if question.type == "select_one" and len(names) > 1:
+            self.problem(question.name, f"one choice expected, got {' '.join(names)}", "one-choice")
+        return names
+
+    def _relevant(self, question: Question) -> bool | None:
+        """Return whether a question applies to this respondent (None when its relevant is not understood)."""
+        found = conditions(question.relevant)
+        if found is None:
+            return None
+        for match in found:
+            name, wanted = (match["q"] or match["sq"]), (match["v"] if match["q"] else match["sv"])
+            chosen = self.chosen.get(name, [self.value(name)])
+            if (wanted in chosen) != (match["op"] != "!="):
+                return False
+        return True
+
+    def _profile(self, respondent: URIRef) -> None:
+        actor = self.form.by_role("actor_type")
+        if actor is not None:
+            for name in self.chosen.get(actor.name, []):
+                term = next(c.term for c in self.form.choices[actor.list_name or ""] if c.name == name)
+                if term is not None:
+                    self.add(respondent, AGRS.actorType, term)
+            if actor.required and not self.chosen.get(actor.name):
+                self.problem(actor.name, "the actor type is required", "required")
+        where = self.form.by_role("territory")
+        if where is not None:
+            value = self.value(where.name)
+            territory = territory_iri(value) if value else None
+            if value and territory is None:
+                self.problem(where.name, f"territory {value!r} is not a well-formed code: 33063 or com:33063, "
+                             "epci:246300701, dep:33, reg:75", "territory-format")  # fmt: skip
+            elif territory is not None:
+                self.add(respondent, AGRS.territory, territory)
+            elif where.required:
+                self.problem(where.name, "the territory is required", "required")
+
+    def _submitted(self, submission: URIRef) -> None:
+        value = self.value(SUBMITTED)
+        if not value:
+            return
+        try:
+            moment = datetime.fromisoformat(value.replace(" ", "T", 1))
+        except ValueError:
+            self.problem("_submission_time", f"{value!r} is not an ISO date and time (2024-05-14T10:32:00)",
+                         "datetime")  # fmt: skip
+            return
+        self.add(submission, AGRS.submittedAt, Literal(moment.replace(microsecond=0)))
+
+    def _response(self, question: Question, submission: URIRef, digest: str) -> None:
+        relevant = self._relevant(question)
+        values = self._values(question)
+        if values is None:
+            return  # a bad value, already a problem
+        if not values:
+            if question.required and relevant:
+                self.problem(question.name, f"an answer is required ({_label(question)})", "required")
+            return
+        node = ID[f"response/{self.form.form_id}/{digest}/{question.name}"]
+        self.record.subjects.add(node)
+        self.add(node, RDF.type, AGRS.Response)
+        self.add(node, AGRS.answers, question_iri(self.form, question.name))
+        self.add(node, AGRS.inSubmission, submission)
+        for value in values:
+            self.add(node, AGRS.answerValue if isinstance(value, Literal) else AGRS.answerConcept, value)
+        for scale, predicate in (("spatial", AGRS.spatialScale), ("temporal", AGRS.timeHorizon)):
+            scale_question = self.form.questions.get(question.scales.get(scale, ""))
+            for name in self.chosen.get(scale_question.name, []) if scale_question else []:
+                term = next(c.term for c in self.form.choices[scale_question.list_name or ""] if c.name == name)
+                if term is not None:
+                    self.add(node, predicate, term)
+
+    def _values(self, question: Question) -> list | None:
+        """Return the answer's literals and concepts ([] when unanswered, None when the answer is bad)."""
+        if question.type in ("select_one", "select_multiple"):
+            out: list = []
+            for name in self.chosen.get(question.name, []):
+                out.append(Literal(name))
+                term = next(c.term for c in self.form.choices[question.list_name or ""] if c.name == name)
+                if term is not None:
+                    out.append(term)
+            return out
+        value = self.value(question.name)
+        if not value:
+            return []
+        if question.type in ("integer", "decimal"):
+            return self._number(question, value)
+        if question.type == "date":
+            parsed = _date(value)
+            if parsed is None:
+                self.problem(question.name, f"{value!r} is not a date (2024-03-01)", "date")
+                return None
+            return [Literal(parsed)]
+        return [Literal(value)]
+
+    def _number(self, question: Question, value: str) -> list | None:
+        text = value.replace("\u00a0", "").replace(" ", "")
+        try:
+            number = Decimal(text.replace(",", ".") if question.type == "decimal" else text)
+        except InvalidOperation:
+            number = None
+        if number is None or (question.type == "integer" and number != number.to_integral_value()):
+            kind = "an integer" if question.type == "integer" else "a decimal number (12.5 or 12,5)"
+            self.problem(question.name, f"{value!r} is not {kind}", f"not-{question.type}")
+            return None
+        for operator, bound in bounds(question.constraint) or []:
+            if not _compare(float(number), operator, bound):
+                message = question.constraint_message or f"must satisfy {question.constraint}"
+                self.problem(question.name, f"{value}: {message} ({question.constraint})", "constraint")
+                return None
+        if question.type == "integer":
+            return [Literal(int(number))]
+        # One lexical form whatever the source wrote (12,50 or 12.5): CSV and XLSX exports give the same graph.
+        return [Literal(format(number.normalize(), "f"), datatype=XSD.decimal)]
+
+
+def _compare(value: float, operator: str, bound: float) -> bool:
+    return {"<=": value <= bound, ">=": value >= bound, "<": value < bound, ">": value > bound,
+            "=": value == bound, "!=": value != bound}[operator]  # fmt: skip
+
+
+def _date(value: str) -> date | None:
+    """Parse an ISO date (a spreadsheet's midnight datetime too) or a French dd/mm/yyyy one."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value[:10], pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _label(question: Question) -> str:
+    return question.labels.get("fr") or next(iter(question.labels.values()), question.name)
+
+
+__all__ = ["SALT_VARIABLE", "SurveyLoader", "question_iri"]
