@@ -70,7 +70,7 @@ def assert_graph_matches(graph: Graph, expected_path: Path) -> None:
 
 def make_workbook(path: Path) -> Path:
     """Write a workbook whose partners sheet is not the first one, with a blank row and a numeric SIREN."""
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # a dependency of the package (XLSX input)
     workbook = openpyxl.Workbook()
     workbook.active.title = "Notes"
     workbook.active.append(["Ce classeur contient la feuille des partenaires."])
@@ -134,7 +134,7 @@ def test_xlsx_reads_the_partners_sheet_with_row_numbers(loader, tmp_path):
 
 
 def test_xlsx_without_partners_sheet_reads_the_first(loader, tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # a dependency of the package (XLSX input)
     workbook = openpyxl.Workbook()
     workbook.active.append(["id", "name"])
     workbook.active.append(["premiere-feuille", "Première feuille"])
@@ -279,7 +279,7 @@ def test_unreadable_file_raises_read_error(loader, path: Path):
 
 
 def test_xlsx_without_required_column_names_sheet_line_and_field(loader, tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # a dependency of the package (XLSX input)
     workbook = openpyxl.Workbook()
     workbook.active.title = "Partners"
     workbook.active.append([])
