@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "load": "agrs.loaders.cli:load",
     "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",
+    "query": "agrs.query_cli:query",
+    "reason": "agrs.reason_cli:reason",
     "rollup": "agrs.loaders.rollup_cli:rollup",
     "serve": "agrs.server.serve_cli:serve",
 }

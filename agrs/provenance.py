@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, RDFS, XSD
 
 from agrs import __version__
 from agrs.ns import AGRS, ID
@@ -37,6 +37,8 @@ class LoadFacts:
     loaded: int
     rejected: int
     shapes_digest: str
+    #: what a reader of the provenance must know about the source (e.g. that it is synthetic), as rdfs:comment
+    notes: Sequence[Literal] = ()
 
 
 def content_digest(files: Sequence[SourceFile]) -> str:
@@ -85,6 +87,8 @@ def provenance_graph(facts: LoadFacts) -> Graph:
     graph.add((load, AGRS.softwareVersion, Literal(__version__)))
     graph.add((load, AGRS.shapesDigest, Literal(facts.shapes_digest)))
     graph.add((load, AGRS.contentDigest, Literal(content_digest(facts.files))))
+    for note in facts.notes:
+        graph.add((load, RDFS.comment, note))
     return graph
 
 

@@ -17,15 +17,15 @@ import argparse
 import http.client
 import os
 import platform
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 from datetime import date
 from pathlib import Path
+
+# serving.py is a sibling script (benchmarks/ is not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import free_port, median_ms, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
@@ -55,45 +55,6 @@ def fill(folder: Path, count: int) -> None:
         store.replace_graph(GRAPH, triples())
 
 
-def free_port() -> int:
-    """Return a TCP port free on loopback now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def timed(function, runs: int, warmups: int = 3) -> float:
-    """Return the median milliseconds of `function()` over `runs` runs, after `warmups` untimed ones."""
-    for _ in range(warmups):
-        function()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def start_server(folder: Path, port: int) -> subprocess.Popen:
-    """Start `agrs serve` on `folder` and wait until /health answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agrs", "serve", "--store", str(folder), "--port", str(port), "--access-log", "off"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "AGRS_WRITE_TOKEN": ""},
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("agrs serve did not start")
-
-
 def measure(triples: int, runs: int) -> list[dict]:
     """Run the benchmark; return one row a query."""
     import pyoxigraph as ox
@@ -105,7 +66,7 @@ def measure(triples: int, runs: int) -> list[dict]:
         folder = Path(scratch) / "store"
         fill(folder, triples)
         port = free_port()
-        server = start_server(folder, port)
+        server = start_server(folder, port, Path(scratch) / "serve.log", wait=60)
         try:
             raw = ox.Store.read_only(str(folder))
             embedded = EmbeddedStore(folder, read_only=True)
@@ -130,9 +91,9 @@ def measure(triples: int, runs: int) -> list[dict]:
 
                 results = len(in_pyoxigraph())
                 assert len(over_http()) > 0
-                oxigraph_ms = timed(in_pyoxigraph, runs)
-                store_ms = timed(in_agrs_store, runs)
-                http_ms = timed(over_http, runs)
+                oxigraph_ms, _ = median_ms(in_pyoxigraph, runs, warmups=3)
+                store_ms, _ = median_ms(in_agrs_store, runs, warmups=3)
+                http_ms, _ = median_ms(over_http, runs, warmups=3)
                 rows.append({"query": name, "pyoxigraph": oxigraph_ms, "store": store_ms, "http": http_ms,
                              "bytes": results})  # fmt: skip
             connection.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
+from agrs.cli_options import quarantine_option, quiet_option, store_option
 from agrs.loaders.registry import LOADERS, make_loader
 from agrs.loaders.report import ProgressBars, print_summary
 
@@ -43,19 +44,12 @@ Graphs and keys:
 @click.command("load", epilog=EPILOG)
 @click.argument("kind", type=click.Choice(sorted(LOADERS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@store_option
 @click.option("--graph", help="Target graph IRI (default https://w3id.org/agrs/graph/<KIND>/<KEY>).")
 @click.option("--key", help="Source key naming the graph and the quarantine file.")
-@click.option(
-    "--quarantine",
-    "quarantine_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("quarantine"),
-    show_default=True,
-    help="Folder for the rejected records.",
-)
+@quarantine_option()
 @click.option("--force", is_flag=True, help="Load even when the content is unchanged since the last load.")
-@click.option("--quiet", is_flag=True, help="No progress bar, no summary; problems only.")
+@quiet_option()
 @click.option(
     "--form",
     "form_path",
@@ -83,7 +77,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
         files = _survey_files(form_path, salt, files)
     location = store_location(store_path)
     try:
-        loader = make_loader(kind) if kind != "survey" else _survey_loader(form_path, salt)
+        loader = make_loader(kind) if kind != "survey" else make_loader(kind, form=form_path, salt=salt)
         with open_store(location) as store, ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
             summary = run_load(
                 loader, files, store, graph=graph, key=key, quarantine_dir=quarantine_dir, force=force,
@@ -112,10 +106,3 @@ def _survey_files(form_path: Path | None, salt: str | None, files: tuple[Path, .
         )
         sys.exit(2)
     return (form_path, *(path for path in files if path != form_path))
-
-
-def _survey_loader(form_path: Path, salt: str):
-    """Return the survey loader for a questionnaire and a salt."""
-    from agrs.loaders.survey import SurveyLoader
-
-    return SurveyLoader(form_path, salt)

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
+from agrs.cli_options import quarantine_option, quiet_option, store_option
 
 EPILOG = (
     EXIT_CODES.replace("faults found (a check failed, records were rejected)", "some records were rejected")
@@ -19,12 +20,19 @@ graph, provenance and quarantine file; an unchanged source is skipped):
                        $AGRS_ETALAB_DIR, else node_modules/ of the repository)
   rdf/observatory      data/observatory/*.ttl: projects, commons, pilot types
   commons/ademe-wiki   data/commons/*.txt: the ADEME wiki page of seed 004
-  partners/default     data/partners.csv: organisations and their roles"""
+  partners/default     data/partners.csv: organisations and their roles
+  indicators/population  data/indicators/: the population of every commune
+                       (INSEE, COG 2026), then `agrs rollup` derives it
+                       for EPCI, départements, régions and France
+  survey/pilot-sample  data/survey/: the questionnaire and a SYNTHETIC
+                       sample of answers from the pilot territories
+  risks/gaspar-sample  data/risks/: a SYNTHETIC GASPAR CatNat sample
+Then `agrs rollup` and `agrs reason`, when a source changed (or --force)."""
 )
 
 
 @click.command("observatory", epilog=EPILOG)
-@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@store_option
 @click.option(
     "--data", "data_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the observatory's sources (default: the repository's data/).",
@@ -33,18 +41,19 @@ graph, provenance and quarantine file; an unchanged source is skipped):
     "--etalab", "etalab_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="Folder of the etalab JSON files (communes.json, epci.json, departements.json, regions.json).",
 )  # fmt: skip
-@click.option(
-    "--quarantine", "quarantine_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=Path("quarantine"), show_default=True, help="Folder for the rejected records.",
-)  # fmt: skip
+@quarantine_option()
 @click.option("--force", is_flag=True, help="Load every source, even those unchanged since their last load.")
-@click.option("--quiet", is_flag=True, help="No progress bars, no summaries; problems only.")
+@quiet_option("No progress bars, no summaries; problems only.")
 def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) -> None:
     """Load the ontology, all French territories and the bundled observatory into the store."""
     from agrs.loaders.bundled import bundled_sources, missing_files
     from agrs.loaders.pipeline import Resources, run_load
     from agrs.loaders.registry import make_loader
     from agrs.loaders.report import ProgressBars, print_summary
+    from agrs.loaders.rollup import rollup_missing, run_rollup
+    from agrs.loaders.rollup_cli import print_rollup_summary
+    from agrs.reason import INFERRED_GRAPH, materialise
+    from agrs.reason_cli import print_summary as print_reason_summary
     from agrs.records import ReadError
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
@@ -57,7 +66,7 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
             click.echo(f"  {path}", err=True)
         sys.exit(2)
     show = not quiet and sys.stderr.isatty()
-    rejected = 0
+    rejected, changed = 0, False
     try:
         resources = Resources.load()
         with open_store(store_location(store_path)) as store:
@@ -66,11 +75,26 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
                     click.echo(f"== {source.label}")
                 with ProgressBars(enabled=show, prefix=f"{source.label} ") as progress:
                     summary = run_load(
-                        make_loader(source.kind), source.files, store, key=source.key,
+                        make_loader(source.kind, **source.options), source.files, store, key=source.key,
                         quarantine_dir=quarantine_dir, force=force, progress=progress, resources=resources,
+                        notes=source.notes,
                     )  # fmt: skip
                 print_summary(summary, quiet)
                 rejected += summary.rejected
+                changed = changed or not summary.unchanged
+            if changed or force or rollup_missing(store):
+                if not quiet:
+                    click.echo("== rollup/default")
+                rolled = run_rollup(store, quarantine_dir=quarantine_dir, resources=resources)
+                print_rollup_summary(rolled, quiet)
+                rejected += rolled.rejected
+            if changed or force or store.current_version(INFERRED_GRAPH) is None:
+                if not quiet:
+                    click.echo("== reason")
+                with ProgressBars(enabled=show, prefix="reason ") as progress:
+                    inferred = materialise(store, progress=progress)
+                if not quiet:
+                    print_reason_summary(inferred)
     except ReadError as error:
         click.echo(f"agrs observatory: cannot read {error}", err=True)
         sys.exit(2)

@@ -6,42 +6,26 @@ current in one step), and loading content whose digest is that of the current ve
 """
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal
 
 from agrs import commit, provenance, validate
 from agrs.loaders.base import Loader
 from agrs.ns import GRAPH
 from agrs.records import ReadError, Record, SourceFile
 from agrs.store.base import Store
-from agrs.store.terms import to_oxigraph, triple_to_rdflib
+from agrs.store.terms import to_oxigraph
+from agrs.stored_context import ONTOLOGY_GRAPH, StoredContext
+from agrs.validate import Resources
 
-ONTOLOGY_GRAPH = str(GRAPH["ontology"])
 ONTOLOGY_KIND, ONTOLOGY_KEY = "ontology", "agrs"
-DESCRIPTION_CHUNK = 500  # IRIs per VALUES block when fetching stored descriptions
 
 #: progress(stage, amount, total): stage is "read", "validate" or "commit"; amount is a count done since the last call
 Progress = Callable[[str, int, int | None], None]
-
-
-@dataclass
-class Resources:
-    """What every load of a process validates against, parsed once: shapes, the merged ontology, their digests."""
-
-    shapes: Graph
-    shapes_digest: str
-    ontology: Graph
-    ontology_files: list[Path]
-
-    @classmethod
-    def load(cls) -> "Resources":
-        """Parse the shapes and the ontology shipped with the package."""
-        ontology, files = validate.load_ontology()
-        return cls(validate.load_shapes(), validate.shapes_digest(), ontology, files)
 
 
 @dataclass
@@ -101,8 +85,12 @@ def run_load(
     force: bool = False,
     progress: Progress | None = None,
     resources: Resources | None = None,
+    notes: Sequence[Literal] = (),
 ) -> LoadSummary:
-    """Load `files` (one source) with `loader` into the store; ReadError propagates (nothing is written then)."""
+    """Load `files` (one source) with `loader` into the store; ReadError propagates (nothing is written then).
+
+    `notes` go into the load's provenance as rdfs:comment (the bundled synthetic survey says so there).
+    """
     resources = resources or Resources.load()
     report = progress or (lambda stage, amount, total: None)
     key = key or (key_of(loader.kind, graph) if graph else loader.default_key)
@@ -122,7 +110,7 @@ def run_load(
     info = store.replace_graph(graph, (to_oxigraph(triple) for record in valid for triple in record.triples))
     facts = provenance.LoadFacts(
         loader.kind, key, graph, info.version, sources, started, _now(), len(records), len(valid),
-        len(records) - len(valid), resources.shapes_digest,
+        len(records) - len(valid), resources.shapes_digest, tuple(notes),
     )  # fmt: skip
     provenance.record_load(store, facts)
     quarantine = commit.write_quarantine(records, Path(quarantine_dir), loader.kind, key)
@@ -153,50 +141,14 @@ def _read_and_map(loader: Loader, sources: Sequence[SourceFile], report: Progres
     return records
 
 
-def _context(store: Store, graph: str, records: Sequence[Record], ontology: Graph) -> Graph:
-    """Return the ontology plus what the other graphs say about the IRIs the records mention.
+def _context(store: Store, graph: str, records: Sequence[Record], ontology: Graph) -> StoredContext:
+    """Return the ontology plus what the other graphs say about the IRIs the records mention (two hops).
 
     That is the stored descriptions of the nodes the records point to, and of the nodes they add statements to
-    (a pilot territory's type, stated about a commune the territories graph describes). The graph being
-    replaced is left out: what it says now is what the load is about to replace.
+    (a pilot territory's type, stated about a commune the territories graph describes).
     """
-    mentioned = {
-        node
-        for record in records
-        if not record.rejected
-        for s, _, o in record.triples
-        for node in (s, o)
-        if isinstance(node, URIRef)
-    }
-    context = Graph()
-    context += ontology
-    others = [info.graph for info in store.graphs() if info.graph not in (graph, ONTOLOGY_GRAPH)]
-    if not others:
-        return context
-    # Two hops: the mentioned nodes, then what their stored descriptions point to (the département a stored
-    # commune is within must be seen as a territory for the commune to conform).
-    wanted = {node for node in mentioned if (node, None, None) not in ontology}
-    seen = set(wanted)
-    for _ in range(2):
-        found = set()
-        for triple in _descriptions(store, sorted(wanted), others):
-            context.add(triple)
-            if isinstance(triple[2], URIRef) and triple[2] not in seen and (triple[2], None, None) not in ontology:
-                found.add(triple[2])
-        seen |= found
-        wanted = found
-        if not wanted:
-            break
-    return context
-
-
-def _descriptions(store: Store, iris: Sequence[URIRef], graphs: list[str]) -> Iterable[tuple]:
-    """Yield the outgoing triples (rdflib terms) of `iris` in the given current graphs."""
-    for start in range(0, len(iris), DESCRIPTION_CHUNK):
-        values = " ".join(f"<{iri}>" for iri in iris[start : start + DESCRIPTION_CHUNK])
-        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"
-        for triple in store.query(query, graphs=graphs):
-            yield triple_to_rdflib(triple)
+    mentioned = {node for record in records if not record.rejected for s, _, o in record.triples for node in (s, o)}
+    return StoredContext.fetch(store, graph, mentioned, ontology)
 
 
 def _dangling(store: Store, graph: str, valid: Sequence[Record]) -> list[str]:

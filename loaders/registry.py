@@ -18,7 +18,10 @@ LOADERS = {
 }
 
 
-def make_loader(kind: str) -> "Loader":
-    """Return a new loader for `kind` (one of LOADERS); KeyError for an unknown kind."""
+def make_loader(kind: str, **options) -> "Loader":
+    """Return a new loader for `kind` (one of LOADERS); KeyError for an unknown kind.
+
+    `options` go to the loader's constructor (the survey loader's `form` and `salt`).
+    """
     module, name = LOADERS[kind].split(":")
-    return getattr(importlib.import_module(module), name)()
+    return getattr(importlib.import_module(module), name)(**options)

@@ -1,8 +1,10 @@
-"""What a load shows the user: progress bars on stderr while it runs, then its summary."""
-
-import sys
+"""What a load shows the user: progress bars on stderr while it runs (agrs.progress), then its summary."""
 
 import click
+
+from agrs.progress import ProgressBars
+
+__all__ = ["ProgressBars", "print_summary"]
 
 SHOWN_REJECTIONS = 10  # rejected records printed on stderr; the quarantine file has them all
 
@@ -36,36 +38,3 @@ def _print_records(label: str, records, problems_of, more: str) -> None:
         click.echo(f"{label} {where}: {reasons}", err=True)
     if len(records) > SHOWN_REJECTIONS:
         click.echo(f"… and {len(records) - SHOWN_REJECTIONS} {more}", err=True)
-
-
-class ProgressBars:
-    """A progress callback drawing one bar per stage on stderr (a no-op when disabled)."""
-
-    def __init__(self, enabled: bool, prefix: str = ""):
-        self.enabled = enabled
-        self.prefix = prefix
-        self.bar = None
-        self.stage = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._finish()
-
-    def __call__(self, stage: str, amount: int, total: int | None) -> None:
-        """Advance the bar of `stage` by `amount`, starting a new bar when the stage changes."""
-        if not self.enabled:
-            return
-        if stage != self.stage:
-            self._finish()
-            self.stage = stage
-            self.bar = click.progressbar(length=total, label=f"{self.prefix}{stage}", file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-        if amount:
-            self.bar.update(amount)
-
-    def _finish(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
@@ -173,6 +174,25 @@ def _rank(territory: URIRef) -> tuple[int, str]:
     return {"region": 1, "pays": 2}.get(segment, 0), str(territory)
 
 
+def gate_view(triples: Sequence[tuple], derived: Mapping[URIRef, object]) -> list[tuple]:
+    """Return what the gate sees of a derived observation: its triples with one link to a stored observation.
+
+    A département's value comes from hundreds of its communes' observations: with every link, the gate's data
+    would hold (and pyshacl validate again) the whole observations graph and the communes it points to, ~700,000
+    triples. The links are all of one kind, made by `compute` from observations `read_observations` found typed
+    agrs:Observation in the store, so one of them, checked with its stored description, stands for the others;
+    links to derived observations of the same roll-up are all kept. The graph written holds every link.
+    """
+    kept, stored_link = [], False
+    for triple in triples:
+        if triple[1] == AGRS.derivedFrom and triple[2] not in derived:
+            if stored_link:
+                continue
+            stored_link = True
+        kept.append(triple)
+    return kept
+
+
 def activity_iri(key: str) -> URIRef:
     """Return the IRI of the roll-up activity whose results the graph holds: `…/id/rollup/<key>`."""
     return ID[f"rollup/{key}"]
@@ -241,55 +261,77 @@ def read_indicators(store: Store, graphs: list[str]) -> list[Indicator]:
     return [found[iri] for iri in sorted(found)]
 
 
-def read_observations(store: Store, graphs: list[str]) -> list[Observation]:
+def read_levels(store: Store, graphs: list[str]) -> dict[URIRef, URIRef]:
+    """Return each stored territory's level."""
+    query = PREFIXES + "SELECT ?t ?level WHERE { ?t agrs:hasLevel ?level }"
+    return {URIRef(row["t"].value): URIRef(row["level"].value) for row in store.query(query, graphs=graphs)}
+
+
+# The readers below scan one triple pattern each and join in Python: on the on-disk store each pattern of a join
+# costs about as much as a scan (the observations' star of six patterns took 60 s, the territory tree's joins
+# 100 s, on the bundled observatory; the scans take a few seconds).
+
+
+def read_observations(store: Store, graphs: list[str], levels: Mapping[URIRef, URIRef] | None = None
+                      ) -> list[Observation]:  # fmt: skip
     """Return the collected (not derived) observations of current communes."""
-    query = (
-        PREFIXES
-        + """SELECT ?o ?i ?t ?p ?code ?v ?unit WHERE {
-        ?o a agrs:Observation ; agrs:indicator ?i ; agrs:territory ?t ; agrs:period ?p ; agrs:value ?v .
-        ?t agrs:hasLevel level:commune .
-        ?p agrs:periodCode ?code .
-        FILTER NOT EXISTS { ?o a agrs:DerivedObservation }
-        OPTIONAL { ?o agrs:unitCode ?unit } }"""
-    )
-    return [
-        Observation(
-            URIRef(row["o"].value),
-            URIRef(row["i"].value),
-            URIRef(row["t"].value),
-            URIRef(row["p"].value),
-            row["code"].value,
-            Decimal(row["v"].value),
-            row["unit"].value if row["unit"] else None,
-        )
+    levels = read_levels(store, graphs) if levels is None else levels
+    codes = {
+        URIRef(row["p"].value): row["code"].value
+        for row in store.query(PREFIXES + "SELECT ?p ?code WHERE { ?p agrs:periodCode ?code }", graphs=graphs)
+    }
+    derived = {
+        URIRef(row["o"].value)
+        for row in store.query(PREFIXES + "SELECT ?o WHERE { ?o a agrs:DerivedObservation }", graphs=graphs)
+    }
+    units = {
+        URIRef(row["o"].value): row["unit"].value
+        for row in store.query(PREFIXES + "SELECT ?o ?unit WHERE { ?o agrs:unitCode ?unit }", graphs=graphs)
+    }
+    values = {prop: _pairs(store, graphs, prop) for prop in ("agrs:indicator", "agrs:territory", "agrs:period",
+                                                               "agrs:value")}  # fmt: skip
+    indicators, territories, periods = values["agrs:indicator"], values["agrs:territory"], values["agrs:period"]
+    found = []
+    for row in store.query(PREFIXES + "SELECT ?o WHERE { ?o a agrs:Observation }", graphs=graphs):
+        iri = URIRef(row["o"].value)
+        territory, period, value = territories.get(iri), periods.get(iri), values["agrs:value"].get(iri)
+        if iri in derived or iri not in indicators or value is None or levels.get(territory) != LEVEL.commune:
+            continue
+        if period not in codes:
+            continue
+        found.append(Observation(
+            iri, indicators[iri], territory, period, codes[period], Decimal(str(value)), units.get(iri)
+        ))  # fmt: skip
+    return found
+
+
+def _pairs(store: Store, graphs: list[str], prop: str) -> dict[URIRef, object]:
+    """Return subject → object of one property (IRIs as URIRef, literals as their lexical form)."""
+    query = PREFIXES + f"SELECT ?s ?o WHERE {{ ?s {prop} ?o }}"
+    return {
+        URIRef(row["s"].value): URIRef(row["o"].value) if isinstance(row["o"], ox.NamedNode) else row["o"].value
         for row in store.query(query, graphs=graphs)
-    ]
+    }
 
 
-def read_tree(store: Store, graphs: list[str]) -> Tree:
+def read_tree(store: Store, graphs: list[str], levels: Mapping[URIRef, URIRef] | None = None) -> Tree:
     """Return the communes within each target territory, the direct children of each, and the populations."""
+    levels = read_levels(store, graphs) if levels is None else levels
     tree = Tree()
-    targets = ", ".join(f"<{level}>" for level in sorted(TARGET_LEVELS))
-    leaves = (
-        PREFIXES
-        + f"""SELECT ?c ?t WHERE {{
-        ?c agrs:hasLevel level:commune ; agrs:within ?t . ?t agrs:hasLevel ?level .
-        FILTER (?level IN ({targets})) }}"""
-    )
-    for row in store.query(leaves, graphs=graphs):
-        tree.leaves[URIRef(row["t"].value)].add(URIRef(row["c"].value))
-    children = (
-        PREFIXES
-        + f"""SELECT ?c ?t WHERE {{
-        ?c agrs:directlyWithin ?t ; agrs:hasLevel ?clevel . ?t agrs:hasLevel ?level .
-        FILTER (?level IN ({targets}))
-        FILTER (?clevel = level:commune || ?clevel IN ({targets})) }}"""
-    )
-    for row in store.query(children, graphs=graphs):
-        tree.children[URIRef(row["t"].value)].add(URIRef(row["c"].value))
-    population = PREFIXES + "SELECT ?c ?n WHERE { ?c agrs:hasLevel level:commune ; agrs:legalPopulation ?n }"
+    for row in store.query(PREFIXES + "SELECT ?c ?t WHERE { ?c agrs:within ?t }", graphs=graphs):
+        commune, target = URIRef(row["c"].value), URIRef(row["t"].value)
+        if levels.get(commune) == LEVEL.commune and levels.get(target) in TARGET_LEVELS:
+            tree.leaves[target].add(commune)
+    for row in store.query(PREFIXES + "SELECT ?c ?t WHERE { ?c agrs:directlyWithin ?t }", graphs=graphs):
+        child, target = URIRef(row["c"].value), URIRef(row["t"].value)
+        child_level = levels.get(child)
+        if levels.get(target) in TARGET_LEVELS and (child_level == LEVEL.commune or child_level in TARGET_LEVELS):
+            tree.children[target].add(child)
+    population = PREFIXES + "SELECT ?c ?n WHERE { ?c agrs:legalPopulation ?n }"
     for row in store.query(population, graphs=graphs):
-        tree.population[URIRef(row["c"].value)] = Decimal(row["n"].value)
+        commune = URIRef(row["c"].value)
+        if levels.get(commune) == LEVEL.commune:
+            tree.population[commune] = Decimal(row["n"].value)
     return tree
 
 
@@ -323,19 +365,22 @@ def run_rollup(
     ensure_ontology(store, resources)
     graph = graph_iri(KIND, key)
     graphs = input_graphs(store)
+    levels = read_levels(store, graphs)
     derived, warnings = compute(
-        read_indicators(store, graphs), read_observations(store, graphs), read_tree(store, graphs)
+        read_indicators(store, graphs), read_observations(store, graphs, levels), read_tree(store, graphs, levels)
     )
     activity = activity_iri(key)
+    full = {item.iri: derived_triples(item, activity) for item in derived}
     records = [
-        Record(RawRecord(KIND, None, {"derived": str(item.iri)}), derived_triples(item, activity), {item.iri})
+        Record(RawRecord(KIND, None, {"derived": str(item.iri)}), gate_view(full[item.iri], full), {item.iri})
         for item in derived
     ]
     context = _context(store, graph, records, resources.ontology)
     validate.gate(records, resources.shapes, context)
     valid = [record for record in records if not record.rejected]
     used = [store.current_version(name) or name for name in graphs]
-    triples = [*activity_triples(activity, used), *(triple for record in valid for triple in record.triples)]
+    written = (triple for record in valid for triple in full[URIRef(record.raw.fields["derived"])])
+    triples = [*activity_triples(activity, used), *written]
     info = store.replace_graph(graph, (to_oxigraph(triple) for triple in triples))
     facts = provenance.LoadFacts(
         KIND, key, graph, info.version, [], started, datetime.now(UTC), len(records), len(valid),
@@ -347,9 +392,14 @@ def run_rollup(
                          quarantine)  # fmt: skip
 
 
+def rollup_missing(store: Store, key: str = "default") -> bool:
+    """Return whether the roll-up graph `key` was never written (a store loaded before roll-ups existed)."""
+    return store.current_version(graph_iri(KIND, key)) is None
+
+
 def problems_of(records: Sequence[Record]) -> Mapping[str, list[Problem]]:
     """Return the problems of the rejected derived observations, by IRI."""
     return {record.raw.fields["derived"]: record.problems for record in records if record.rejected}
 
 
-__all__ = ["Derived", "Indicator", "Observation", "Tree", "aggregate", "compute", "run_rollup"]
+__all__ = ["Derived", "Indicator", "Observation", "Tree", "aggregate", "compute", "rollup_missing", "run_rollup"]

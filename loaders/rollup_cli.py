@@ -1,11 +1,11 @@
 """`agrs rollup`: materialise the derived observations of the stored indicators (see agrs.loaders.rollup)."""
 
 import sys
-from pathlib import Path
 
 import click
 
 from agrs.cli import EXIT_CODES
+from agrs.cli_options import quarantine_option, quiet_option, store_option
 
 EPILOG = (
     EXIT_CODES.replace("faults found (a check failed, records were rejected)", "derived observations were rejected")
@@ -24,17 +24,10 @@ MAX_PRINTED = 50
 
 
 @click.command("rollup", epilog=EPILOG)
-@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@store_option
 @click.option("--key", default="default", show_default=True, help="Key naming the roll-up graph.")
-@click.option(
-    "--quarantine",
-    "quarantine_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("quarantine"),
-    show_default=True,
-    help="Folder for the rejected derived observations.",
-)
-@click.option("--quiet", is_flag=True, help="No summary; problems only.")
+@quarantine_option("the rejected derived observations")
+@quiet_option("No summary; problems only.")
 def rollup(store_path, key, quarantine_dir, quiet) -> None:
     """Roll the stored indicators up from communes to EPCI, départements, régions and France."""
     from agrs.loaders.rollup import run_rollup
@@ -47,6 +40,12 @@ def rollup(store_path, key, quarantine_dir, quiet) -> None:
     except StoreError as error:  # StoreBusy included: its message says how to proceed
         click.echo(f"agrs rollup: {error}", err=True)
         sys.exit(2)
+    print_rollup_summary(summary, quiet)
+    sys.exit(1 if summary.rejected else 0)
+
+
+def print_rollup_summary(summary, quiet: bool) -> None:
+    """Print what a roll-up did (stdout, unless quiet), its rejections and warnings (stderr, always)."""
     if not quiet:
         click.echo(f"{summary.graph}: {summary.loaded} derived observations, {summary.rejected} rejected")
     rejected = [record for record in summary.records if record.rejected]
@@ -59,4 +58,3 @@ def rollup(store_path, key, quarantine_dir, quiet) -> None:
         click.echo(f"warning: … and {len(summary.warnings) - MAX_PRINTED} more", err=True)
     if summary.quarantine:
         click.echo(f"quarantine: {summary.quarantine}", err=True)
-    sys.exit(1 if summary.rejected else 0)

@@ -8,7 +8,7 @@ from agrs.server.config import ServerConfig
 from agrs.server.runtime import Runtime
 
 #: blueprint modules, each exposing `blueprint`; order matters only for error handlers
-BLUEPRINTS = ("health", "sparql", "graph_store", "discovery", "linked_data", "ui")
+BLUEPRINTS = ("health", "sparql", "graph_store", "discovery", "linked_data", "ui", "api")
 
 
 def create_app(config: ServerConfig) -> Flask:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TOKEN_ENV = "AGRS_WRITE_TOKEN"
+QUESTIONS_ENV = "AGRS_QUESTIONS"
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,16 @@ class ServerConfig:
     federation_allowlist: tuple[str, ...] = ()
     #: where Graph Store writes to gated graphs put nothing (all or nothing) but may report
     quarantine_dir: Path = field(default_factory=lambda: Path("quarantine"))
+    #: the stored questions /api/ serves (*.rq files); None: the packaged queries/cq/
+    questions_dir: Path | None = None
 
     @classmethod
     def from_environment(cls, store: Path, **options) -> "ServerConfig":
-        """Return a config whose write token comes from $AGRS_WRITE_TOKEN unless given in `options`."""
+        """Return a config taking the write token ($AGRS_WRITE_TOKEN) and question folder ($AGRS_QUESTIONS) from the
+        environment unless `options` gives them."""
         if options.get("write_token") is None:
             options["write_token"] = os.environ.get(TOKEN_ENV) or None
+        if options.get("questions_dir") is None:
+            folder = os.environ.get(QUESTIONS_ENV)
+            options["questions_dir"] = Path(folder) if folder else None
         return cls(store=store, **options)

@@ -21,12 +21,23 @@ from rdflib.namespace import RDF, RDFS
 from agrs.ns import BASE
 from agrs.server import pages
 from agrs.server.describe import BadIri, Description, describe, labels_of
+from agrs.server.indicator_charts import indicator_series, svg_chart, table_rows
 from agrs.server.ontology_source import ontology_query, ontology_source
 from agrs.server.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
 from agrs.server.runtime import runtime
 from agrs.store import StoreError
 
 blueprint = Blueprint("linked_data", __name__, template_folder="templates")
+
+
+@blueprint.after_request
+def _content_security_policy(response: Response) -> Response:
+    """Keep the HTML pages on this origin, as the query UI is (they need no script at all)."""
+    from .ui import CONTENT_SECURITY_POLICY
+
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
 
 OFFERED = (HTML, *RDF_TYPES)
 ALTERNATES = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf"), ("N-Triples", "nt"))
@@ -163,7 +174,24 @@ def _page_context(query, description: Description) -> dict:
         "incoming_total": description.incoming_total,
         "alternates": alternates,
         "sparql": pages.href("/sparql"),
+        **_charts(query, str(iri)),
     }
+
+
+def _charts(query, iri: str) -> dict:
+    """The indicator charts of a territory: one SELECT, which finds nothing for what no observation points to."""
+    series = indicator_series(query, iri)
+    charts = []
+    for number, item in enumerate(series, start=1):
+        path = pages.local_path(item.indicator)
+        charts.append({
+            "series": item,
+            "id": f"chart-{number}",
+            "href": pages.href(path) if path else item.indicator,
+            "svg": svg_chart(item, chart_id=f"chart-{number}"),
+            "rows": table_rows(item),
+        })  # fmt: skip
+    return {"charts": charts, "chart_notes": series.notes}
 
 
 def _not_found(iri: str, media_type: str):

@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
+from agrs.cli_options import store_option
 
 
 @click.command("serve", epilog=EXIT_CODES)
-@click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), help="Store folder.")
+@store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--write-token", envvar="AGRS_WRITE_TOKEN", help="Bearer token that enables writes ($AGRS_WRITE_TOKEN).")
@@ -37,6 +38,13 @@ from agrs.cli import EXIT_CODES
     type=click.IntRange(min=1),
     help="Query worker processes (each holds a read-only view of the store).",
 )
+@click.option(
+    "--questions",
+    "questions_dir",
+    envvar="AGRS_QUESTIONS",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of the stored questions (*.rq) served under /api/ ($AGRS_QUESTIONS; default the packaged ones).",
+)
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
 @click.option(
     "--access-log",
@@ -45,7 +53,7 @@ from agrs.cli import EXIT_CODES
     help="Where the JSON access log goes: - (stderr), a file (appended to), or off.",
 )
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
-          max_response_bytes, query_workers, threads, access_log) -> None:  # fmt: skip
+          max_response_bytes, query_workers, questions_dir, threads, access_log) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
@@ -58,7 +66,7 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         store=store_location(store_path), host=host, port=port, write_token=write_token or None,
         query_timeout=query_timeout, max_rows=max_rows, cors_origins=tuple(cors_origins) or ("*",),
         federation_allowlist=tuple(federation_allowlist), max_response_bytes=max_response_bytes,
-        query_workers=query_workers,
+        query_workers=query_workers, questions_dir=questions_dir,
     )  # fmt: skip
     try:
         app = create_app(config)

@@ -179,6 +179,11 @@ def _query(sparql: str, parameters) -> Response:
     )
     answer = runtime().queries.run(job)
     g.agrs_query_kind = answer.kind or "query"
+    return answer_response(answer)
+
+
+def answer_response(answer) -> Response:
+    """Turn a query worker's answer into the HTTP response (errors are never cached)."""
     response = Response(answer.body, status=answer.status, content_type=answer.media_type)
     response.headers.update(answer.headers)
     response.headers["Vary"] = "Accept"

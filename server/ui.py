@@ -121,6 +121,8 @@ that names no dataset sees the union of all graphs. Its service description (the
 <code>Accept: text/turtle</code>) lists the formats and features; <a href="{escape(root)}/.well-known/void">VoID</a>
 describes the graphs.</p>
 <details id="agrs-examples"><summary>Example queries</summary><ul></ul></details>
+<p id="agrs-questions"><a href="{escape(root)}/api/">Questions (fr/en)</a>: the same stored questions, with their
+parameters, as a REST API and forms to try them.</p>
 </header>
 <main id="yasgui"></main>
 <script type="application/json" id="agrs-ui-config">{script_json(config)}</script>

@@ -1,5 +1,6 @@
 """Shared fixtures: paths of the repository's data, and a runner for the `agrs` command."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -129,3 +130,42 @@ def http_get(url: str, accept: str | None = None) -> tuple[int, dict, str]:
             return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read().decode()
+
+
+# --- comparing a graph with an expected one ----------------------------------------------------------------
+
+#: AGRS_REGENERATE=1 rewrites the expected files from the code's current output (review the diff afterwards).
+REGENERATE = os.environ.get("AGRS_REGENERATE") == "1"
+
+
+def describe_graph_difference(expected, actual) -> str:
+    """The triples only in `expected` and only in `actual`, as sorted N-Triples (blank nodes canonicalised)."""
+    from rdflib.compare import graph_diff, to_isomorphic
+
+    _, only_expected, only_actual = graph_diff(to_isomorphic(expected), to_isomorphic(actual))
+
+    def lines(graph) -> str:
+        return "\n".join(sorted(graph.serialize(format="nt").splitlines())) or "(none)"
+
+    return f"only in the expected graph:\n{lines(only_expected)}\nonly in the actual graph:\n{lines(only_actual)}"
+
+
+def assert_same_graph(actual, expected, what: str = "") -> None:
+    """Fail unless the two graphs are isomorphic, showing `what` and the difference."""
+    from rdflib.compare import isomorphic
+
+    if not isomorphic(actual, expected):
+        pytest.fail(f"{what or 'graphs differ'}\n{describe_graph_difference(expected, actual)}")
+
+
+def assert_graph_file(actual, expected_path: Path, what: str = "") -> None:
+    """Compare a graph with an expected Turtle file; with AGRS_REGENERATE=1, write the file instead."""
+    from rdflib import Graph
+
+    if REGENERATE:
+        expected_path.parent.mkdir(parents=True, exist_ok=True)
+        expected_path.write_text(actual.serialize(format="turtle"), encoding="utf-8")
+        return
+    assert expected_path.is_file(), f"{expected_path} is missing: run with AGRS_REGENERATE=1 and review it"
+    expected = Graph().parse(expected_path, format="turtle")
+    assert_same_graph(actual, expected, what or f"graph differs from {expected_path.name}")

@@ -6,14 +6,13 @@ AGRS_REGENERATE=1 to rewrite them from the loader's output, then review the diff
 """
 
 import json
-import os
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import graph_diff, isomorphic
+from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from agrs.loaders.indicators import (
@@ -31,7 +30,7 @@ from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import AGRS, ID, bind_all
 from agrs.records import ReadError, Record
 
-from conftest import DATA, REPO, run_agrs
+from conftest import DATA, REGENERATE, REPO, assert_graph_file, assert_same_graph, run_agrs
 
 HERE = DATA / "loaders" / "indicators"
 EXPECTED = HERE / "expected"
@@ -39,7 +38,6 @@ DEFINITIONS = HERE / "definitions.csv"
 FIXTURES = sorted(HERE.glob("*.csv"))
 TERRITORIES = DATA / "loaders" / "territories"
 ETALAB = [TERRITORIES / f"etalab-{name}.json" for name in ("communes", "epci", "departements", "regions")]
-REGENERATE = os.environ.get("AGRS_REGENERATE") == "1"
 
 
 def load(*paths: Path) -> list[Record]:
@@ -73,15 +71,6 @@ def problems_of(records: list[Record]) -> list[dict]:
     ]
 
 
-def describe_diff(expected: Graph, actual: Graph) -> str:
-    _, only_expected, only_actual = graph_diff(expected, actual)
-
-    def lines(graph: Graph) -> str:
-        return "\n".join(sorted(graph.serialize(format="nt").splitlines())) or "(none)"
-
-    return f"only in the expected graph:\n{lines(only_expected)}\nonly in the loader's output:\n{lines(only_actual)}"
-
-
 def test_fixtures_found():
     assert len(FIXTURES) >= 5
     assert any("messy" in path.name for path in FIXTURES)
@@ -92,13 +81,10 @@ def test_fixture_maps_to_expected_graph(path: Path):
     records = load_fixture(path)
     actual, problems = graph_of(records), problems_of(records)
     turtle, problems_file = EXPECTED / f"{path.stem}.ttl", EXPECTED / f"{path.stem}.problems.json"
+    assert_graph_file(actual, turtle)
     if REGENERATE:
-        EXPECTED.mkdir(exist_ok=True)
-        actual.serialize(turtle, format="turtle", encoding="utf-8")
         problems_file.write_text(json.dumps(problems, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         pytest.skip(f"regenerated {turtle.name} and {problems_file.name}: review the diff")
-    expected = Graph().parse(turtle, format="turtle")
-    assert isomorphic(expected, actual), describe_diff(expected, actual)
     assert problems == json.loads(problems_file.read_text(encoding="utf-8"))
 
 
@@ -141,7 +127,7 @@ def test_workbook_with_both_sheets_gives_the_same_graph(tmp_path: Path):
     from_csv = graph_of(load(DEFINITIONS)) + graph_of(load(DEFINITIONS, HERE / "observations.csv"))
     records = load(workbook)
     assert not [record for record in records if record.rejected]
-    assert isomorphic(graph_of(records), from_csv), describe_diff(from_csv, graph_of(records))
+    assert_same_graph(graph_of(records), from_csv)
     # definitions first, whatever the sheets' order: the unit of an observation is checked against them
     assert records[0].raw.fields["_table"] == "definitions"
 

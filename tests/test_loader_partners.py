@@ -6,20 +6,18 @@ rewrite them from the loader's current output, then review the diff before commi
 
 import csv
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from agrs.loaders.partners import PartnersLoader, luhn_valid, normalise, sniff_separator, territory_iri
 from agrs.ns import AGRS, ID, SRC, bind_all, prefixes
 from agrs.records import RawRecord, ReadError
 
-from conftest import DATA, REPO
+from conftest import DATA, REPO, assert_graph_file
 
 FIXTURES = DATA / "loaders" / "partners"
 EXPECTED = FIXTURES / "expected"
@@ -29,7 +27,6 @@ UNREADABLE_NAME = re.compile(r"(?P<case>.+)--line-(?P<line>\d+|none)--field-(?P<
 BUNDLED = REPO / "data" / "partners.csv"
 OBSERVATORY = sorted((REPO / "data" / "observatory").glob("*.ttl"))
 ETALAB = REPO / "node_modules" / "@etalab" / "decoupage-administratif" / "data"
-REGENERATE = os.environ.get("AGRS_REGENERATE") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -50,22 +47,6 @@ def load(loader: PartnersLoader, path: Path) -> tuple[list[RawRecord], Graph, di
             graph.add(triple)
         problems[raw.line] = {(problem.field, problem.rule) for problem in record.problems}
     return raws, graph, problems
-
-
-def assert_graph_matches(graph: Graph, expected_path: Path) -> None:
-    """Compare a graph with the expected Turtle file (isomorphism), showing the difference on failure."""
-    if REGENERATE:
-        expected_path.write_text(graph.serialize(format="turtle"), encoding="utf-8")
-        return
-    assert expected_path.is_file(), f"{expected_path} is missing: run with AGRS_REGENERATE=1 and review it"
-    expected = Graph().parse(expected_path, format="turtle")
-    if not isomorphic(graph, expected):
-        _, only_got, only_expected = graph_diff(to_isomorphic(graph), to_isomorphic(expected))
-        pytest.fail(
-            f"mapped graph differs from {expected_path.name}\n"
-            f"--- only in the loader's output:\n{only_got.serialize(format='nt')}\n"
-            f"--- only in the expected file:\n{only_expected.serialize(format='nt')}"
-        )
 
 
 def make_workbook(path: Path) -> Path:
@@ -115,13 +96,13 @@ def test_good_file_maps_to_expected_graph(loader, path: Path):
     raws, graph, problems = load(loader, path)
     assert raws, f"{path.name} gave no record"
     assert not any(problems.values()), problems
-    assert_graph_matches(graph, EXPECTED / f"{path.stem}.ttl")
+    assert_graph_file(graph, EXPECTED / f"{path.stem}.ttl")
 
 
 def test_xlsx_maps_to_expected_graph(loader, tmp_path):
     _, graph, problems = load(loader, make_workbook(tmp_path / "partners.xlsx"))
     assert not any(problems.values()), problems
-    assert_graph_matches(graph, EXPECTED / "xlsx.ttl")
+    assert_graph_file(graph, EXPECTED / "xlsx.ttl")
 
 
 def test_xlsx_reads_the_partners_sheet_with_row_numbers(loader, tmp_path):

@@ -69,9 +69,10 @@ def test_every_source_is_a_current_graph_with_its_provenance(loaded):
                   agrs:recordsLoaded ?loaded ; agrs:recordsRejected ?rejected .
         }} }}""")  # fmt: skip
     by_kind = {row["kind"]: row for row in rows}
-    assert set(by_kind) == {"ontology", *(source.kind for source in bundled_sources())}
-    assert len(rows) == 1 + len(bundled_sources())  # one load each
-    assert all(row["rejected"] == "0" and row["read"] == row["loaded"] for row in rows)
+    assert set(by_kind) == {"ontology", "rollup", "reason", *(source.kind for source in bundled_sources())}
+    assert len(rows) == 3 + len(bundled_sources())  # one load each, one roll-up, one reasoning run
+    assert all(row["rejected"] == "0" for row in rows)
+    assert all(row["read"] == row["loaded"] for row in rows if row["kind"] != "reason")
     assert by_kind["partners"]["loaded"] == "53"
 
 
@@ -138,10 +139,63 @@ def test_partners_reach_the_projects_of_the_observatory_files(loaded):
     assert pilots, "Bordeaux's local authority governs the commune 33063"
 
 
+def test_rolled_up_population_equals_the_sum_over_the_communes_of_the_source(loaded):
+    """Issue 5's Done-when: every département, région and France, through the bundled load and `agrs rollup`."""
+    communes = [e for e in loaded["source"]["communes"] if e["type"] == "commune-actuelle" and e.get("population")]
+    expected: Counter = Counter()
+    for commune in communes:
+        # Overseas collectivities (zone "com") are neither départements nor régions; France counts them.
+        within = [] if commune["zone"] == "com" else [f"departement/{commune['departement']}",
+                                                       f"region/{commune['region']}"]  # fmt: skip
+        for node in (*within, "pays/FR"):
+            expected[f"{ID}{node}"] += commune["population"]
+    rows = select(loaded["store"], """
+        SELECT ?territory ?value WHERE {
+            ?o a agrs:DerivedObservation ; agrs:indicator <https://w3id.org/agrs/id/indicator/population> ;
+               agrs:territory ?territory ; agrs:value ?value .
+            ?territory agrs:hasLevel ?level . VALUES ?level { level:departement level:region level:country }
+        }""")  # fmt: skip
+    stored = {row["territory"]: int(float(row["value"])) for row in rows}
+    assert stored == dict(expected)
+    assert stored[f"{ID}pays/FR"] == sum(commune["population"] for commune in communes) > 60_000_000
+
+
+def test_the_synthetic_sources_say_so_in_their_provenance(loaded):
+    rows = select(loaded["store"], f"""
+        SELECT ?kind ?comment WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+            ?load a agrs:Load ; agrs:loaderKind ?kind ; rdfs:comment ?comment . FILTER(LANG(?comment) = "en")
+        }} }}""")  # fmt: skip
+    assert {row["kind"] for row in rows if row["comment"].startswith("Synthetic data")} == {"survey", "risks"}
+    respondents = select(loaded["store"], """
+        SELECT ?r ?territory WHERE { ?r a agrs:Respondent ; agrs:territory ?territory }""")  # fmt: skip
+    pilots = {f"{ID}commune/{code}" for code in ("33063", "78440", "69123", "69266", "69259", "69029")}
+    assert len(respondents) == 36 and {row["territory"] for row in respondents} == pilots
+
+
+def test_the_entailments_are_materialised(loaded):
+    """`agrs reason` ran last: what no loader asserts (agrs:involves, the GeoSPARQL alignment) is in the graph."""
+    with EmbeddedStore(loaded["store"], read_only=True) as store:
+        inferred = {info.graph: info.triples for info in store.graphs()}.get("https://w3id.org/agrs/graph/inferred")
+    assert inferred and inferred > 100_000
+    # agrs:involves is the super-property of carriedBy, fundedBy…: no loader asserts it, the reasoner does.
+    rows = select(loaded["store"], "SELECT (COUNT(*) AS ?n) WHERE { ?endeavour agrs:involves ?actor }")
+    asserted = select(loaded["store"], """
+        SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?endeavour agrs:involves ?actor }
+            FILTER (!STRSTARTS(STR(?g), "https://w3id.org/agrs/graph/inferred")) }""")  # fmt: skip
+    assert int(rows[0]["n"]) > int(asserted[0]["n"])
+    bordeaux_in_france = select(loaded["store"], """
+        SELECT ?g WHERE { GRAPH ?g { <https://w3id.org/agrs/id/commune/33063>
+            <http://www.opengis.net/ont/geosparql#sfWithin> <https://w3id.org/agrs/id/pays/FR> } }""")  # fmt: skip
+    graphs = [row["g"] for row in bordeaux_in_france]
+    assert graphs and all("/graph/inferred/" in graph for graph in graphs)
+
+
 def test_a_second_run_reports_every_source_unchanged(loaded):
     again = run_agrs("observatory", "--store", str(loaded["store"]), "--quarantine", str(loaded["quarantine"]))
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("unchanged: ") == len(bundled_sources())
+    assert "rollup" not in again.stdout  # nothing changed: the roll-up is not computed again
+    assert "== reason" not in again.stdout  # nor the entailments
 
 
 def test_missing_etalab_files_exit_2_naming_them(tmp_path):

@@ -46,6 +46,21 @@ def test_wheel_ships_every_data_file(wheel: Path):
 
 
 @pytest.mark.slow
+def test_wheel_ships_every_module(wheel: Path):
+    """Every module of the core and of the wings, sub-packages included (setuptools lists packages by name)."""
+    sources = {"agrs": REPO / "agrs", "agrs/loaders": REPO / "loaders", "agrs/server": REPO / "server"}
+    expected = {
+        f"{prefix}/{path.relative_to(folder).as_posix()}"
+        for prefix, folder in sources.items()
+        for path in folder.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert len(expected) > 50
+    missing = expected - set(zipfile.ZipFile(wheel).namelist())
+    assert not missing, f"not in the wheel (add the package to [tool.setuptools] packages): {sorted(missing)}"
+
+
+@pytest.mark.slow
 def test_installed_wheel_finds_its_ontology(wheel: Path, tmp_path: Path):
     target = tmp_path / "site"
     subprocess.run(

@@ -79,6 +79,7 @@ def test_html_page_shows_labels_types_properties_and_incoming_links(server):
     for extension in EXTENSIONS:
         assert f'href="/data/id/commune/75056.{extension}"' in body
     assert "accept" in headers["vary"].lower()
+    assert "default-src 'self'" in headers["content-security-policy"]  # the page loads nothing off this origin
 
 
 def test_browser_accept_gets_html_and_no_accept_gets_html(server):

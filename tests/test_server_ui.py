@@ -250,3 +250,44 @@ def test_environment_override_is_read_per_request(monkeypatch, tmp_path):
     assert yasgui_dir() == tmp_path
     monkeypatch.delenv(YASGUI_ENV)
     assert yasgui_dir().parts[-3:] == ("@zazuko", "yasgui", "build")
+
+
+def test_page_links_to_the_questions_page(app, tmp_path, monkeypatch):
+    """Next to the example list, a visible link leads to the stored questions' page /api/ (HTML, no browser)."""
+    from html.parser import HTMLParser
+
+    from agrs.server.ui import query_page
+
+    assets = tmp_path / "yasgui"  # stand-in assets: the page is served whether or not npm ci ran
+    assets.mkdir()
+    for name in ("yasgui.min.js", "yasgui.min.css"):
+        (assets / name).write_text("", encoding="utf-8")
+    monkeypatch.setenv(YASGUI_ENV, str(assets))
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.order, self.links, self.href = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if attributes.get("id"):
+                self.order.append(attributes["id"])
+            if tag == "a":
+                self.href = attributes.get("href")
+
+        def handle_data(self, data):
+            if self.href is not None and data.strip():
+                self.links.append((self.href, data.strip()))
+                self.order.append(f"link:{self.href}")
+            self.href = None
+
+    with app.test_request_context("/sparql", headers={"Accept": BROWSER_ACCEPT}):
+        response = query_page()
+    assert response.status_code == 200
+    page = Links()
+    page.feed(response.get_data(as_text=True))
+    assert ("/api/", "Questions (fr/en)") in page.links
+    # right after the example list, inside the page header (before the editor)
+    assert page.order.index("agrs-examples") < page.order.index("link:/api/") < page.order.index("yasgui")
+    assert app.test_client().get("/api/", headers={"Accept": "text/html"}).status_code == 200
