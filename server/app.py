@@ -23,6 +23,7 @@ def create_app(config: ServerConfig) -> Flask:
     app.config["AGRS"] = config
     store = open_store(config.store)
     try:
+        store.settle()  # before the read-only workers open their view (see EmbeddedStore.settle)
         queries = QueryExecutor(config)
     except BaseException:
         store.close()

@@ -258,6 +258,10 @@ def serve(connection, store_path: str) -> None:
                 store = EmbeddedStore(store_path, read_only=True)
                 generation = job.generation
             answer = execute(store, job)
+            if answer.status == 500:  # an I/O error of a stale read-only view: reopen it and try once more
+                store.close()
+                store = EmbeddedStore(store_path, read_only=True)
+                answer = execute(store, job)
         except Exception as error:  # anything unexpected still gets an answer, so the request is not left waiting
             answer = Answer.error(500, f"the query failed: {type(error).__name__}: {error}")
         connection.send(answer)

@@ -19,6 +19,7 @@ class Runtime:
 
     def after_write(self) -> None:
         """Tell the query workers that the store changed (they reopen their read-only view before the next query)."""
+        self.store.settle()
         if self.queries is not None:
             self.queries.store_changed()
 

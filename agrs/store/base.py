@@ -84,6 +84,13 @@ class Store(ABC):
     def close(self) -> None:
         """Release the store (and its write lock)."""
 
+    def settle(self) -> None:
+        """Finish the storage's background work (compactions), so that readers opened next see stable files.
+
+        A no-op for stores that have none; the server calls it before (re)opening its read-only query workers.
+        """
+        return
+
     def __enter__(self):
         return self
 

@@ -158,6 +158,16 @@ class EmbeddedStore(Store):
         self._drop_data(old)
         return True
 
+    def settle(self) -> None:
+        """Run the compactions RocksDB has pending, now (1–2 s after a large load, nothing when there are none).
+
+        The server's query workers open the store read-only while this process writes; RocksDB does not support
+        that while a compaction is rewriting files (a read-only view then failed its first query with an I/O
+        error, or spun). Settling before the workers open their view leaves no compaction running under them.
+        """
+        if not self.read_only:
+            self._writable().optimize()
+
     def close(self) -> None:
         """Release the store and its write lock (idempotent)."""
         # pyoxigraph closes RocksDB when its last reference goes: this one, or a query result still alive.
