@@ -169,3 +169,27 @@ def assert_graph_file(actual, expected_path: Path, what: str = "") -> None:
     assert expected_path.is_file(), f"{expected_path} is missing: run with AGRS_REGENERATE=1 and review it"
     expected = Graph().parse(expected_path, format="turtle")
     assert_same_graph(actual, expected, what or f"graph differs from {expected_path.name}")
+
+
+def graph_of(records, *, rejected: bool = False):
+    """Return the triples of the mapped records (the rejected ones too when `rejected`), with the project prefixes."""
+    from rdflib import Graph
+
+    from agrs.ns import bind_all
+
+    graph = Graph()
+    bind_all(graph)
+    for record in records:
+        if rejected or not record.rejected:
+            for triple in record.triples:
+                graph.add(triple)
+    return graph
+
+
+def problems_of(records, *, warnings: bool = False) -> list[dict]:
+    """Return the records' problems (and warnings, when asked) as the expected `*.problems.json` files hold them."""
+    return [
+        {"line": record.raw.line, "field": problem.field, "rule": problem.rule, "message": problem.message}
+        for record in records
+        for problem in [*record.problems, *(record.warnings if warnings else [])]
+    ]

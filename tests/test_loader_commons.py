@@ -15,10 +15,10 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from agrs.loaders.commons import CommonsLoader, commons_key, loose, person_key, smw_unescape, split_values
 from agrs.loaders.pipeline import run_load
-from agrs.ns import AGRS, ID, bind_all
+from agrs.ns import AGRS, ID
 from agrs.records import RawRecord, ReadError, Record
 
-from conftest import DATA, REGENERATE, REPO, assert_graph_file, assert_same_graph, run_agrs
+from conftest import DATA, REGENERATE, REPO, assert_graph_file, assert_same_graph, graph_of, problems_of, run_agrs
 
 HERE = DATA / "loaders" / "commons"
 EXPECTED = HERE / "expected"
@@ -44,22 +44,6 @@ def load(loader: CommonsLoader, path: Path) -> list[Record]:
     return [loader.map(raw) for raw in loader.read(path)]
 
 
-def graph_of(records: list[Record], *, rejected: bool = False) -> Graph:
-    graph = Graph()
-    bind_all(graph)
-    for record in records:
-        if rejected or not record.rejected:
-            for triple in record.triples:
-                graph.add(triple)
-    return graph
-
-
-def problems_of(records: list[Record]) -> list[dict]:
-    return [
-        {"line": record.raw.line, "field": problem.field, "rule": problem.rule, "message": problem.message}
-        for record in records
-        for problem in record.problems
-    ]
 
 
 def test_fixtures_found():

@@ -17,11 +17,11 @@ from rdflib.namespace import SKOS
 from agrs.loaders.pipeline import Resources, run_load
 from agrs.loaders.risks import HAZARD_LABELS, RISK_CODES, RISK_LABELS, RisksLoader
 from agrs.loaders.territories import TerritoriesLoader
-from agrs.ns import BASE, bind_all
+from agrs.ns import BASE
 from agrs.paths import ontology_dir
 from agrs.records import ReadError, Record
 
-from conftest import DATA, REGENERATE, REPO, assert_graph_file, run_agrs
+from conftest import DATA, REGENERATE, REPO, assert_graph_file, graph_of, problems_of, run_agrs
 
 HERE = DATA / "loaders" / "risks"
 EXPECTED = HERE / "expected"
@@ -38,22 +38,6 @@ def load(path: Path) -> tuple[list[Record], RisksLoader]:
     return [loader.map(raw) for raw in loader.read(path)], loader
 
 
-def graph_of(records: list[Record]) -> Graph:
-    graph = Graph()
-    bind_all(graph)
-    for record in records:
-        if not record.rejected:
-            for triple in record.triples:
-                graph.add(triple)
-    return graph
-
-
-def problems_of(records: list[Record]) -> list[dict]:
-    return [
-        {"line": record.raw.line, "field": problem.field, "rule": problem.rule, "message": problem.message}
-        for record in records
-        for problem in [*record.problems, *record.warnings]
-    ]
 
 
 def test_fixtures_found():
@@ -65,7 +49,7 @@ def test_fixtures_found():
 @pytest.mark.parametrize("path", FIXTURES, ids=[path.stem for path in FIXTURES])
 def test_fixture_gives_the_expected_graph_and_problems(path: Path):
     records, _ = load(path)
-    actual, problems = graph_of(records), problems_of(records)
+    actual, problems = graph_of(records), problems_of(records, warnings=True)
     graph_file, problems_file = EXPECTED / f"{path.stem}.ttl", EXPECTED / f"{path.stem}.problems.json"
     assert_graph_file(actual, graph_file)
     if REGENERATE:

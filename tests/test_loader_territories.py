@@ -23,11 +23,11 @@ from agrs.loaders.territories import (
     LEVEL,
     TerritoriesLoader,
 )
-from agrs.ns import AGRS, ID, bind_all
+from agrs.ns import AGRS, ID
 from agrs.paths import ontology_dir
 from agrs.records import ReadError, Record
 
-from conftest import DATA, REPO
+from conftest import DATA, REPO, graph_of, problems_of
 
 HERE = DATA / "loaders" / "territories"
 EXPECTED = HERE / "expected"
@@ -48,22 +48,6 @@ def load(path: Path) -> list[Record]:
     return [loader.map(raw) for raw in loader.read(path)]
 
 
-def graph_of(records: list[Record]) -> Graph:
-    graph = Graph()
-    bind_all(graph)
-    for record in records:
-        if not record.rejected:
-            for triple in record.triples:
-                graph.add(triple)
-    return graph
-
-
-def problems_of(records: list[Record]) -> list[dict]:
-    return [
-        {"line": record.raw.line, "field": problem.field, "rule": problem.rule, "message": problem.message}
-        for record in records
-        for problem in record.problems
-    ]
 
 
 def describe_diff(expected: Graph, actual: Graph) -> str:
