@@ -91,7 +91,7 @@ def materialise(store, *, progress: Progress | None = None, only: Sequence[str] 
     run = _Run(store, graphs, schema_triples(schema, only), report)
     try:
         rounds = run.fixpoint(closures, others)
-        report("write", 0, 1)  # a total, always: loaders.report.ProgressBars fails on None
+        report("write", 0, 1)
         kept = run.inferred if only is None else {triple for triple in run.inferred if _kept(triple, only)}
         info = _unchanged(store, kept)
         if info is None:
