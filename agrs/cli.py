@@ -18,8 +18,8 @@ SUBCOMMANDS = {
     "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",
     "query": "agrs.query_cli:query",
-    "reason": "agrs.reason_cli:reason",
-    "rollup": "agrs.loaders.rollup_cli:rollup",
+    "reason": "agrs.derived.reason_cli:reason",
+    "rollup": "agrs.derived.rollup_cli:rollup",
     "serve": "agrs.server.serve_cli:serve",
 }
 

@@ -1,23 +1,143 @@
-"""What surrounds a commit: the quarantine file, the unchanged-source check and the dangling-reference check.
+"""The one write path: a graph's new content, then its provenance, then the quarantine of what was rejected.
 
-The commit itself is `Store.replace_graph` (a new version, then a switch of the current one); these helpers
-only read the store, or write the quarantine folder.
+Every writer of the store goes through here — the loaders' pipeline, the ontology, the roll-up, the reasoner and
+the Graph Store's HTTP writes — so that they all keep the same guarantees:
+
+1. **replace**: the content becomes a new version of the graph, switched in one step (`Store.replace_graph`): a
+   killed write leaves the previous version current, readers never see half of one;
+2. **provenance**: a PROV-O activity naming what was read (files, or the graph versions of derived data), the
+   version generated, the counts and the shapes' digest goes into the provenance graph (agrs.provenance);
+3. **quarantine**: the rejected records, with their reasons, go to `<dir>/<kind>-<key>.jsonl` (written beside and
+   renamed, so a reader never sees half of it; removed when nothing was rejected).
+
+Records that went through the gate (agrs.validate) are committed with `commit_records`: their valid records'
+triples are the content, and a write with **no valid record never replaces the current graph** (a header-only
+file, or one whose every record was rejected, would otherwise empty the source's graph). Content that is not
+made of records (the ontology, entailments, a graph sent over HTTP) is committed with `commit_graph`.
 """
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
-import pyoxigraph as ox
+from rdflib import Literal, URIRef
 
-from agrs.records import Record
-from agrs.store.base import PROVENANCE_GRAPH, Store
+from agrs import provenance
+from agrs.records import Record, SourceFile
+from agrs.store.base import Store
+from agrs.store.terms import to_oxigraph
 
-REFERENCE_CHUNK = 500  # IRIs per VALUES block when asking which other graphs point at them
-MAX_DANGLING_WARNINGS = 50  # a reload dropping thousands of referenced nodes reports a sample and a count
+
+@dataclass(frozen=True)
+class Source:
+    """What is written: the graph, and the kind and key that name its provenance and quarantine file."""
+
+    kind: str
+    key: str
+    graph: str
 
 
-def quarantine_path(quarantine_dir: Path, kind: str, key: str) -> Path:
+@dataclass
+class Committed:
+    """What a commit did: the version now current (None when there is none), and what it wrote."""
+
+    graph: str
+    version: str | None
+    #: whether a new version was written (False: the write had no valid record, the previous version stays)
+    replaced: bool
+    triples: int = 0
+    activity: URIRef | None = None
+    quarantine: Path | None = None
+
+
+def commit_records(
+    store: Store,
+    source: Source,
+    records: Sequence[Record],
+    *,
+    started: datetime,
+    quarantine_dir: Path | str,
+    shapes_digest: str | None,
+    files: Sequence[SourceFile] = (),
+    notes: Sequence[Literal] = (),
+    extra_triples: Iterable[tuple] = (),
+    allow_empty: bool = False,
+) -> Committed:
+    """Write the valid records' triples (rdflib terms) as the graph's new version; quarantine the rejected ones.
+
+    `extra_triples` (rdflib terms) join the content (a roll-up's activity). With no valid record the graph is not
+    replaced and no provenance is written, unless `allow_empty` (a roll-up of nothing is a true empty result).
+    """
+    valid = [record for record in records if not record.rejected]
+    counts = (len(records), len(valid), len(records) - len(valid))
+    if not valid and not allow_empty:
+        quarantine = write_quarantine(records, quarantine_dir, source.kind, source.key)
+        return Committed(source.graph, store.current_version(source.graph), False, quarantine=quarantine)
+    content = chain(extra_triples, (triple for record in valid for triple in record.triples))
+    committed = _write(
+        store, source, (to_oxigraph(triple) for triple in content), started=started, files=files, counts=counts,
+        shapes_digest=shapes_digest, notes=notes,
+    )  # fmt: skip
+    committed.quarantine = write_quarantine(records, quarantine_dir, source.kind, source.key)
+    return committed
+
+
+def commit_graph(
+    store: Store,
+    source: Source,
+    triples: Iterable,
+    *,
+    started: datetime,
+    files: Sequence[SourceFile] = (),
+    counts: tuple[int, int | None, int] = (0, 0, 0),
+    shapes_digest: str | None = None,
+    notes: Sequence[Literal] = (),
+    used: Sequence[str] = (),
+    expected_version: str | None = None,
+) -> Committed:
+    """Write `triples` (pyoxigraph terms) as the graph's new version, with its provenance; nothing is quarantined.
+
+    `counts` are (read, loaded, rejected) for the provenance; loaded None means the triples written. `used`: the
+    graph versions the content was derived from. `expected_version` makes the write fail with VersionConflict
+    when someone else replaced the graph since it was read.
+    """
+    return _write(
+        store, source, triples, started=started, files=files, counts=counts, shapes_digest=shapes_digest,
+        notes=notes, used=used, expected_version=expected_version,
+    )  # fmt: skip
+
+
+def _write(
+    store: Store,
+    source: Source,
+    triples: Iterable,
+    *,
+    started: datetime,
+    files: Sequence[SourceFile],
+    counts: tuple[int, int | None, int],
+    shapes_digest: str | None,
+    notes: Sequence[Literal],
+    used: Sequence[str] = (),
+    expected_version: str | None = None,
+) -> Committed:
+    """Replace the graph, then record the provenance: the one sequence every commit runs."""
+    info = store.replace_graph(source.graph, triples, expected_version=expected_version)
+    read, loaded, rejected = counts
+    facts = provenance.LoadFacts(
+        source.kind, source.key, source.graph, info.version, tuple(files), started, datetime.now(UTC), read,
+        info.triples if loaded is None else loaded, rejected, shapes_digest, tuple(notes), tuple(used),
+    )  # fmt: skip
+    activity = provenance.record_load(store, facts)
+    return Committed(source.graph, info.version, True, info.triples, activity)
+
+
+# --- the quarantine ---------------------------------------------------------------------------------------------
+
+
+def quarantine_path(quarantine_dir: Path | str, kind: str, key: str) -> Path:
     """Return the quarantine file of a source: `<dir>/<kind>-<key>.jsonl`."""
     return Path(quarantine_dir) / f"{kind}-{key}.jsonl"
 
@@ -34,7 +154,7 @@ def quarantine_entry(record: Record) -> dict:
     }
 
 
-def write_quarantine(records: Iterable[Record], quarantine_dir: Path, kind: str, key: str) -> Path | None:
+def write_quarantine(records: Iterable[Record], quarantine_dir: Path | str, kind: str, key: str) -> Path | None:
     """Write the rejected records (one JSON object per line); remove a stale file when there are none.
 
     Returns the file written, or None. The file is written beside and renamed, so a reader never sees half of it.
@@ -51,78 +171,3 @@ def write_quarantine(records: Iterable[Record], quarantine_dir: Path, kind: str,
             stream.write(json.dumps(quarantine_entry(record), ensure_ascii=False, default=str) + "\n")
     partial.replace(path)
     return path
-
-
-def last_load(store: Store, graph: str) -> dict[str, str] | None:
-    """Return the content digest, shapes digest and rejected count of the load behind `graph`'s current version.
-
-    None when there is none: a graph dropped since, or a version whose load left no provenance (killed after
-    the switch); the source is then loaded again.
-    """
-    current = store.current_version(graph)
-    if current is None:
-        return None
-    query = f"""
-        PREFIX prov: <http://www.w3.org/ns/prov#>
-        PREFIX agrs: <https://w3id.org/agrs/>
-        SELECT ?digest ?shapes ?rejected WHERE {{
-            ?load a agrs:Load ; prov:generated <{current}> ; agrs:contentDigest ?digest .
-            OPTIONAL {{ ?load agrs:shapesDigest ?shapes }}
-            OPTIONAL {{ ?load agrs:recordsRejected ?rejected }}
-        }} LIMIT 1"""
-    for row in store.query(query, graphs=[PROVENANCE_GRAPH]):
-        return {name: row[name].value for name in ("digest", "shapes", "rejected") if row[name] is not None}
-    return None
-
-
-def is_unchanged(store: Store, graph: str, digest: str, shapes_digest: str | None = None) -> bool:
-    """Return whether loading this content again would give the current version of `graph` once more.
-
-    True when the current version was loaded from content with this digest, against these shapes (when given),
-    with no record rejected: a rejection may depend on data other sources have loaded since (a partner whose
-    project was missing), so such a source is always loaded again.
-    """
-    last = last_load(store, graph)
-    if last is None or last.get("digest") != digest:
-        return False
-    if shapes_digest is not None and last.get("shapes") != shapes_digest:
-        return False
-    return last.get("rejected", "0") == "0"
-
-
-def current_subjects(store: Store, graph: str) -> set[str]:
-    """Return the IRIs that are subjects in the current version of `graph`."""
-    return {s.value for s, _, _ in store.triples(graph) if isinstance(s, ox.NamedNode)}
-
-
-def dangling_references(store: Store, graph: str, dropped: Iterable[str]) -> list[str]:
-    """Return warnings for triples of OTHER current graphs whose object is one of `dropped` (IRIs).
-
-    `dropped` = the subjects of the current version that the new content no longer describes.
-    """
-    others = {info.version: info.graph for info in store.graphs() if info.graph != graph}
-    dropped = sorted(dropped)
-    if not others or not dropped:
-        return []
-    warnings: list[str] = []
-    total = 0
-    for start in range(0, len(dropped), REFERENCE_CHUNK):
-        values = " ".join(f"<{iri}>" for iri in dropped[start : start + REFERENCE_CHUNK])
-        query = f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?o {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-        for row in store.query(query):
-            source = others.get(row["g"].value)
-            if source is None:
-                continue  # the graph being replaced, or a system graph
-            total += 1
-            if len(warnings) < MAX_DANGLING_WARNINGS:
-                warnings.append(
-                    f"{row['s']} {row['p']} {row['o']} (in {source}): {row['o']} is no longer described by {graph}"
-                )
-    if total > len(warnings):
-        warnings.append(f"… and {total - len(warnings)} more references to nodes {graph} no longer describes")
-    return warnings
-
-
-def new_subjects(records: Sequence[Record]) -> set[str]:
-    """Return the IRIs the valid records have as subject in their triples (what the new version describes)."""
-    return {str(s) for record in records if not record.rejected for s, _, _ in record.triples}

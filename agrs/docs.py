@@ -27,6 +27,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DC, DCTERMS, OWL, RDF, RDFS, SDO, SKOS, VANN
 
+from agrs import labels
 from agrs.checks.faults import CheckCannotRun
 from agrs.closure import UMBRELLA_IRI
 from agrs.ns import BASE, CONCEPT_SCHEMES, bind_all
@@ -82,20 +83,12 @@ def local_name(iri) -> str:
 
 def label_in(graph: Graph, term, lang: str | None, predicates=LABELS) -> str | None:
     """Return the term's first label in a language (None: an untagged label), or None."""
-    for predicate in predicates:
-        for value in sorted(graph.objects(term, predicate)):
-            if isinstance(value, Literal) and value.language == lang:
-                return str(value)
-    return None
+    return labels.label_in(graph, term, lang, predicates)
 
 
 def any_label(graph: Graph, term) -> str:
-    """Return the term's English label, else French, else untagged, else its IRI's last segment."""
-    for lang in (*LANGUAGES, None):
-        found = label_in(graph, term, lang)
-        if found:
-            return found
-    return local_name(term)
+    """Return the term's English label, else French, else untagged, else another, else its IRI's last segment."""
+    return labels.best_label(graph, term, labels.ENGLISH_FIRST, LABELS) or local_name(term)
 
 
 def language_order(lang: str | None) -> tuple:
@@ -140,7 +133,10 @@ def ontpub_class() -> type:
     """Import pyLODE's OntPub, undoing the logging.basicConfig(level=DEBUG) that importing pyLODE runs."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    from pylode import OntPub  # imported here: pyLODE takes a second to import
+    try:
+        from pylode import OntPub  # imported here: pyLODE takes a second to import
+    except ModuleNotFoundError as error:
+        raise CheckCannotRun(f"the documentation needs pyLODE ({error}): pip install 'agrs[docs]'") from error
 
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)

@@ -5,7 +5,7 @@ Queries' PREFIX lines and the ontology's @prefix lines must agree with this tabl
 """
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
 BASE = "https://w3id.org/agrs/"
 
@@ -14,6 +14,12 @@ SRC = Namespace(BASE + "source/")
 ID = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 ONTOLOGY = Namespace(BASE + "ontology/")
+
+# W3C vocabularies the code writes, re-exported so that every module takes them from here.
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
+QUDT_UNIT = Namespace("http://qudt.org/vocab/unit/")
 
 # One namespace per concept scheme: the scheme is BASE + name, its concepts BASE + name + "/".
 CONCEPT_SCHEMES = (
@@ -37,6 +43,23 @@ CONCEPT_SCHEMES = (
     "sought-resource",
 )
 
+
+
+def scheme(name: str) -> Namespace:
+    """Return the namespace of the concepts of scheme `name` (one of CONCEPT_SCHEMES): `BASE + name + "/"`."""
+    if name not in CONCEPT_SCHEMES:
+        raise KeyError(f"{name} is not one of the ontology's concept schemes")
+    return Namespace(f"{BASE}{name}/")
+
+
+# The concept schemes the code names concepts of.
+LEVEL = scheme("level")
+AGGREGATION = scheme("aggregation")
+TEMPORAL_SCALE = scheme("temporal-scale")
+ROLE = scheme("role")
+HAZARD = scheme("hazard")
+SURVEY_POINT = scheme("survey-point")
+
 EXTERNAL = {
     "rdf": str(RDF),
     "rdfs": str(RDFS),
@@ -44,9 +67,9 @@ EXTERNAL = {
     "xsd": str(XSD),
     "skos": str(SKOS),
     "dcterms": str(DCTERMS),
-    "prov": "http://www.w3.org/ns/prov#",
+    "prov": str(PROV),
     "org": "http://www.w3.org/ns/org#",
-    "dcat": "http://www.w3.org/ns/dcat#",
+    "dcat": str(DCAT),
     "qb": "http://purl.org/linked-data/cube#",
     "sosa": "http://www.w3.org/ns/sosa/",
     "geo": "http://www.opengis.net/ont/geosparql#",
@@ -55,8 +78,8 @@ EXTERNAL = {
     "sdgo": "http://metadata.un.org/sdg/ontology#",
     "sdg": "http://metadata.un.org/sdg/",
     "igeo": "http://rdf.insee.fr/def/geo#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "void": "http://rdfs.org/ns/void#",
+    "sh": str(SH),
+    "void": str(VOID),
     "shape": "https://w3id.org/agrs/shapes/",
     "meta": "https://w3id.org/agrs/shapes/meta/",
 }
@@ -74,6 +97,15 @@ def bind_all(graph) -> None:
     """Bind every AGRS prefix on an rdflib graph, so that serialisations stay readable."""
     for prefix, iri in prefixes().items():
         graph.bind(prefix, iri, override=True, replace=True)
+
+
+def curie(iri: str) -> str | None:
+    """Return `iri` as prefix:local with the longest AGRS namespace that matches, or None when none does."""
+    best = ""
+    for prefix, namespace in prefixes().items():
+        if iri.startswith(namespace) and len(iri) > len(namespace) and len(namespace) > len(best):
+            best, name = namespace, prefix
+    return f"{name}:{iri[len(best):]}" if best else None
 
 
 def sparql_prologue(used: set[str] | None = None) -> str:

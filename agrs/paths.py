@@ -1,7 +1,17 @@
-"""Where the ontology, shapes and queries are, in a source tree, an editable or a wheel install."""
+"""Where things are, in a source tree, an editable install or a wheel.
 
+The ontology, shapes and queries ship inside the package (package data): `ontology_dir`, `shapes_dir`,
+`queries_dir` find them wherever the package is. The bundled observatory's sources (`data/`, and the COG files
+npm installs into `node_modules/`) stay in the repository: `bundled_data_dir` and `etalab_dir` find them when the
+package runs from a checkout, and return None in an installed wheel (then the commands ask for the folders).
+"""
+
+import os
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
+
+ETALAB_ENV = "AGRS_ETALAB_DIR"  # where communes.json, epci.json… live, when not in the checkout's node_modules
 
 
 def _package_dir(package: str) -> Path:
@@ -26,3 +36,24 @@ def queries_dir() -> Path:
 def java_sources_dir() -> Path:
     """Return the folder holding the Java helpers the checks compile on first use."""
     return _package_dir("agrs.checks") / "java"
+
+
+def source_tree() -> Path | None:
+    """Return the repository checkout the package runs from (an editable install), or None for an installed wheel."""
+    root = _package_dir("agrs").resolve().parent
+    return root if (root / "pyproject.toml").is_file() and (root / "data").is_dir() else None
+
+
+def bundled_data_dir() -> Path | None:
+    """Return the checkout's `data/` folder (the bundled observatory's sources), or None outside a checkout."""
+    root = source_tree()
+    return None if root is None else root / "data"
+
+
+def etalab_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return the folder of the etalab COG files: $AGRS_ETALAB_DIR, else the checkout's node_modules copy, else None."""
+    environ = os.environ if environ is None else environ
+    if environ.get(ETALAB_ENV):
+        return Path(environ[ETALAB_ENV])
+    root = source_tree()
+    return None if root is None else root / "node_modules" / "@etalab" / "decoupage-administratif" / "data"

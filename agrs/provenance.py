@@ -11,15 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from agrs import __version__
-from agrs.ns import AGRS, ID
+from agrs.graphs import PROVENANCE_GRAPH
+from agrs.ns import AGRS, ID, PROV
 from agrs.records import SourceFile
-from agrs.store.base import PROVENANCE_GRAPH
-
-PROV = Namespace("http://www.w3.org/ns/prov#")
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,12 @@ class LoadFacts:
     read: int
     loaded: int
     rejected: int
-    shapes_digest: str
+    #: the digest of the shapes the content was validated against; None when it was not (entailments)
+    shapes_digest: str | None
     #: what a reader of the provenance must know about the source (e.g. that it is synthetic), as rdfs:comment
     notes: Sequence[Literal] = ()
+    #: the graph versions the activity read (derived data: the reasoner's inputs)
+    used: Sequence[str] = ()
 
 
 def content_digest(files: Sequence[SourceFile]) -> str:
@@ -85,8 +86,12 @@ def provenance_graph(facts: LoadFacts) -> Graph:
         graph.add((load, prop, Literal(count, datatype=XSD.nonNegativeInteger)))
     graph.add((load, AGRS.recordsRejected, Literal(facts.rejected, datatype=XSD.nonNegativeInteger)))
     graph.add((load, AGRS.softwareVersion, Literal(__version__)))
-    graph.add((load, AGRS.shapesDigest, Literal(facts.shapes_digest)))
-    graph.add((load, AGRS.contentDigest, Literal(content_digest(facts.files))))
+    if facts.shapes_digest is not None:
+        graph.add((load, AGRS.shapesDigest, Literal(facts.shapes_digest)))
+    if facts.files:  # an activity that read graphs, not files, has no content digest
+        graph.add((load, AGRS.contentDigest, Literal(content_digest(facts.files))))
+    for version in facts.used:
+        graph.add((load, PROV.used, URIRef(version)))
     for note in facts.notes:
         graph.add((load, RDFS.comment, note))
     return graph

@@ -10,8 +10,6 @@ import click
 from agrs.cli import EXIT_CODES
 from agrs.cli_options import store_option
 
-INFERRED_GRAPHS = "https://w3id.org/agrs/graph/inferred"
-
 
 @click.command("query", epilog=EXIT_CODES)
 @click.argument("name", required=False)
@@ -94,10 +92,7 @@ def _run(question, values, store_path, limit, offset, infer):
 
     try:
         with open_store(store_location(store_path), read_only=True) as store:
-            graphs = None
-            if not infer:  # the union of the current graphs but the inferred ones
-                graphs = [info.graph for info in store.graphs() if not info.graph.startswith(INFERRED_GRAPHS)]
-            return question.run(store, values, limit=limit, offset=offset, graphs=graphs)
+            return question.run(store, values, limit=limit, offset=offset, infer=infer)
     except QuestionError as error:
         _fail(str(error))
     except StoreError as error:

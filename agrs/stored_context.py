@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from agrs.ns import GRAPH
+from agrs.graphs import ONTOLOGY_GRAPH
+from agrs.records import Record
 from agrs.store.base import Store
 from agrs.store.terms import triple_to_rdflib
 
-ONTOLOGY_GRAPH = str(GRAPH["ontology"])
 DESCRIPTION_CHUNK = 500  # IRIs per VALUES block when fetching stored descriptions
 HOPS = 2  # the mentioned nodes, then what their stored descriptions point to
 
@@ -84,6 +84,16 @@ class StoredContext:
         return whole
 
 
+def context_for(store: Store, graph: str, records: Sequence[Record], ontology: Graph) -> StoredContext:
+    """Return the ontology plus what the other graphs say about the IRIs the valid records mention (two hops).
+
+    That is the stored descriptions of the nodes the records point to, and of the nodes they add statements to
+    (a pilot territory's type, stated about a commune the territories graph describes).
+    """
+    mentioned = {node for record in records if not record.rejected for s, _, o in record.triples for node in (s, o)}
+    return StoredContext.fetch(store, graph, mentioned, ontology)
+
+
 def _descriptions(store: Store, iris: Sequence[URIRef], graphs: list[str]) -> Iterator[Triple]:
     """Yield the outgoing triples (rdflib terms) of `iris` in the given current graphs."""
     for start in range(0, len(iris), DESCRIPTION_CHUNK):
@@ -93,4 +103,4 @@ def _descriptions(store: Store, iris: Sequence[URIRef], graphs: list[str]) -> It
             yield triple_to_rdflib(triple)
 
 
-__all__ = ["StoredContext"]
+__all__ = ["StoredContext", "context_for"]

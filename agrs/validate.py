@@ -1,4 +1,4 @@
-"""The SHACL gate: which mapped records conform to the shapes, given what they point to.
+"""The SHACL gate: which records conform to the shapes, given what they point to — for loads and for HTTP writes.
 
 `gate` validates the records that have no problem yet and adds a Problem (the SHACL path, the English and French
 messages, the shape that fired) to each record a validation result is about. The data graph of a batch holds the
@@ -8,75 +8,30 @@ the batch does not describe them itself), the ontology, and the stored descripti
 from the data of the next one, so that records pointing at it fail in turn (a partner whose territory was
 rejected).
 
-The shapes and ontology graphs are parsed once by the caller and passed in: this module keeps no state.
+`gate_graph` is the same gate for a whole graph written at once (a Graph Store PUT or POST): the content is one
+record, and the verdict keeps the results about it for the client's report.
+
+Validation itself is agrs.shacl's (pySHACL); the shapes and ontology are parsed once by the caller
+(agrs.resources.Resources) and passed in: this module keeps no state.
 """
 
-import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
-from rdflib.term import BNode, Literal, Node
+from rdflib.namespace import SH
+from rdflib.term import Literal, Node
 
-from agrs.ns import prefixes
-from agrs.paths import ontology_dir, shapes_dir
-from agrs.records import Problem, Record
-from agrs.sparql_text import translate_query
-from agrs.stored_context import StoredContext
+from agrs.records import Problem, RawRecord, Record
+from agrs.resources import Resources
+from agrs.shacl import DataGraph, ValidationResult, report_graph, validate
+from agrs.store.base import Store
+from agrs.stored_context import StoredContext, context_for
 
-BATCH_SIZE = 5000  # records per pyshacl run: bounds the data graph's memory
+BATCH_SIZE = 5000  # records per validation run: bounds the data graph's memory
 MAX_ROUNDS = 3  # re-validations after rejections; each round can only reject records pointing at rejected ones
-
-
-def shape_files(folder: Path | None = None) -> list[Path]:
-    """Return the data shapes files (`<module>.shapes.ttl`, not the meta-shapes), sorted."""
-    return sorted((folder or shapes_dir()).glob("*.shapes.ttl"))
-
-
-def load_shapes(folder: Path | None = None) -> Graph:
-    """Parse every data shapes file into one graph."""
-    graph = Graph()
-    for path in shape_files(folder):
-        graph.parse(path, format="turtle")
-    return graph
-
-
-def shapes_digest(folder: Path | None = None) -> str:
-    """Return the SHA-256 over the shapes files (name and content, in sorted order)."""
-    digest = hashlib.sha256()
-    for path in shape_files(folder):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def load_ontology(folder: Path | None = None) -> tuple[Graph, list[Path]]:
-    """Return the merged ontology (imports inlined) and the files it was read from."""
-    from agrs.closure import load_closure, merge
-
-    closure = load_closure(folder or ontology_dir())
-    if closure.faults:
-        raise RuntimeError("the ontology does not load: " + "; ".join(str(fault) for fault in closure.faults))
-    return merge(closure), sorted(closure.documents)
-
-
-@dataclass
-class Resources:
-    """What every load of a process validates against, parsed once: shapes, the merged ontology, their digests."""
-
-    shapes: Graph
-    shapes_digest: str
-    ontology: Graph
-    ontology_files: list[Path]
-
-    @classmethod
-    def load(cls) -> "Resources":
-        """Parse the shapes and the ontology shipped with the package."""
-        ontology, files = load_ontology()
-        return cls(load_shapes(), shapes_digest(), ontology, files)
 
 
 def gate(
@@ -86,27 +41,83 @@ def gate(
     *,
     batch_size: int = BATCH_SIZE,
     progress=None,
-) -> None:
+) -> list[ValidationResult]:
     """Add SHACL problems to the records that do not conform; records already rejected are left out.
 
+    Returns the results that were attributed to a record (violations and warnings), in the order found.
     `progress`, when given, is called with the number of records validated after each batch.
     """
     index = _NodeIndex(records)
     todo = [record for record in records if not record.rejected]
+    found: list[ValidationResult] = []
     for _ in range(MAX_ROUNDS):
         rejected_now = []
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
-            rejected_now += _validate_batch(batch, index, shapes_graph, context)
+            rejected_now += _validate_batch(batch, index, shapes_graph, context, found)
             if progress is not None:
                 progress(len(batch))
         if not rejected_now:
-            return
+            break
         # Only the records pointing at a node that just lost its description can change their verdict.
         lost = {node for record in rejected_now for node in record.subjects}
         todo = [record for record in records if not record.rejected and _points_at(record, lost)]
         if not todo:
-            return
+            break
+    return found
+
+
+@dataclass
+class GateVerdict:
+    """What the gate found about a graph written at once: its results (violations and warnings) about the content."""
+
+    conforms: bool
+    results: list[ValidationResult]
+
+    @property
+    def violations(self) -> int:
+        """The number of results of severity sh:Violation."""
+        return sum(result.is_violation for result in self.results)
+
+    def as_turtle(self) -> bytes:
+        """Return the results as a SHACL validation report in Turtle, with the project's prefixes."""
+        return report_graph(self.results, self.conforms).serialize(format="turtle", encoding="utf-8")
+
+    def as_json(self) -> bytes:
+        """Return the results as JSON: one object per result (focus node, path, value, severity, messages, shape)."""
+        results = [
+            {
+                "focusNode": _text(result.focus),
+                "resultPath": _text(result.path),
+                "value": _text(result.value),
+                "severity": _text(result.severity),
+                "messages": sorted(str(message) for message in result.messages),
+                "sourceShape": _text(result.shape),
+            }
+            for result in self.results
+        ]
+        body = {"conforms": self.conforms, "violations": self.violations, "results": results}
+        return json.dumps(body, ensure_ascii=False, indent=1).encode()
+
+
+def gate_graph(store: Store, graph: str, content: Iterable[tuple], resources: Resources) -> GateVerdict:
+    """Validate `content` (rdflib triples), the whole new content of data graph `graph`; nothing is written.
+
+    The data validated is the content, the ontology, and what the other stored graphs say about the nodes the
+    content mentions (two hops): a project pointing at a stored territory conforms when the territory is stored.
+    Results about nodes the content neither describes nor mentions (a stored commune with a problem of its own)
+    are not the writer's fault and are left out.
+    """
+    triples = list(content)
+    record = Record(RawRecord(graph, None, {}), triples, {subject for subject, _, _ in triples})
+    context = context_for(store, graph, [record], resources.ontology)
+    results = gate([record], resources.shapes, context)
+    return GateVerdict(not record.rejected, results)
+
+
+def problem_of(result: ValidationResult) -> Problem:
+    """Return the Problem a record gets from a result: its message (`en / fr`), path as a CURIE, shape name."""
+    return Problem(result.text(), result.path_text(), result.shape_name())
 
 
 def _points_at(record: Record, nodes: set[Node]) -> bool:
@@ -146,29 +157,10 @@ class _NodeIndex:
         return list(found.values())
 
 
-class DataGraph(Graph):
-    """A data graph whose SPARQL queries are parsed once per text: pyshacl runs a SPARQL constraint once per focus
-    node with the same text (and the node as a binding), and rdflib would parse it every time (0.1 s each: a load
-    of 2,000 dated records spent 90 % of its time parsing one query). Parsing goes through agrs.sparql_text's
-    lock, since the server's gate validates in request threads.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._prepared: dict[str, object] = {}
-
-    def query(self, query_object, *args, **kwargs):
-        """Run a query like rdflib does, reusing the translated algebra of a query text seen before."""
-        if isinstance(query_object, str):
-            prepared = self._prepared.get(query_object)
-            if prepared is None:
-                prepared = self._prepared[query_object] = translate_query(query_object)
-            query_object = prepared
-        return super().query(query_object, *args, **kwargs)
-
-
-def _validate_batch(batch: Sequence[Record], index: _NodeIndex, shapes: Graph, context: StoredContext) -> list[Record]:
-    """Validate one batch; add problems to its failing records and return them."""
+def _validate_batch(
+    batch: Sequence[Record], index: _NodeIndex, shapes: Graph, context: StoredContext, found: list
+) -> list[Record]:
+    """Validate one batch; add problems to its failing records, append the attributed results, return the failed."""
     data = DataGraph()
     data += context.ontology
     outside = index.referenced(batch)
@@ -179,24 +171,24 @@ def _validate_batch(batch: Sequence[Record], index: _NodeIndex, shapes: Graph, c
             nodes.update((triple[0], triple[2]))
     for triple in context.around(node for node in nodes if isinstance(node, URIRef)):
         data.add(triple)
-    # inplace: the data graph is built for this run and thrown away; pyshacl would copy it first (about
-    # half of a 5,000-observation batch's time).
-    _, report, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True, inplace=True)
+    report = validate(data, shapes)
     owners = _owners(batch)
     # Nodes described outside the batch are validated with their own records (or were, when stored): a result
     # about them (a stored commune whose département is not in this data) says nothing about the batch.
     foreign = {s for record in outside for s, _, _ in record.triples}
     mentions = _Mentions(batch)
     failed: dict[int, Record] = {}
-    for result in report.subjects(RDF.type, SH.ValidationResult):
-        focus = report.value(result, SH.focusNode)
-        culprits = owners.get(focus)
+    for result in report.results:
+        culprits = owners.get(result.focus)
         if not culprits:
-            if focus in foreign or context.describes(focus):
+            if result.focus in foreign or context.describes(result.focus):
                 continue
-            culprits = mentions.of(focus)
-        problem = _problem(report, result)
-        if report.value(result, SH.resultSeverity) != SH.Violation:
+            culprits = mentions.of(result.focus)
+        if not culprits:
+            continue
+        found.append(result)
+        problem = problem_of(result)
+        if result.severity != SH.Violation:
             for record in culprits:  # warnings and infos are reported, they do not reject a record
                 if problem not in record.warnings:
                     record.warnings.append(problem)
@@ -234,33 +226,8 @@ class _Mentions:
         return self.index.get(node, [])
 
 
-def _problem(report: Graph, result: Node) -> Problem:
-    """Turn one sh:ValidationResult into a Problem: path as a CURIE, English / French message, shape name."""
-    messages = list(report.objects(result, SH.resultMessage))
-    english = [str(m) for m in messages if isinstance(m, Literal) and m.language == "en"]
-    french = [str(m) for m in messages if isinstance(m, Literal) and m.language == "fr"]
-    other = [str(m) for m in messages if not (isinstance(m, Literal) and m.language in ("en", "fr"))]
-    # pyshacl drops the language tags of messages it fills in ({?end} in a SPARQL constraint's): keep them all, in
-    # a stable order, rather than one picked at random.
-    text = " / ".join([*english[:1], *french[:1]]) or " / ".join(sorted(other)) or "does not conform to the shapes"
-    path = report.value(result, SH.resultPath)
-    shape = report.value(result, SH.sourceShape)
-    return Problem(text, _curie(path) if path is not None else None, _local_name(shape))
+def _text(node) -> str | None:
+    return None if node is None else str(node)
 
 
-def _curie(node: Node) -> str:
-    """Return an IRI as prefix:local when a known namespace matches (the longest one), else in <…>."""
-    if not isinstance(node, URIRef):
-        return "(complex path)" if isinstance(node, BNode) else str(node)
-    matches = [(namespace, prefix) for prefix, namespace in prefixes().items() if node.startswith(namespace)]
-    if not matches:
-        return f"<{node}>"
-    namespace, prefix = max(matches, key=lambda match: len(match[0]))
-    return f"{prefix}:{node[len(namespace) :]}"
-
-
-def _local_name(node: Node | None) -> str | None:
-    """Return the last segment of a shape's IRI (`Territory-hasLevel`), or None for a blank shape."""
-    if not isinstance(node, URIRef):
-        return None
-    return str(node).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+__all__ = ["BATCH_SIZE", "GateVerdict", "Resources", "gate", "gate_graph", "problem_of"]

@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from territories import RESULTS, Row, environment, timed
 
 from agrs.loaders.bundled import SYNTHETIC_SURVEY_SALT
-from agrs.loaders.pipeline import Resources, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.registry import make_loader
 from agrs.ns import bind_all
+from agrs.resources import Resources
 from agrs.store.embedded import EmbeddedStore
 
 REPO = Path(__file__).resolve().parent.parent

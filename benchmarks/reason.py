@@ -1,4 +1,4 @@
-"""Benchmark of `agrs reason` (agrs.reason.materialise) on an existing store: time, throughput, memory, rules.
+"""Benchmark of `agrs reason` (agrs.derived.reason.materialise) on an existing store: time, throughput, memory, rules.
 
 Runs materialise on STORE R times in this process (it replaces the store's inferred graph: use a store built
 for the purpose, e.g. `agrs observatory --store /tmp/obs-store`) and prints a Markdown table: wall seconds,
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--append", action="store_true", help=f"append the tables to {RESULTS}")
     args = parser.parse_args(argv)
 
-    from agrs.reason import materialise
+    from agrs.derived.reason import materialise
     from agrs.store import StoreError, open_store
 
     try:

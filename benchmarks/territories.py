@@ -34,11 +34,13 @@ import pyshacl
 import rdflib
 from rdflib import Graph
 
-from agrs.loaders.pipeline import Resources, ensure_ontology, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.territories import LAYOUT, Layout, TerritoriesLoader
 from agrs.ns import bind_all
+from agrs.ontology_graph import ensure_ontology
 from agrs.paths import ontology_dir, shapes_dir
 from agrs.records import Record
+from agrs.resources import Resources
 from agrs.store.embedded import EmbeddedStore
 from agrs.store.terms import to_oxigraph
 

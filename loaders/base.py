@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from pathlib import Path
 
+from rdflib import Graph
+
 from agrs.records import RawRecord, Record
 
 
@@ -17,6 +19,13 @@ class Loader:
     kind: str = ""
     #: the graph's key when the user gives none (`https://w3id.org/agrs/graph/<kind>/<default_key>`)
     default_key: str = "default"
+
+    #: the merged ontology the pipeline has parsed (None when the loader is used alone)
+    ontology: Graph | None = None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Take the merged ontology the pipeline has parsed, so that vocabularies need not parse it again."""
+        self.ontology = ontology
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the raw records of one file."""

@@ -1,11 +1,11 @@
 """The bundled observatory: which sources make it, where their files are, and the order they load in.
 
 The territories come from the npm package `@etalab/decoupage-administratif` (installed by `scripts/setup.sh` into
-the repository's `node_modules/`), the rest from the repository's `data/` folder. Each source is one ordinary
-load (`agrs observatory` runs them in order), with its own graph, provenance and quarantine file.
+the repository's `node_modules/`), the rest from the repository's `data/` folder (agrs.paths finds both in a
+checkout; an installed package is given the folders). Each source is one ordinary load (`agrs observatory` runs
+them in order), with its own graph, provenance and quarantine file.
 """
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,9 +13,9 @@ from types import MappingProxyType
 
 from rdflib import Literal
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from agrs import paths
+
 ETALAB_FILES = ("communes", "epci", "departements", "regions")
-ETALAB_ENV = "AGRS_ETALAB_DIR"  # where communes.json … live, when not in the repository's node_modules
 # The synthetic survey's answers are invented: its salt protects nobody and is public so that anyone rebuilds the
 # same respondent IRIs. A real survey's salt is a secret (`agrs load survey --salt`).
 SYNTHETIC_SURVEY_SALT = "agrs-synthetic-sample"
@@ -43,17 +43,26 @@ class BundledSource:
         return f"{self.kind}/{self.key}"
 
 
+class NoBundledData(Exception):
+    """The bundled observatory's folders are not known: the package does not run from a checkout."""
+
+
 def default_data_dir() -> Path:
-    """Return the repository's `data/` folder (the bundled observatory's sources)."""
-    return REPOSITORY / "data"
+    """Return the repository's `data/` folder (the bundled observatory's sources); NoBundledData outside a checkout."""
+    folder = paths.bundled_data_dir()
+    if folder is None:
+        raise NoBundledData("the bundled observatory's sources are in the AGRS repository, not in the package: "
+                            "run from a checkout, or give --data DIR")  # fmt: skip
+    return folder
 
 
 def default_etalab_dir() -> Path:
-    """Return the folder of the etalab JSON files: $AGRS_ETALAB_DIR, else the repository's node_modules copy."""
-    configured = os.environ.get(ETALAB_ENV)
-    if configured:
-        return Path(configured)
-    return REPOSITORY / "node_modules" / "@etalab" / "decoupage-administratif" / "data"
+    """Return the folder of the etalab JSON files: $AGRS_ETALAB_DIR, else the checkout's node_modules copy."""
+    folder = paths.etalab_dir()
+    if folder is None:
+        raise NoBundledData(f"the COG files are not known: give --etalab DIR or set ${paths.ETALAB_ENV} (the folder of "
+                            "communes.json, epci.json, departements.json, regions.json)")  # fmt: skip
+    return folder
 
 
 def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None) -> list[BundledSource]:

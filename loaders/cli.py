@@ -11,7 +11,10 @@ from agrs.loaders.registry import LOADERS, make_loader
 from agrs.loaders.report import ProgressBars, print_summary
 
 EPILOG = (
-    EXIT_CODES.replace("faults found (a check failed, records were rejected)", "some or all records were rejected")
+    EXIT_CODES.replace(
+        "faults found (a check failed, records were rejected)",
+        "some or all records were rejected, or no record was valid (the graph\n     then keeps its current version)",
+    )
     + """
 
 \b
@@ -90,7 +93,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
         click.echo(f"agrs load: {error}", err=True)
         sys.exit(2)
     print_summary(summary, quiet)
-    sys.exit(1 if summary.rejected else 0)
+    sys.exit(1 if summary.faulty else 0)
 
 
 def _survey_files(form_path: Path | None, salt: str | None, files: tuple[Path, ...]) -> tuple[Path, ...]:

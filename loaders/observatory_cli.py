@@ -46,19 +46,25 @@ Then `agrs rollup` and `agrs reason`, when a source changed (or --force)."""
 @quiet_option("No progress bars, no summaries; problems only.")
 def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) -> None:
     """Load the ontology, all French territories and the bundled observatory into the store."""
-    from agrs.loaders.bundled import bundled_sources, missing_files
-    from agrs.loaders.pipeline import Resources, run_load
+    from agrs.derived.reason import materialise
+    from agrs.derived.reason_cli import print_summary as print_reason_summary
+    from agrs.derived.rollup import rollup_missing, run_rollup
+    from agrs.derived.rollup_cli import print_rollup_summary
+    from agrs.graphs import INFERRED_GRAPH
+    from agrs.loaders.bundled import NoBundledData, bundled_sources, missing_files
+    from agrs.loaders.pipeline import run_load
     from agrs.loaders.registry import make_loader
     from agrs.loaders.report import ProgressBars, print_summary
-    from agrs.loaders.rollup import rollup_missing, run_rollup
-    from agrs.loaders.rollup_cli import print_rollup_summary
-    from agrs.reason import INFERRED_GRAPH, materialise
-    from agrs.reason_cli import print_summary as print_reason_summary
     from agrs.records import ReadError
+    from agrs.resources import Resources
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
 
-    sources = bundled_sources(data_dir, etalab_dir)
+    try:
+        sources = bundled_sources(data_dir, etalab_dir)
+    except NoBundledData as error:
+        click.echo(f"agrs observatory: {error}", err=True)
+        sys.exit(2)
     missing = missing_files(sources)
     if missing:
         click.echo("agrs observatory: missing source files (run `make setup`):", err=True)
@@ -66,7 +72,7 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
             click.echo(f"  {path}", err=True)
         sys.exit(2)
     show = not quiet and sys.stderr.isatty()
-    rejected, changed = 0, False
+    faulty, changed = False, False
     try:
         resources = Resources.load()
         with open_store(store_location(store_path)) as store:
@@ -80,14 +86,14 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
                         notes=source.notes,
                     )  # fmt: skip
                 print_summary(summary, quiet)
-                rejected += summary.rejected
+                faulty = faulty or summary.faulty
                 changed = changed or not summary.unchanged
             if changed or force or rollup_missing(store):
                 if not quiet:
                     click.echo("== rollup/default")
                 rolled = run_rollup(store, quarantine_dir=quarantine_dir, resources=resources)
                 print_rollup_summary(rolled, quiet)
-                rejected += rolled.rejected
+                faulty = faulty or bool(rolled.rejected)
             if changed or force or store.current_version(INFERRED_GRAPH) is None:
                 if not quiet:
                     click.echo("== reason")
@@ -101,4 +107,4 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
     except StoreError as error:
         click.echo(f"agrs observatory: {error}", err=True)
         sys.exit(2)
-    sys.exit(1 if rejected else 0)
+    sys.exit(1 if faulty else 0)

@@ -1,28 +1,29 @@
-"""The load pipeline shared by every loader: read → map → SHACL gate → commit → provenance → quarantine.
+"""The load pipeline shared by every loader: read → map, then the core's gate → commit (provenance, quarantine).
 
 A source is named by its kind and key, never by its file names: `https://w3id.org/agrs/graph/<kind>/<key>`. All
 the files of one call make one source; loading them again replaces the graph's content (a new version becomes
-current in one step), and loading content whose digest is that of the current version does nothing.
+current in one step), and loading content whose digest is that of the current version does nothing. A load
+with no valid record (a header-only file, every record rejected) leaves the current version as it is.
 """
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from rdflib import Literal
 
-from agrs import commit, provenance, validate
+from agrs.commit import Source, commit_records
+from agrs.commit_checks import current_subjects, dangling_references, is_unchanged, new_subjects
+from agrs.graphs import graph_iri, key_of
 from agrs.loaders.base import Loader
-from agrs.ns import GRAPH
+from agrs.ontology_graph import ensure_ontology
+from agrs.provenance import content_digest
 from agrs.records import ReadError, Record, SourceFile
+from agrs.resources import Resources
 from agrs.store.base import Store
-from agrs.store.terms import to_oxigraph
-from agrs.stored_context import ONTOLOGY_GRAPH, StoredContext
-from agrs.validate import Resources
-
-ONTOLOGY_KIND, ONTOLOGY_KEY = "ontology", "agrs"
+from agrs.stored_context import context_for
+from agrs.validate import gate
 
 #: progress(stage, amount, total): stage is "read", "validate" or "commit"; amount is a count done since the last call
 Progress = Callable[[str, int, int | None], None]
@@ -41,37 +42,18 @@ class LoadSummary:
     warnings: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     quarantine: Path | None = None
+    #: whether a new version was written; False when unchanged, or when no record was valid
+    replaced: bool = True
 
+    @property
+    def empty(self) -> bool:
+        """Whether the load found no valid record, so that the graph kept its current version (a fault: exit 1)."""
+        return not self.unchanged and not self.replaced
 
-def graph_iri(kind: str, key: str) -> str:
-    """Return the logical graph of a source: `https://w3id.org/agrs/graph/<kind>/<key>`."""
-    return str(GRAPH[f"{kind}/{key}"])
-
-
-def key_of(kind: str, graph: str) -> str:
-    """Return the key naming a source given by its graph IRI (a digest when the IRI is not AGRS's pattern)."""
-    prefix = str(GRAPH[f"{kind}/"])
-    if graph.startswith(prefix) and "/" not in graph[len(prefix) :]:
-        return graph[len(prefix) :]
-    return hashlib.sha256(graph.encode()).hexdigest()[:16]
-
-
-def ensure_ontology(store: Store, resources: Resources) -> bool:
-    """Load the merged ontology into its graph when missing or different from the package's; return whether it did.
-
-    The comparison is by the digest of the ontology files, recorded in the provenance like any load.
-    """
-    files = [SourceFile.of(path) for path in resources.ontology_files]
-    if commit.is_unchanged(store, ONTOLOGY_GRAPH, provenance.content_digest(files)):
-        return False
-    started = _now()
-    info = store.replace_graph(ONTOLOGY_GRAPH, (to_oxigraph(triple) for triple in resources.ontology))
-    facts = provenance.LoadFacts(
-        ONTOLOGY_KIND, ONTOLOGY_KEY, ONTOLOGY_GRAPH, info.version, files, started, _now(), 0, 0, 0,
-        resources.shapes_digest,
-    )  # fmt: skip
-    provenance.record_load(store, facts)
-    return True
+    @property
+    def faulty(self) -> bool:
+        """Whether the load has something to report as a fault (exit 1): rejected records, or nothing to load."""
+        return bool(self.rejected) or self.empty
 
 
 def run_load(
@@ -97,30 +79,25 @@ def run_load(
     graph = graph or graph_iri(loader.kind, key)
     sources = [_source_file(Path(path)) for path in files]
     ensure_ontology(store, resources)
-    if not force and commit.is_unchanged(store, graph, provenance.content_digest(sources), resources.shapes_digest):
-        return LoadSummary(0, 0, 0, True, graph, store.current_version(graph))
-    started = _now()
+    if not force and is_unchanged(store, graph, content_digest(sources), resources.shapes_digest):
+        return LoadSummary(0, 0, 0, True, graph, store.current_version(graph), replaced=False)
+    started = datetime.now(UTC)
+    loader.use_ontology(resources.ontology)
     records = _read_and_map(loader, sources, report)
-    context = _context(store, graph, records, resources.ontology)
+    context = context_for(store, graph, records, resources.ontology)
     report("validate", 0, sum(not record.rejected for record in records))
-    validate.gate(records, resources.shapes, context, progress=lambda done: report("validate", done, None))
+    gate(records, resources.shapes, context, progress=lambda done: report("validate", done, None))
     valid = [record for record in records if not record.rejected]
-    warnings = _dangling(store, graph, valid)
+    warnings = _dangling(store, graph, valid) if valid else []
     report("commit", 0, None)
-    info = store.replace_graph(graph, (to_oxigraph(triple) for record in valid for triple in record.triples))
-    facts = provenance.LoadFacts(
-        loader.kind, key, graph, info.version, sources, started, _now(), len(records), len(valid),
-        len(records) - len(valid), resources.shapes_digest, tuple(notes),
+    committed = commit_records(
+        store, Source(loader.kind, key, graph), records, started=started, quarantine_dir=quarantine_dir,
+        shapes_digest=resources.shapes_digest, files=sources, notes=notes,
     )  # fmt: skip
-    provenance.record_load(store, facts)
-    quarantine = commit.write_quarantine(records, Path(quarantine_dir), loader.kind, key)
     return LoadSummary(
-        len(records), len(valid), len(records) - len(valid), False, graph, info.version, warnings, records, quarantine
-    )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        len(records), len(valid), len(records) - len(valid), False, graph, committed.version, warnings, records,
+        committed.quarantine, committed.replaced,
+    )  # fmt: skip
 
 
 def _source_file(path: Path) -> SourceFile:
@@ -141,22 +118,12 @@ def _read_and_map(loader: Loader, sources: Sequence[SourceFile], report: Progres
     return records
 
 
-def _context(store: Store, graph: str, records: Sequence[Record], ontology: Graph) -> StoredContext:
-    """Return the ontology plus what the other graphs say about the IRIs the records mention (two hops).
-
-    That is the stored descriptions of the nodes the records point to, and of the nodes they add statements to
-    (a pilot territory's type, stated about a commune the territories graph describes).
-    """
-    mentioned = {node for record in records if not record.rejected for s, _, o in record.triples for node in (s, o)}
-    return StoredContext.fetch(store, graph, mentioned, ontology)
-
-
 def _dangling(store: Store, graph: str, valid: Sequence[Record]) -> list[str]:
     """Warn about nodes the current version describes, the new one does not, and other graphs point to."""
     if store.current_version(graph) is None:
         return []
-    dropped = commit.current_subjects(store, graph) - commit.new_subjects(valid)
-    return commit.dangling_references(store, graph, dropped)
+    dropped = current_subjects(store, graph) - new_subjects(valid)
+    return dangling_references(store, graph, dropped)
 
 
-__all__ = ["LoadSummary", "Resources", "ensure_ontology", "graph_iri", "run_load"]
+__all__ = ["LoadSummary", "run_load"]

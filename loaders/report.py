@@ -24,6 +24,10 @@ def print_summary(summary, quiet: bool) -> None:
     _print_records("rejected", rejected, lambda record: record.problems, "more rejected records")
     warned = [record for record in summary.records if record.warnings and not record.rejected]
     _print_records("warning", warned, lambda record: record.warnings, "more loaded records with warnings")
+    if summary.empty:
+        kept = f"its current version {summary.version} stays" if summary.version else "it was not created"
+        what = "every record was rejected" if summary.read else "the files hold no record"
+        click.echo(f"not loaded: {what}, so {summary.graph} was not replaced: {kept}", err=True)
     if summary.quarantine is not None:
         click.echo(f"quarantine: {summary.quarantine}", err=True)
     for warning in summary.warnings:

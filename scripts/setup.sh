@@ -14,11 +14,9 @@ need_debs=()
 command -v javac >/dev/null 2>&1 || need_debs+=(openjdk-17-jdk-headless)
 [[ -e /usr/share/java/owlapi-distribution.jar ]] || need_debs+=(libowlapi-java)
 command -v dot >/dev/null 2>&1 || need_debs+=(graphviz)
-# The npm packages of package-lock.json: the COG data and YASGUI (the query UI `agrs serve` offers).
+# The npm package of package-lock.json: the COG data (the query UI, YASGUI, ships in the Python package).
 npm_missing=0
-for package in @etalab/decoupage-administratif @zazuko/yasgui; do
-    [[ -d "node_modules/$package" ]] || npm_missing=1
-done
+[[ -d node_modules/@etalab/decoupage-administratif ]] || npm_missing=1
 # npm only to fetch those packages, so only when one is missing.
 if ((npm_missing)) && ! command -v npm >/dev/null 2>&1; then
     need_debs+=(nodejs npm)
@@ -39,23 +37,39 @@ if ((${#need_debs[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
 fi
 
-# --- Python: a virtualenv with the package (editable) and, for tests, its test extras --------------
+# --- Python: a virtualenv with the package (editable) and its extras ---------------------------------
+# The main job checks the ontology (extra `check`: owlready2) and writes its docs (extra `docs`: pyLODE); the
+# tests need those and the `test` extra. `pip install agrs` alone loads and serves.
 python=${PYTHON:-python3}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
     echo "setup: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2; exit 2; }
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 
-extras=""
+extras="[check,docs]"
 ((want_tests)) && extras="[test]"
 # Reinstall only when pyproject.toml or the wanted extras changed since the last install.
 stamp=".venv/.agrs-installed"
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+digest="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+wanted="$digest $extras"
 installed="$(cat "$stamp" 2>/dev/null || true)"
 # An install with the test extras serves the main job too.
-if [[ "$installed" != "$wanted" && "$installed" != "$wanted[test]" ]] || ! .venv/bin/python -c 'import agrs' 2>/dev/null; then
+if [[ "$installed" != "$wanted" && "$installed" != "$digest [test]" ]] || ! .venv/bin/python -c 'import agrs' 2>/dev/null; then
     echo "setup: installing the agrs package into .venv" >&2
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
     echo "$wanted" > "$stamp"
+fi
+
+# --- For the tests: wheels of what `pip install agrs` installs, so that a test installs the package's own
+# wheel into a fresh virtualenv with --no-index (tests never use the network) ----------------------------
+if ((want_tests)); then
+    wheelhouse=".venv/wheelhouse"
+    if [[ "$(cat "$wheelhouse/.stamp" 2>/dev/null || true)" != "$digest" ]]; then
+        echo "setup: collecting the wheels of the package's dependencies into $wheelhouse" >&2
+        rm -rf "$wheelhouse"
+        .venv/bin/python -m pip wheel -q --disable-pip-version-check -w "$wheelhouse" . pip setuptools wheel
+        rm -f "$wheelhouse"/agrs-*.whl  # the test builds the package's own wheel from the tree it tests
+        echo "$digest" > "$wheelhouse/.stamp"
+    fi
 fi
 
 # --- npm packages pinned in package-lock.json: the COG data and YASGUI's built assets -----------

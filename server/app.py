@@ -8,7 +8,15 @@ from agrs.server.config import ServerConfig
 from agrs.server.runtime import Runtime
 
 #: blueprint modules, each exposing `blueprint`; order matters only for error handlers
-BLUEPRINTS = ("health", "sparql", "graph_store", "discovery", "linked_data", "ui", "api")
+BLUEPRINTS = (
+    "discovery.health",
+    "protocol.sparql",
+    "graph_store.routes",
+    "discovery.routes",
+    "pages.linked_data",
+    "ui.query_page",
+    "api.routes",
+)
 
 
 def create_app(config: ServerConfig) -> Flask:
@@ -16,7 +24,7 @@ def create_app(config: ServerConfig) -> Flask:
 
     Call `close_app(app)` when done (the `agrs serve` command does): it stops the workers and closes the store.
     """
-    from agrs.server.executor import QueryExecutor
+    from agrs.server.protocol.executor import QueryExecutor
     from agrs.store import open_store
 
     app = Flask("agrs.server")

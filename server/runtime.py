@@ -14,8 +14,19 @@ class Runtime:
 
     config: ServerConfig
     store: object  # agrs.store.Store, open for writing (this process is the store's one writer)
-    queries: object | None = None  # agrs.server.executor.QueryExecutor: killable read-only query workers
+    queries: object | None = None  # agrs.server.protocol.executor.QueryExecutor: killable read-only query workers
     write_lock: threading.Lock = field(default_factory=threading.Lock)  # one write at a time
+    _resources: object | None = None  # agrs.resources.Resources, parsed on the first gated write
+    _resources_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def resources(self):
+        """Return the shapes and the merged ontology writes are validated against, parsing them once."""
+        with self._resources_lock:
+            if self._resources is None:
+                from agrs.resources import Resources
+
+                self._resources = Resources.load()
+            return self._resources
 
     def after_write(self) -> None:
         """Tell the query workers that the store changed (they reopen their read-only view before the next query)."""

@@ -1,7 +1,7 @@
 """The stored questions (queries/cq/*.rq) give their expected answers (tests/data/cq/*.json) on the fixture graph.
 
 The fixture (tests/data/kg/*.ttl, one logical graph per file) is loaded with the ontology into a real embedded
-store, `agrs.reason.materialise` writes the inferred graph, and every expected file is checked: through the
+store, `agrs.derived.reason.materialise` writes the inferred graph, and every expected file is checked: through the
 library (agrs.questions) on the store, and through HTTP (`/api/<name>`, GET and POST) on a live `agrs serve` of it.
 The format of the expected files is in tests/data/cq/README.md. Some expected answers hold only with inference:
 those are also checked to differ when the inferred graph is left out (the fixture really exercises inference).
@@ -78,8 +78,9 @@ def test_inference_cases_are_expected_files():
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory) -> Path:
     """Build the fixture store once: ontology, one graph per fixture file, then the inferred graph."""
-    from agrs.loaders.pipeline import Resources, ensure_ontology
-    from agrs.reason import materialise
+    from agrs.derived.reason import materialise
+    from agrs.ontology_graph import ensure_ontology
+    from agrs.resources import Resources
     from agrs.store.embedded import EmbeddedStore
 
     path = tmp_path_factory.mktemp("cq") / "store"
@@ -223,7 +224,7 @@ def test_answer_through_http(path, method, server):
 @pytest.mark.parametrize("stem", sorted(NEEDS_INFERENCE), ids=sorted(NEEDS_INFERENCE))
 def test_answer_needs_inference(stem, store, library):
     """Without the inferred graph the answer is wrong: the fixture holds the case only inference answers."""
-    from agrs.reason import is_inferred
+    from agrs.graphs import is_inferred
 
     expected = _load(DATA / "cq" / f"{stem}.json")
     graphs = [info.graph for info in store.graphs() if not is_inferred(info.graph)]

@@ -6,8 +6,9 @@ from rdflib.namespace import RDF, XSD
 
 from agrs.ns import AGRS, ID
 from agrs.records import RawRecord, Record
+from agrs.resources import Resources
 from agrs.stored_context import StoredContext
-from agrs.validate import Resources, gate
+from agrs.validate import gate
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,11 @@ from agrs.loaders.indicators import (
     term_iri,
     unit_iri,
 )
-from agrs.loaders.pipeline import Resources, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import AGRS, ID
 from agrs.records import ReadError, Record
+from agrs.resources import Resources
 
 from conftest import DATA, REGENERATE, REPO, assert_graph_file, assert_same_graph, graph_of, problems_of, run_agrs
 

@@ -14,12 +14,13 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SKOS
 
-from agrs.loaders.pipeline import Resources, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.risks import HAZARD_LABELS, RISK_CODES, RISK_LABELS, RisksLoader
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import BASE
 from agrs.paths import ontology_dir
 from agrs.records import ReadError, Record
+from agrs.resources import Resources
 
 from conftest import DATA, REGENERATE, REPO, assert_graph_file, graph_of, problems_of, run_agrs
 

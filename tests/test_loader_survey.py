@@ -15,11 +15,12 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from agrs.loaders.pipeline import Resources, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.survey import SurveyLoader
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import AGRS, ID, bind_all
 from agrs.records import ReadError
+from agrs.resources import Resources
 from agrs.store.terms import triple_to_rdflib
 
 from conftest import DATA, REGENERATE, REPO, assert_graph_file, run_agrs

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from agrs.graphs import PROVENANCE_GRAPH
 from agrs.loaders.bundled import bundled_sources, default_etalab_dir
-from agrs.store.base import PROVENANCE_GRAPH
 from agrs.store.embedded import EmbeddedStore
 
 from conftest import REPO, free_port, run_agrs

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from agrs.graphs import PROVENANCE_GRAPH, graph_iri
 from agrs.loaders.partners import PartnersLoader
-from agrs.loaders.pipeline import Resources, graph_iri, run_load
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.rdf import RdfLoader
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.records import ReadError
-from agrs.store.base import PROVENANCE_GRAPH
+from agrs.resources import Resources
 
 from conftest import DATA, run_agrs
 

@@ -1,4 +1,4 @@
-"""agrs.reason and `agrs reason`: each rule kind on a small case, fixpoint, no stale or duplicate inference, CLI."""
+"""agrs.derived.reason and `agrs reason`: each rule kind on a small case, fixpoint, no stale or duplicate inference."""
 
 from pathlib import Path
 
@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from agrs.reason import INFERRED_GRAPH, PENDING_GRAPH, materialise
-from agrs.store.base import PROVENANCE_GRAPH
+from agrs.derived.reason import PENDING_GRAPH, materialise
+from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH
 from agrs.store.terms import to_oxigraph, to_rdflib
 
 CASES = Path(__file__).parent / "data" / "reason"
@@ -143,8 +143,8 @@ def test_provenance_names_the_versions_read(store):
 
 def test_the_ontology_entailments_the_questions_rely_on(store):
     """With the real ontology: agrs:within closed over directlyWithin, its alignments, types, hasValue."""
-    from agrs.reason import is_inferred
-    from agrs.validate import load_ontology
+    from agrs.graphs import is_inferred
+    from agrs.resources import load_ontology
 
     ontology, _ = load_ontology()
     store.replace_graph("https://w3id.org/agrs/graph/ontology", (to_oxigraph(t) for t in ontology))

@@ -9,9 +9,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import URIRef
 
-from agrs.loaders.indicators import AGGREGATION, IndicatorsLoader
-from agrs.loaders.pipeline import Resources, graph_iri, run_load
-from agrs.loaders.rollup import (
+from agrs.derived.rollup import (
     Indicator,
     Observation,
     Tree,
@@ -23,9 +21,13 @@ from agrs.loaders.rollup import (
     read_tree,
     run_rollup,
 )
-from agrs.loaders.rollup_cli import rollup
+from agrs.derived.rollup_cli import rollup
+from agrs.graphs import graph_iri
+from agrs.loaders.indicators import AGGREGATION, IndicatorsLoader
+from agrs.loaders.pipeline import run_load
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import ID
+from agrs.resources import Resources
 from agrs.store.terms import to_oxigraph
 
 from conftest import DATA, REPO

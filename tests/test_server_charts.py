@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agrs.server.describe import BadIri
-from agrs.server.indicator_charts import (
+from agrs.server.pages.charts import (
     POINT_CAP,
     SERIES_CAP,
     Point,
@@ -20,6 +19,7 @@ from agrs.server.indicator_charts import (
     svg_chart,
     table_rows,
 )
+from agrs.server.pages.describe import BadIri
 
 from conftest import DATA, LiveServer
 from conftest import http_get as get
@@ -47,9 +47,9 @@ NBSP = "\u202f"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`agrs serve` on a store with the etalab territories, the indicators above and their roll-up."""
+    from agrs.derived.rollup import run_rollup
     from agrs.loaders.indicators import IndicatorsLoader
     from agrs.loaders.pipeline import run_load
-    from agrs.loaders.rollup import run_rollup
     from agrs.loaders.territories import TerritoriesLoader
     from agrs.store import open_store
 

@@ -125,7 +125,7 @@ def test_void_links_each_loaded_graph_to_its_provenance(loaded):
 
 
 def test_service_description_graph(tmp_path):
-    from agrs.server.discovery import service_description_graph
+    from agrs.server.discovery.routes import service_description_graph
     from agrs.store import open_store
 
     with open_store(tmp_path / "store") as store:

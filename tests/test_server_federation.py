@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from agrs.server.federation import FederationRefused, FederationUnchecked, allowed, check_query, check_update
+from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, allowed, check_query, check_update
 
 REMOTE = "http://127.0.0.1:9/sparql"
 

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from agrs.server.graph_store import PLAIN_GRAPH_LIMIT
+from agrs.server.graph_store.routes import PLAIN_GRAPH_LIMIT
 
 TOKEN = "test-token"
 WRITE = {"Authorization": f"Bearer {TOKEN}"}

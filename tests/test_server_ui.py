@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from agrs.server.ui import YASGUI_ENV, missing_assets, script_json, yasgui_dir
+from agrs.server.ui.query_page import YASGUI_ENV, missing_assets, script_json, yasgui_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -27,9 +27,6 @@ INSERT DATA {{ GRAPH <http://example.org/ui-test> {{
 """
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
-needs_assets = pytest.mark.skipif(
-    bool(missing_assets(yasgui_dir())), reason="@zazuko/yasgui not installed (make setup / npm ci)"
-)
 needs_chromium = pytest.mark.skipif(
     not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
     reason="Debian's chromium and chromium-driver are not installed (scripts/setup.sh --test installs them)",
@@ -73,10 +70,9 @@ def app(tmp_path):
     close_app(application)
 
 
-@needs_assets
 def test_page_loads_only_local_assets_and_carries_the_project_config(app):
     from agrs.ns import prefixes
-    from agrs.server.ui import query_page
+    from agrs.server.ui.query_page import query_page
 
     with app.test_request_context("/sparql", headers={"Accept": BROWSER_ACCEPT}):
         response = query_page()
@@ -107,7 +103,6 @@ def test_page_loads_only_local_assets_and_carries_the_project_config(app):
     assert client.get("/ui/yasgui/../../package.json").status_code == 404
 
 
-@needs_assets
 def test_yasgui_styles_fetch_nothing_from_another_host():
     css = (yasgui_dir() / "yasgui.min.css").read_text(encoding="utf-8")
     assert not re.search(r"@import", css)
@@ -122,7 +117,7 @@ def test_injected_json_cannot_close_the_script_element():
 
 
 def test_missing_assets_page_says_how_to_install_them(app, tmp_path, monkeypatch):
-    from agrs.server.ui import query_page
+    from agrs.server.ui.query_page import query_page
 
     empty = tmp_path / "no-yasgui"
     empty.mkdir()
@@ -131,7 +126,7 @@ def test_missing_assets_page_says_how_to_install_them(app, tmp_path, monkeypatch
         response = query_page()
     html = response.get_data(as_text=True)
     assert response.status_code == 503
-    assert "make setup" in html and "npm ci" in html and str(empty) in html
+    assert YASGUI_ENV in html and "vendor-yasgui.sh" in html and str(empty) in html
     assert app.test_client().get("/ui/yasgui/yasgui.min.js").status_code == 404
 
 
@@ -143,7 +138,7 @@ def test_missing_assets_over_http(live_server, tmp_path, monkeypatch):
     status, headers, html = _get(server.url + "/sparql")
     assert status == 503, html[:500]
     assert headers["Content-Type"].startswith("text/html")
-    assert "npm ci" in html and "make setup" in html
+    assert YASGUI_ENV in html and "yasgui.min.js" in html
 
 
 # --- the page in a headless Chromium -----------------------------------------------------------------------------
@@ -188,7 +183,6 @@ def _requested_urls(driver) -> list[str]:
     return urls
 
 
-@needs_assets
 @needs_chromium
 def test_browser_runs_a_query_and_nothing_leaves_the_host(live_server, tmp_path, chromium):
     from selenium.webdriver.common.by import By
@@ -249,16 +243,17 @@ def test_environment_override_is_read_per_request(monkeypatch, tmp_path):
     monkeypatch.setenv(YASGUI_ENV, str(tmp_path))
     assert yasgui_dir() == tmp_path
     monkeypatch.delenv(YASGUI_ENV)
-    assert yasgui_dir().parts[-3:] == ("@zazuko", "yasgui", "build")
+    assert yasgui_dir().parts[-2:] == ("ui", "yasgui")
+    assert not missing_assets(yasgui_dir())  # the package ships YASGUI
 
 
 def test_page_links_to_the_questions_page(app, tmp_path, monkeypatch):
     """Next to the example list, a visible link leads to the stored questions' page /api/ (HTML, no browser)."""
     from html.parser import HTMLParser
 
-    from agrs.server.ui import query_page
+    from agrs.server.ui.query_page import query_page
 
-    assets = tmp_path / "yasgui"  # stand-in assets: the page is served whether or not npm ci ran
+    assets = tmp_path / "yasgui"  # stand-in assets: the page does not depend on YASGUI's content
     assets.mkdir()
     for name in ("yasgui.min.js", "yasgui.min.css"):
         (assets / name).write_text("", encoding="utf-8")

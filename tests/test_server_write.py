@@ -11,7 +11,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from test_server_graph_store import GATED, TURTLE, VALID, WRITE, gsp, http
 
-from agrs.server.update import DEFAULT_GRAPH, UpdateRefused, rewrite, split_operations
+from agrs.graphs import DEFAULT_WRITE_GRAPH as DEFAULT_GRAPH
+from agrs.server.protocol.update import UpdateRefused, rewrite, split_operations
 
 UPDATE = {**WRITE, "Content-Type": "application/sparql-update"}
 FORM = {**WRITE, "Content-Type": "application/x-www-form-urlencoded"}

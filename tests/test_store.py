@@ -1,45 +1,21 @@
-"""The store: versioned graphs, replace/drop, query datasets, update refusals, one writer, kill-safety, location."""
+"""The store contract: what every kind of store does — versioned graphs, replace/drop, query datasets, updates.
 
-import os
-import signal
-import subprocess
-import sys
+Every test here takes the `store` fixture (conftest.py), which runs it on each kind of store in STORE_KINDS: the
+embedded Oxigraph store today, the remote SPARQL stores later. What only the embedded store does (one writer per
+folder, read-only opens, kill-safety on disk) is in test_store_embedded.py.
+"""
+
 import threading
-import time
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from agrs.store import QueryError, StoreBusy, StoreError, VersionConflict
-from agrs.store.base import PROVENANCE_GRAPH, REGISTRY_GRAPH
-from agrs.store.embedded import EmbeddedStore
-from agrs.store.location import default_store_location, store_location
-from agrs.store.terms import to_oxigraph, to_rdflib, triple_to_rdflib
+from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH
+from agrs.store import Dataset, QueryError, StoreError, VersionConflict
+from agrs.store.terms import to_oxigraph, triple_to_rdflib
 
-from conftest import REPO
-
-A = "https://w3id.org/agrs/graph/test/a"
-B = "https://w3id.org/agrs/graph/test/b"
-P = ox.NamedNode("https://w3id.org/agrs/test/p")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-ALL_TRIPLES = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
-
-
-def make_triples(prefix: str, count: int, start: int = 0) -> list[tuple]:
-    return [(ox.NamedNode(f"https://w3id.org/agrs/id/{prefix}/{i}"), P, ox.Literal(f"{prefix} {i}")) for i in
-            range(start, start + count)]
-
-
-def rows(result) -> set[tuple]:
-    return {tuple(solution) for solution in result}
-
-
-def stored_graph_names(path: Path) -> set[str]:
-    """The named graphs on disk, read behind the store's back (a read-only Oxigraph, no garbage collection)."""
-    return {name.value for name in ox.Store.read_only(str(path)).named_graphs()}
-
+from storekit import ALL_TRIPLES, A, B, P, data_rows, make_triples, rows
 
 # --- replace, drop, statistics ----------------------------------------------------------------------------------
 
@@ -135,6 +111,7 @@ def test_replace_refuses_system_and_bad_graph_names(store):
             store.replace_graph(name, make_triples("a", 1))
 
 
+
 # --- queries ----------------------------------------------------------------------------------------------------
 
 
@@ -147,9 +124,6 @@ def two_graphs(store):
                  f"<http://www.w3.org/ns/prov#generated> <{A}/v2> }} }}")
     return store
 
-
-def data_rows(result) -> set[tuple]:
-    return {row for row in rows(result) if row[1] == P}
 
 
 def test_union_query_sees_current_versions_and_system_graphs(two_graphs):
@@ -207,27 +181,6 @@ def test_queries_during_replacements_see_whole_versions(store):
         reader.join()
     assert failures == []
     assert len(seen) > 1, "the reader saw only one version: the test proved nothing"
-
-
-class SwitchAfterReadingTheRegistry(EmbeddedStore):
-    """Replaces A (switch, then deletion of the old version) between a query's registry read and its start."""
-
-    race = False
-
-    def _dataset(self, *args):
-        dataset = super()._dataset(*args)
-        if self.race:
-            self.race = False
-            self.replace_graph(A, make_triples("new", 5))
-        return dataset
-
-
-def test_query_retries_when_its_version_was_switched(tmp_path):
-    with SwitchAfterReadingTheRegistry(tmp_path / "store") as store:
-        store.replace_graph(A, make_triples("old", 5))
-        store.race = True
-        assert rows(store.query(ALL_TRIPLES, graphs=[A])) == set(make_triples("new", 5))
-        assert store.race is False
 
 
 def test_construct_and_ask_keep_pyoxigraph_results(two_graphs):
@@ -288,239 +241,81 @@ def test_update_plain_graphs(store):
     assert not bool(store.query("ASK { <http://load> ?p ?o }"))
 
 
-# --- terms ------------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "term",
-    [
-        URIRef("https://w3id.org/agrs/id/x"), BNode("b7"), Literal("texte"), Literal("texte", lang="fr"),
-        Literal(42), Literal(2.5), Literal("2024-01-31", datatype=XSD + "date"),
-    ],
-    ids=repr,
-)
-def test_terms_round_trip(term):
-    assert to_rdflib(to_oxigraph((term, term, term))[0]) == term
-
-
-def test_ill_typed_literal_keeps_its_lexical_form():
-    term = Literal("not a number", datatype=XSD + "integer")  # rdflib logs a warning; the form must survive
-    assert to_oxigraph((term, term, term))[2] == ox.Literal("not a number", datatype=ox.NamedNode(XSD + "integer"))
-    assert to_rdflib(to_oxigraph((term, term, term))[2]) == term
-
-
-def test_xsd_string_is_a_plain_literal():
-    assert to_rdflib(to_oxigraph((Literal("x", datatype=XSD + "string"),) * 3)[2]) == Literal("x")
-
-
-# --- one writer, read-only opens, folders (embedded only) -------------------------------------------------------
-
-TRY_TO_WRITE = """
-import sys, time
-from agrs.store import StoreBusy
-from agrs.store.embedded import EmbeddedStore
-start = time.monotonic()
-try:
-    EmbeddedStore(sys.argv[1]).close()
-except StoreBusy as error:
-    print(f"busy after {time.monotonic() - start:.3f}s: {error}")
-else:
-    print("opened")
-"""
-
-READ = """
-import sys
-from agrs.store.embedded import EmbeddedStore
-with EmbeddedStore(sys.argv[1], read_only=True) as store:
-    print(store.current_version(sys.argv[2]), len(list(store.triples(sys.argv[2]))))
-    print(bool(store.query("ASK { ?s ?p ?o }")))
-"""
-
-
-def run_python(code: str, *args: str, timeout: int = 60) -> str:
-    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def test_second_writer_is_told_at_once(tmp_path):
-    path = tmp_path / "store"
-    with EmbeddedStore(path) as writer:
-        writer.replace_graph(A, make_triples("a", 10))
-        output = run_python(TRY_TO_WRITE, path)
-        assert output.startswith("busy after 0."), output  # no waiting
-        assert f"pid {os.getpid()}" in output and "pytest" in output
-        assert "run this command again" in output
-        # Read-only opens take no lock and see the committed data.
-        assert run_python(READ, path, A).split() == [A + "/v1", "10", "True"]
-    assert run_python(TRY_TO_WRITE, path).strip() == "opened"
-
-
-def test_second_writer_in_the_same_process(tmp_path):
-    with EmbeddedStore(tmp_path / "store"), pytest.raises(StoreBusy, match=f"pid {os.getpid()}"):
-        EmbeddedStore(tmp_path / "store")
-
-
-def test_oxigraph_lock_is_store_busy(tmp_path):
-    path = tmp_path / "store"
-    EmbeddedStore(path).close()
-    other_program = ox.Store(str(path))  # e.g. `oxigraph serve` on the folder: it knows nothing of agrs.lock
-    with pytest.raises(StoreBusy, match="Oxigraph's own lock"):
-        EmbeddedStore(path)
-    del other_program
-    EmbeddedStore(path).close()  # our lock was released on the way out
-
-
-def test_read_only_store_refuses_writes(tmp_path):
-    path = tmp_path / "store"
-    with EmbeddedStore(path) as writer:
-        writer.replace_graph(A, make_triples("a", 3))
-    with EmbeddedStore(path, read_only=True) as reader:
-        assert [g.triples for g in reader.graphs()] == [3]
-        with pytest.raises(StoreError, match="read-only"):
-            reader.replace_graph(A, [])
-        with pytest.raises(StoreError, match="read-only"):
-            reader.update(f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ <http://s> <http://p> 1 }} }}")
-
-
-def test_read_only_needs_a_store(tmp_path):
-    with pytest.raises(StoreError, match="no store"):
-        EmbeddedStore(tmp_path / "nothing", read_only=True)
-
-
-def test_refuses_a_folder_that_is_not_a_store(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(StoreError, match="not empty"):
-        EmbeddedStore(tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
-
-
-def test_closed_store(tmp_path):
-    store = EmbeddedStore(tmp_path / "store")
-    store.close()
-    store.close()
-    with pytest.raises(StoreError, match="closed"):
-        store.graphs()
-
-
-# --- kill-safety ------------------------------------------------------------------------------------------------
-
-BIG = 300_000
-
-LOAD_IN_CHILD = """
-import os, sys
-import pyoxigraph as ox
-from agrs.store.embedded import EmbeddedStore
-
-path, graph, count, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-
-class Store(EmbeddedStore):
-    def _after_switch(self):
-        if mode == "exit-after-switch":
-            print("switched", flush=True)
-            os._exit(0)  # as if killed: no cleanup, no close
-
-def triples():
-    p = ox.NamedNode("https://w3id.org/agrs/test/big")
-    for i in range(count):
-        if i == 50_000:  # five batches are on disk by now
-            print("started", flush=True)
-        yield ox.NamedNode(f"https://w3id.org/agrs/id/big/{i // 10}"), p, ox.Literal(f"value {i}")
-
-Store(path, load_batch=10_000).replace_graph(graph, triples())
-print("done", flush=True)
-"""
-
-
-def observe(store) -> dict:
-    """Everything a reader can see of the data: graphs, their triples, union and named-graph queries."""
-    data = f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{REGISTRY_GRAPH}>) }}"
-    return {
-        "graphs": store.graphs(),
-        "triples": {info.graph: set(store.triples(info.graph)) for info in store.graphs()},
-        "named": rows(store.query(data)),
-        "union": data_rows(store.query(ALL_TRIPLES)),
-    }
+# --- dataset resolution ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def loaded(tmp_path) -> tuple[Path, dict]:
-    """A store holding version v1 of A (known content) and v1 of B, closed; and what a reader saw of it."""
-    path = tmp_path / "store"
-    with EmbeddedStore(path) as store:
-        store.replace_graph(A, make_triples("a", 1000))
-        store.replace_graph(B, make_triples("b", 10))
-        before = observe(store)
-    assert before["graphs"][0].version == A + "/v1"
-    return path, before
+def with_inferred(two_graphs):
+    """A, B, the provenance graph, and an inferred graph (with a graph below it) holding triples of their own."""
+    two_graphs.replace_graph(INFERRED_GRAPH, make_triples("inferred", 3))
+    two_graphs.replace_graph(INFERRED_GRAPH + "/part", make_triples("part", 1))
+    return two_graphs
 
 
-def test_kill_during_load_keeps_the_previous_version(loaded):
-    path, before = loaded
-    child = subprocess.Popen([sys.executable, "-c", LOAD_IN_CHILD, str(path), A, str(BIG), "load"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    try:
-        assert child.stdout.readline().strip() == "started", child.stderr.read()
-        time.sleep(0.3)
-        assert child.poll() is None, "the load finished before it could be killed"
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
-
-    assert A + "/v2" in stored_graph_names(path)  # the partial version is on disk…
-    with EmbeddedStore(path, read_only=True) as reader:
-        assert observe(reader) == before  # …and invisible
-    with EmbeddedStore(path) as store:  # a write-open collects it
-        assert observe(store) == before
-        everything = rows(store.query(ALL_TRIPLES))
-    assert A + "/v2" not in stored_graph_names(path)
-    with EmbeddedStore(path) as store:
-        assert rows(store.query(ALL_TRIPLES)) == everything
-        assert store.replace_graph(A, make_triples("a", 2)).version == A + "/v2"
+def test_union_includes_the_inferred_graphs_unless_infer_is_false(with_inferred):
+    everything = set(make_triples("a", 4) + make_triples("b", 2))
+    inferred = set(make_triples("inferred", 3) + make_triples("part", 1))
+    assert data_rows(with_inferred.query(ALL_TRIPLES)) == everything | inferred
+    assert data_rows(with_inferred.query(ALL_TRIPLES, dataset=Dataset())) == everything | inferred
+    assert data_rows(with_inferred.query(ALL_TRIPLES, dataset=Dataset(infer=False))) == everything
+    # Left out of the default graph, still a named graph.
+    named = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED_GRAPH}/v1> {{ ?s ?p ?o }} }}"
+    assert rows(with_inferred.query(named, dataset=Dataset(infer=False))) == set(make_triples("inferred", 3))
 
 
-def test_kill_after_switch_keeps_the_new_version(loaded):
-    path, before = loaded
-    output = run_python(LOAD_IN_CHILD, path, A, 60_000, "exit-after-switch")
-    assert output.split() == ["started", "switched"]
-    assert A + "/v1" in stored_graph_names(path)  # the old version was not dropped
-    with EmbeddedStore(path, read_only=True) as reader:
-        graphs = [(g.graph, g.version, g.triples) for g in reader.graphs()]
-        assert graphs == [(A, A + "/v2", 60_000), (B, B + "/v1", 10)]
-        assert len(set(reader.triples(A))) == 60_000
-        assert not bool(reader.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g = <{A}/v1>) }}"))
-    with EmbeddedStore(path) as store:
-        assert store.current_version(A) == A + "/v2"
-        assert set(store.triples(B)) == before["triples"][B]
-    assert A + "/v1" not in stored_graph_names(path)
+def test_protocol_default_graph_uri_names_logical_graphs(two_graphs):
+    dataset = Dataset.protocol([B])
+    assert rows(two_graphs.query(ALL_TRIPLES, dataset=dataset)) == set(make_triples("b", 2))
+    # The protocol's default-graph-uri alone leaves no named graph.
+    assert rows(two_graphs.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=dataset)) == set()
 
 
-# --- location ---------------------------------------------------------------------------------------------------
+def test_protocol_named_graph_uri_alone_leaves_the_default_graph_empty(two_graphs):
+    dataset = Dataset.protocol(named=[A])
+    assert rows(two_graphs.query(ALL_TRIPLES, dataset=dataset)) == set()
+    found = rows(two_graphs.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=dataset))
+    assert found == {(ox.NamedNode(A + "/v2"),)}
 
 
-def test_location_option_wins():
-    assert store_location("/opt/s", {"AGRS_STORE": "/env/s", "XDG_DATA_HOME": "/xdg"}) == Path("/opt/s")
+def test_protocol_dataset_overrides_the_from_clauses(two_graphs):
+    query = f"SELECT ?s ?p ?o FROM <{A}> WHERE {{ ?s ?p ?o }}"
+    assert rows(two_graphs.query(query)) == set(make_triples("a", 4))
+    assert rows(two_graphs.query(query, dataset=Dataset.protocol([B]))) == set(make_triples("b", 2))
 
 
-def test_location_from_environment():
-    assert store_location(None, {"AGRS_STORE": "/env/s", "XDG_DATA_HOME": "/xdg"}) == Path("/env/s")
-    assert store_location(None, {"AGRS_STORE": "~/s", "HOME": "/home/u"}) == Path("~/s").expanduser()
+def test_from_named_alone_leaves_the_default_graph_empty(two_graphs):
+    query = "SELECT ?s WHERE { ?s ?p ?o }"
+    assert rows(two_graphs.query(query.replace("WHERE", f"FROM NAMED <{B}> WHERE"))) == set()
 
 
-def test_location_default():
-    assert store_location(None, {"XDG_DATA_HOME": "/xdg"}) == Path("/xdg/agrs/store")
-    assert store_location(None, {"HOME": "/home/u"}) == Path("/home/u/.local/share/agrs/store")
-    assert default_store_location({"HOME": "/home/u", "XDG_DATA_HOME": "relative"}) == Path(
-        "/home/u/.local/share/agrs/store"
-    )
+def test_unknown_graphs_are_empty_and_plain_graphs_are_named_by_their_iri(two_graphs):
+    unknown = "https://w3id.org/agrs/graph/test/unknown"
+    assert rows(two_graphs.query(ALL_TRIPLES, dataset=Dataset.protocol([unknown]))) == set()
+    provenance = two_graphs.query("SELECT ?o WHERE { ?s ?p ?o }", dataset=Dataset.protocol([PROVENANCE_GRAPH]))
+    assert rows(provenance) == {(ox.NamedNode(A + "/v2"),)}
 
 
-def test_location_default_reads_the_process_environment(monkeypatch, tmp_path):
-    monkeypatch.delenv("AGRS_STORE", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    assert store_location() == default_store_location() == tmp_path / "agrs" / "store"
-    monkeypatch.setenv("AGRS_STORE", str(tmp_path / "elsewhere"))
-    assert store_location() == tmp_path / "elsewhere"
-    assert store_location(tmp_path / "option") == tmp_path / "option"
+def test_graphs_keeps_every_named_graph_visible(two_graphs):
+    result = two_graphs.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", graphs=[B])
+    assert rows(result) == {(ox.NamedNode(name),) for name in (A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH)}
+
+
+def test_base_iri_resolves_relative_iris(two_graphs):
+    assert bool(two_graphs.query("ASK { <a/0> ?p ?o }", base_iri="https://w3id.org/agrs/id/"))
+    assert not bool(two_graphs.query("ASK { <a/0> ?p ?o }", base_iri="https://example.org/"))
+
+
+def test_resolve_names_stored_graphs(two_graphs):
+    default, named = two_graphs.resolve(Dataset.protocol([A, PROVENANCE_GRAPH], [B]), ALL_TRIPLES)
+    assert (default, named) == ([A + "/v2", PROVENANCE_GRAPH], [B + "/v1"])
+    default, named = two_graphs.resolve(Dataset(), ALL_TRIPLES)
+    assert set(default) == set(named) == {A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH}
+
+
+def test_current_versions_and_visible_graphs(two_graphs):
+    assert two_graphs.current_versions() == {A: A + "/v2", B: B + "/v1"}
+    assert set(two_graphs.plain_graphs()) == {REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    visible = {(entry.name, entry.graph, entry.versioned): entry.triples for entry in two_graphs.visible_graphs()}
+    assert visible[(A + "/v2", A, True)] == 4 and visible[(B + "/v1", B, True)] == 2
+    assert visible[(PROVENANCE_GRAPH, PROVENANCE_GRAPH, False)] == 1
+    assert (REGISTRY_GRAPH, REGISTRY_GRAPH, False) in visible

@@ -156,7 +156,10 @@ def _owl2_dl(ctx: _Context) -> list[Fault]:
 
 
 def _hermit(ctx: _Context) -> list[Fault]:
-    from agrs.checks.reasoner import check_consistency
+    try:
+        from agrs.checks.reasoner import check_consistency
+    except ModuleNotFoundError as error:  # owlready2 is an extra: the ontology check needs it, loads do not
+        raise CheckCannotRun(f"HermiT runs through owlready2 ({error}): pip install 'agrs[check]'") from error
 
     return check_consistency(ctx.merged_file)
 

@@ -13,6 +13,7 @@ from agrs.questions.errors import ParameterError, QuestionError
 from agrs.questions.header import check_header, compose_header, header_text
 from agrs.questions.parameters import Parameter, declared_parameters
 from agrs.questions.sparql_scan import shape_of, variables_of
+from agrs.store.base import Dataset
 
 
 @dataclass
@@ -79,14 +80,15 @@ class Question:
         return paginate(sparql, limit, offset)
 
     def run(self, store, values: Mapping[str, object] | None = None, *, limit: int | None = None, offset: int = 0,
-            graphs: Iterable[str] | None = None) -> Answer:  # fmt: skip
+            graphs: Iterable[str] | None = None, infer: bool = True) -> Answer:  # fmt: skip
         """Run the question on `store` (an agrs Store) and return its Answer.
 
-        The default graph is the union of the current graphs (inferred ones included), or of `graphs` if given.
+        The default graph is the union of the current graphs (the inferred ones unless `infer` is false), or of
+        `graphs` if given.
         """
         sparql = self.sparql_for(values, limit=limit, offset=offset)
-        result = store.query(sparql, union=True) if graphs is None else store.query(sparql, graphs=graphs)
-        return answer_of(result)
+        dataset = Dataset(default=tuple(graphs)) if graphs is not None else Dataset(infer=infer)
+        return answer_of(store.query(sparql, dataset=dataset))
 
     def enumeration_query(self, name: str, limit: int = 1000) -> str:
         """Return a query listing the distinct values the data gives parameter `name` (grlc's `enumerate`)."""

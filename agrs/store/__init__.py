@@ -2,9 +2,22 @@
 
 from os import PathLike
 
-from agrs.store.base import GraphInfo, QueryError, Store, StoreBusy, StoreError, VersionConflict
+from agrs.store.base import (
+    Dataset,
+    GraphInfo,
+    QueryError,
+    Store,
+    StoreBusy,
+    StoreError,
+    StoreIOError,
+    VersionConflict,
+    VisibleGraph,
+)
 
-__all__ = ["GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "VersionConflict", "open_store"]
+__all__ = [
+    "Dataset", "GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "StoreIOError", "VersionConflict",
+    "VisibleGraph", "open_store",
+]  # fmt: skip
 
 
 def open_store(location: str | PathLike, *, read_only: bool = False) -> Store:

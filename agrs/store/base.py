@@ -1,34 +1,26 @@
-"""What a store is for AGRS: SPARQL in, SPARQL out, and atomic replacement of a source's graph.
+"""What a store is for AGRS: SPARQL in, SPARQL out, atomic replacement of a source's graph, and query datasets.
 
 Graphs have two names. A *graph* (logical) names one source: `https://w3id.org/agrs/graph/<kind>/<key>`.
 Each committed load of it is stored in a *version* graph (`<graph>/v<n>`), and a small registry records which
 version is current. Replacing a graph = loading a new version, then switching the registry in one
 transaction: readers never see a half-written graph, and a killed load leaves the previous version current.
 Queries see the current versions only.
+
+Besides versioned graphs a store holds *plain* graphs, written by SPARQL Update: the registry, the provenance,
+and what HTTP clients write outside the project's graphs. They are named by their own IRI.
+
+Which graphs a query reads (its dataset) is the store's business, not its callers': `resolve` turns a
+`Dataset` (the SPARQL 1.1 Protocol's default-graph-uri / named-graph-uri, the query's FROM clauses, the union
+of the current graphs with or without the inferred ones) into the names of stored graphs, for any kind of store.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-REGISTRY_GRAPH = "https://w3id.org/agrs/graph/registry"
-PROVENANCE_GRAPH = "https://w3id.org/agrs/graph/provenance"
-
-
-class StoreError(RuntimeError):
-    """The store cannot do what was asked (bad query, unreadable folder…)."""
-
-
-class StoreBusy(StoreError):
-    """Another process holds the store for writing; the message says how to proceed."""
-
-
-class QueryError(StoreError):
-    """The SPARQL text is invalid, or is an update the store refuses (it would write a managed graph)."""
-
-
-class VersionConflict(StoreError):
-    """`replace_graph(expected_version=…)` found another current version: someone else replaced the graph."""
+from agrs.graphs import is_inferred
+from agrs.store import guard, registry
+from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 
 
 @dataclass(frozen=True)
@@ -40,21 +32,109 @@ class GraphInfo:
     triples: int
 
 
+@dataclass(frozen=True)
+class VisibleGraph:
+    """One named graph a query can see: the IRI `GRAPH <…>` matches, the logical graph, its size."""
+
+    name: str  # the version IRI of a versioned graph, else the graph's own IRI
+    graph: str  # the logical graph IRI (equal to `name` for a plain graph)
+    triples: int
+    versioned: bool
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What a query reads, named by logical graph IRIs (a data graph's IRI stands for its current version).
+
+    `default` and `named` are the SPARQL 1.1 Protocol's default-graph-uri and named-graph-uri: when either is
+    given they are the whole dataset and override the query's FROM / FROM NAMED (`named=None` then means every
+    visible graph, which is what internal callers restricting the default graph want; the protocol passes `()`).
+    When neither is given, the query's FROM clauses decide, else the default graph is the union of every current
+    graph — the inferred graphs (`…/graph/inferred` and below) included unless `infer` is false — and every
+    visible graph is a named graph. An IRI the store does not hold is an empty graph.
+    """
+
+    default: tuple[str, ...] | None = None
+    named: tuple[str, ...] | None = None
+    infer: bool = True
+
+    @classmethod
+    def protocol(cls, default: Sequence[str] = (), named: Sequence[str] = (), *, infer: bool = True) -> "Dataset":
+        """Return the dataset of a protocol request: its default-graph-uri and named-graph-uri, when any is given."""
+        if not default and not named:
+            return cls(infer=infer)
+        return cls(tuple(default), tuple(named), infer)
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the dataset names its graphs (then the query's FROM clauses are not read)."""
+        return self.default is not None or self.named is not None
+
+
+__all__ = [
+    "Dataset", "GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "StoreIOError", "VersionConflict",
+    "VisibleGraph",
+]
+
+
 class Store(ABC):
     """The store interface: everything above this line knows nothing of Oxigraph or HTTP."""
 
-    @abstractmethod
-    def query(self, sparql: str, *, union: bool = True, graphs: Iterable[str] | None = None):
-        """Run a SPARQL query on the current graphs.
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        graphs: Iterable[str] | None = None,
+        union: bool = True,
+        base_iri: str | None = None,
+    ):
+        """Run a SPARQL query; return pyoxigraph results: solutions (`.variables`), a boolean, or triples.
 
-        With `union`, the default graph is the union of the current graphs (or of `graphs`, logical IRIs);
-        named graphs are the current versions. Returns pyoxigraph-like results: an iterator of solutions
-        (`.variables`), a boolean, or an iterator of triples.
+        The dataset is `dataset`, else `graphs` (the default graph is their union, every visible graph is a named
+        graph), else the union of the current graphs (`union`; with `union=False` the default graph is empty).
+        `base_iri` resolves the query's relative IRIs. Raises QueryError for an invalid query, StoreIOError when
+        the storage fails.
         """
+        if dataset is None:
+            if graphs is not None:
+                dataset = Dataset(default=tuple(graphs))
+            elif not union:
+                dataset = Dataset(default=())
+            else:
+                dataset = Dataset()
+        return self._query(sparql, dataset, base_iri)
+
+    @abstractmethod
+    def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
+        """Resolve `dataset` (see `resolve`) and run the query on it."""
+
+    def resolve(self, dataset: Dataset, sparql: str, current: dict[str, str] | None = None) -> tuple[list, list]:
+        """Return the stored graph names of `dataset` for `sparql`: (default graph names, named graph names).
+
+        `current` (logical graph → current version) may be given when the caller read it already. Raises
+        QueryError when the query's FROM clauses cannot be read.
+        """
+        current = self.current_versions() if current is None else current
+        visible = [*current.values(), *self.plain_graphs()]
+        known = set(visible)
+
+        def names(iris: Iterable[str]) -> list[str]:
+            return [name for name in (current.get(iri, iri) for iri in iris) if name in known]
+
+        if dataset.explicit:
+            named = visible if dataset.named is None else names(dataset.named)
+            return names(dataset.default or ()), named
+        clauses = guard.dataset_clauses(sparql)
+        if clauses is not None:
+            return names(clauses[0]), names(clauses[1])
+        inferred = {version for graph, version in current.items() if is_inferred(graph)}
+        default = visible if dataset.infer else [name for name in visible if name not in inferred]
+        return default, visible
 
     @abstractmethod
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update in one transaction (system graphs only: never a versioned data graph)."""
+        """Run a SPARQL update in one transaction (plain graphs only: never a versioned data graph)."""
 
     @abstractmethod
     def replace_graph(self, graph: str, triples: Iterable[tuple], *, expected_version: str | None = None) -> GraphInfo:
@@ -73,8 +153,26 @@ class Store(ABC):
         """List the current graphs with their statistics."""
 
     @abstractmethod
+    def current_versions(self) -> dict[str, str]:
+        """Return every current logical graph mapped to the version graph holding it."""
+
+    @abstractmethod
+    def plain_graphs(self) -> list[str]:
+        """Return the plain graphs (the registry, the provenance, what updates wrote), by IRI."""
+
     def current_version(self, graph: str) -> str | None:
         """Return the version graph currently holding `graph`, or None."""
+        return self.current_versions().get(graph)
+
+    def visible_graphs(self) -> list[VisibleGraph]:
+        """Return the named graphs a query sees (current versions and plain graphs), sorted by logical IRI."""
+        found = [VisibleGraph(info.version, info.graph, info.triples, True) for info in self.graphs()]
+        for name in self.plain_graphs():
+            if not registry.ABSOLUTE_IRI.match(name):
+                continue  # never spliced into SPARQL; the store only names graphs by absolute IRIs
+            count = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", union=False)
+            found.append(VisibleGraph(name, name, int(next(iter(count))["n"].value), False))
+        return sorted(found, key=lambda entry: entry.graph)
 
     @abstractmethod
     def triples(self, graph: str) -> Iterator[tuple]:

@@ -23,7 +23,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from agrs.store import guard, registry
-from agrs.store.base import GraphInfo, QueryError, Store, StoreBusy, StoreError, VersionConflict
+from agrs.store.base import (
+    Dataset,
+    GraphInfo,
+    QueryError,
+    Store,
+    StoreBusy,
+    StoreError,
+    StoreIOError,
+    VersionConflict,
+)  # fmt: skip
 from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
@@ -60,24 +69,16 @@ class EmbeddedStore(Store):
 
     # --- reading -------------------------------------------------------------------------------------------
 
-    def query(self, sparql: str, *, union: bool = True, graphs: Iterable[str] | None = None):
-        """Run a SPARQL query on the current graphs; return pyoxigraph's QuerySolutions, QueryBoolean or QueryTriples.
-
-        The default graph is, in this order of precedence: the given `graphs` (logical or plain graph IRIs;
-        unknown ones are empty), the query's FROM clauses (FROM NAMED then sets the named graphs), the union of
-        every current version and plain graph (registry, provenance…) when `union`, else empty. Named graphs
-        are the current versions (named by their version IRI, `…/v<n>`) and the plain graphs.
-        """
+    def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
+        """Resolve `dataset` on the current registry and run the query; retry when a graph it reads was switched."""
         store = self._store
-        graphs = None if graphs is None else list(graphs)
-        clauses = guard.dataset_clauses(sparql) if graphs is None else None
         for _ in range(QUERY_ATTEMPTS):
-            current = self._current()
-            default, named = self._dataset(current, union, graphs, clauses)
-            result = _run_query(store, sparql, default, named)
+            current = self.current_versions()
+            default, named = self.resolve(dataset, sparql, current)
+            result = _run_query(store, sparql, default, named, base_iri)
             # The query took its snapshot when it started. Old versions are deleted only after a switch, so if
             # no switch happened since `current` was read, the snapshot holds every version the query reads.
-            if self.read_only or self._current() == current:
+            if self.read_only or self.current_versions() == current:
                 return result
         raise StoreError("the store's graphs kept changing while the query started; try again")
 
@@ -86,19 +87,25 @@ class EmbeddedStore(Store):
         rows = self._store.query(registry.CURRENT_VERSIONS)
         return [GraphInfo(row["graph"].value, row["version"].value, _integer(row["triples"])) for row in rows]
 
-    def current_version(self, graph: str) -> str | None:
-        """Return the version graph currently holding `graph`, or None."""
-        return self._current().get(graph)
+    def current_versions(self) -> dict[str, str]:
+        """Return every current logical graph mapped to the version graph holding it (read from the registry)."""
+        rows = self._store.query(registry.CURRENT_VERSIONS)
+        return {row["graph"].value: row["version"].value for row in rows}
+
+    def plain_graphs(self) -> list[str]:
+        """Return the graphs stored under a name that cannot be a version: the system graphs, what updates wrote."""
+        names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
+        return [name for name in names if not registry.is_version_iri(name)]
 
     def triples(self, graph: str) -> Iterator[tuple]:
         """Stream the (s, p, o) of the current version of `graph` (nothing if it has none), from a snapshot."""
         store = self._store
         for _ in range(QUERY_ATTEMPTS):
-            version = self._current().get(graph)
+            version = self.current_versions().get(graph)
             if version is None:
                 return iter(())
             quads = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
-            if self.read_only or self._current().get(graph) == version:  # same reasoning as in query()
+            if self.read_only or self.current_versions().get(graph) == version:  # same reasoning as in query()
                 return ((quad.subject, quad.predicate, quad.object) for quad in quads)
         raise StoreError(f"{graph} kept changing while it was read; try again")
 
@@ -119,7 +126,7 @@ class EmbeddedStore(Store):
             except SyntaxError as error:
                 raise QueryError(f"invalid SPARQL update: {error}") from error
             except OSError as error:
-                raise StoreError(f"the update failed: {error}") from error
+                raise StoreIOError(f"the update failed: {error}") from error
 
     def replace_graph(self, graph: str, triples: Iterable[tuple], *, expected_version: str | None = None) -> GraphInfo:
         """Atomically make `triples` the content of logical graph `graph`; return the new current version.
@@ -151,7 +158,7 @@ class EmbeddedStore(Store):
         store = self._writable()
         _check_graph(graph)
         with self._registry_lock:
-            old = self._current().get(graph)
+            old = self.current_versions().get(graph)
             if old is None:
                 return False
             store.update(registry.retire(graph))
@@ -193,36 +200,11 @@ class EmbeddedStore(Store):
             raise StoreError(f"the store {self.location} is open read-only: open it without read_only to write")
         return self._store
 
-    def _current(self) -> dict[str, str]:
-        rows = self._store.query(registry.CURRENT_VERSIONS)
-        return {row["graph"].value: row["version"].value for row in rows}
-
     def _data_graphs(self) -> set[str]:
         return {row["graph"].value for row in self._store.query(registry.DATA_GRAPHS)}
 
-    def _plain_graphs(self) -> list[str]:
-        # Everything stored under a name that cannot be a version: the system graphs and what updates wrote.
-        names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-        return [name for name in names if not registry.is_version_iri(name)]
-
-    def _dataset(self, current: dict[str, str], union: bool, graphs, clauses) -> tuple[list, list]:
-        plain = self._plain_graphs()
-        visible = [*current.values(), *plain]
-        known = set(visible)
-
-        def resolve(iris: Iterable[str]) -> list[str]:
-            return [name for name in (current.get(iri, iri) for iri in iris) if name in known]
-
-        if graphs is not None:
-            default, named = resolve(graphs), visible
-        elif clauses is not None:
-            default, named = resolve(clauses[0]), resolve(clauses[1])
-        else:
-            default, named = (visible if union else []), visible
-        return [ox.NamedNode(name) for name in default], [ox.NamedNode(name) for name in named]
-
     def _expect(self, graph: str, expected_version: str) -> None:
-        current = self._current().get(graph)
+        current = self.current_versions().get(graph)
         if current != expected_version:
             raise VersionConflict(f"{graph}: expected current version {expected_version}, found {current}")
 
@@ -240,7 +222,7 @@ class EmbeddedStore(Store):
 
     def _switch(self, graph: str, version: str, count: int, expected_version: str | None) -> str | None:
         with self._registry_lock:
-            old = self._current().get(graph)
+            old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
             self._store.update(registry.switch(graph, version, count))
@@ -367,10 +349,15 @@ def _integer(literal: ox.Literal | None) -> int:
     return 0 if literal is None else int(literal.value)
 
 
-def _run_query(store: ox.Store, sparql: str, default: list, named: list):
+def _run_query(store: ox.Store, sparql: str, default: list[str], named: list[str], base_iri: str | None):
     try:
-        return store.query(sparql, default_graph=default, named_graphs=named)
+        return store.query(
+            sparql, base_iri=base_iri, default_graph=[ox.NamedNode(name) for name in default],
+            named_graphs=[ox.NamedNode(name) for name in named],
+        )  # fmt: skip
     except SyntaxError as error:
-        raise QueryError(f"invalid SPARQL query: {error}") from error
+        raise QueryError(f"the query is not valid SPARQL: {error}") from error
+    except ValueError as error:  # e.g. a base IRI pyoxigraph cannot parse
+        raise QueryError(str(error)) from error
     except OSError as error:
-        raise StoreError(f"the query failed: {error}") from error
+        raise StoreIOError(f"the query failed: {error}") from error

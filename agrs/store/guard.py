@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 
 from rdflib.term import URIRef, Variable
 
+from agrs.graphs import REGISTRY_GRAPH
 from agrs.sparql_text import translate_query, translate_update
-from agrs.store.base import REGISTRY_GRAPH, QueryError
+from agrs.store.errors import QueryError
 from agrs.store.registry import is_version_iri
 
 DEFAULT = "DEFAULT"  # the store's own default graph, as rdflib's algebra names it

@@ -12,7 +12,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from agrs.store.base import StoreBusy, StoreError
+from agrs.store.errors import StoreBusy, StoreError
 
 LOCK_NAME = "agrs.lock"
 

@@ -15,17 +15,15 @@ the version IRIs named by provenance records are never reused.
 
 import re
 
-from agrs.ns import BASE
-from agrs.store.base import PROVENANCE_GRAPH, REGISTRY_GRAPH
+from agrs.graphs import REGISTRY_GRAPH, SYSTEM_GRAPHS
+from agrs.ns import BASE, VOID
 
 DATA_GRAPH = BASE + "DataGraph"
 GRAPH_VERSION = BASE + "GraphVersion"
 CURRENT_VERSION = BASE + "currentVersion"
 VERSION_OF = BASE + "versionOf"
-VOID_TRIPLES = "http://rdfs.org/ns/void#triples"
+VOID_TRIPLES = str(VOID.triples)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-SYSTEM_GRAPHS = (REGISTRY_GRAPH, PROVENANCE_GRAPH)
 
 # A version graph's IRI: the logical graph's IRI, "/v" and a decimal number.
 VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")
@@ -33,7 +31,7 @@ VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")
 # What SPARQL accepts between < and >, with a scheme: the IRIs this module writes into SPARQL text.
 ABSOLUTE_IRI = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
 
-PROLOGUE = f"PREFIX agrs: <{BASE}>\nPREFIX void: <http://rdfs.org/ns/void#>\n"
+PROLOGUE = f"PREFIX agrs: <{BASE}>\nPREFIX void: <{VOID}>\n"
 
 
 def version_iri(graph: str, number: int) -> str:

@@ -1,7 +1,7 @@
 """Materialise the entailments of the ontology and the data into the graph https://w3id.org/agrs/graph/inferred.
 
 How, and why so:
-- The rules (agrs.reason_rules) are SPARQL queries compiled from the schema and run by the store, on the
+- The rules (agrs.derived.reason_rules) are SPARQL queries compiled from the schema and run by the store, on the
   asserted graphs only: the current logical graphs but the inferred ones (…/graph/inferred and below); the
   system graphs (registry, provenance) are bookkeeping that every write changes, whose entailments would be
   stale at once. The previous inferred graph is never read, so an inference whose premises were removed does
@@ -28,11 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pyoxigraph import NamedNode, Triple
-from rdflib import URIRef
 
-from agrs import provenance
-from agrs.ns import AGRS, GRAPH
-from agrs.reason_rules import (
+from agrs.commit import Source, commit_graph
+from agrs.derived.reason_rules import (
     RDF_TYPE,
     SCHEMA_QUERY,
     SUB_CLASS_OF,
@@ -42,9 +40,9 @@ from agrs.reason_rules import (
     schema_from_rows,
     schema_triples,
 )
+from agrs.graphs import INFERRED_GRAPH, is_inferred
+from agrs.graphs import PENDING_INFERRED_GRAPH as PENDING_GRAPH
 
-INFERRED_GRAPH = str(GRAPH["inferred"])
-PENDING_GRAPH = INFERRED_GRAPH + "/pending"
 PROVENANCE_KIND, PROVENANCE_KEY = "reason", "inferred"
 
 Progress = Callable[[str, int, int | None], None]
@@ -64,11 +62,6 @@ class ReasonSummary:
     seconds: float = 0.0
     graphs: list[str] = field(default_factory=list)  # the graphs read
     unchanged: bool = False  # the inferred graph already held exactly these triples: no new version
-
-
-def is_inferred(graph: str) -> bool:
-    """Return whether a logical graph holds entailments (the inferred graph or one below it)."""
-    return graph == INFERRED_GRAPH or graph.startswith(INFERRED_GRAPH + "/")
 
 
 def materialise(store, *, progress: Progress | None = None, only: Sequence[str] | None = None) -> ReasonSummary:
@@ -95,14 +88,22 @@ def materialise(store, *, progress: Progress | None = None, only: Sequence[str] 
         kept = run.inferred if only is None else {triple for triple in run.inferred if _kept(triple, only)}
         info = _unchanged(store, kept)
         if info is None:
-            info = store.replace_graph(INFERRED_GRAPH, kept, expected_version=expected)
-            _record(store, inputs, info, started_at)
+            # A reasoning run reads graphs, not files, and uses no shapes (entailments are not records): its
+            # provenance names the versions it read.
+            committed = commit_graph(
+                store, Source(PROVENANCE_KIND, PROVENANCE_KEY, INFERRED_GRAPH), kept, started=started_at,
+                counts=(sum(i.triples for i in inputs), None, 0), used=[i.version for i in inputs],
+                expected_version=expected,
+            )  # fmt: skip
+            version, triples = committed.version, committed.triples
+        else:
+            version, triples = info.version, info.triples
         report("write", 1, 1)
     finally:
         store.drop_graph(PENDING_GRAPH)
     return ReasonSummary(
-        INFERRED_GRAPH, info.version, info.triples, sum(i.triples for i in inputs), run.counts, run.timings, rounds,
-        time.monotonic() - started, graphs, info.version == expected,
+        INFERRED_GRAPH, version, triples, sum(i.triples for i in inputs), run.counts, run.timings, rounds,
+        time.monotonic() - started, graphs, version == expected,
     )  # fmt: skip
 
 
@@ -205,19 +206,3 @@ def _triple_keys(triples: set) -> set:
     keys = {triple.predicate.value for triple in triples}
     types = (t.object for t in triples if t.predicate.value == RDF_TYPE)
     return keys | {("a", cls.value) for cls in types if isinstance(cls, NamedNode)}
-
-
-def _record(store, inputs, info, started_at: datetime) -> None:
-    """Write the PROV-O activity that generated the inferred graph's version, with the versions it read."""
-    facts = provenance.LoadFacts(
-        PROVENANCE_KIND, PROVENANCE_KEY, INFERRED_GRAPH, info.version, [], started_at, datetime.now(UTC),
-        sum(i.triples for i in inputs), info.triples, 0, "",
-    )  # fmt: skip
-    graph = provenance.provenance_graph(facts)
-    activity = provenance.activity_iri(PROVENANCE_KIND, PROVENANCE_KEY, info.version)
-    # A reasoning run reads graphs, not files, and uses no shapes: no digests, but the versions it read.
-    graph.remove((activity, AGRS.shapesDigest, None))
-    graph.remove((activity, AGRS.contentDigest, None))
-    for source in inputs:
-        graph.add((activity, provenance.PROV.used, URIRef(source.version)))
-    store.update(provenance.insert_data(graph))

@@ -1,8 +1,8 @@
 """Query workers: processes holding read-only views of the store, killed when a query runs too long.
 
 pyoxigraph cannot cancel a running query, so queries run in worker processes ("spawn" context: the parent holds
-RocksDB and threads, which a fork would copy half-way). Each worker opens `EmbeddedStore(store, read_only=True)`
-and reopens it when the parent's generation counter moved (`store_changed()`, called after every write), so a
+RocksDB and threads, which a fork would copy half-way). Each worker opens the store read-only (`open_store`) and
+reopens it when the parent's generation counter moved (`store_changed()`, called after every write), so a
 query sees the writes made before it was sent. A request thread takes an idle worker, sends it a `Job`, and
 waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
 started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
@@ -18,15 +18,15 @@ import multiprocessing
 import queue
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from agrs.store.base import Dataset
+
 START_TIMEOUT = 120.0  # seconds a new worker may take to import pyoxigraph and open the store
 STOP_TIMEOUT = 2.0  # seconds a worker asked to stop gets before it is killed
-INFERRED_GRAPHS = "https://w3id.org/agrs/graph/inferred"
 
 #: media types of SELECT/ASK and of CONSTRUCT/DESCRIBE answers, in the order the server prefers them, with
 #: pyoxigraph's serialiser of each
@@ -53,11 +53,8 @@ class Job:
     """One query to run: the text, the protocol's dataset, what the client accepts, the limits."""
 
     sparql: str
-    #: default-graph-uri / named-graph-uri of the request; both None: the query's FROM clauses or the union
-    default_graphs: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
-    #: whether the union default graph includes the inferred graphs (under INFERRED_GRAPHS)
-    infer: bool = True
+    #: what the query reads: the request's default-graph-uri / named-graph-uri and infer flag (agrs.store.Dataset)
+    dataset: Dataset = field(default_factory=Dataset)
     accept: str | None = None
     format: str | None = None
     max_rows: int = 100_000
@@ -235,10 +232,10 @@ def _with_generation(job: Job, generation: int) -> Job:
 
 def serve(connection, store_path: str) -> None:
     """The worker's loop: open the store read-only, greet, then answer jobs until told to stop (None) or EOF."""
-    from agrs.store.embedded import EmbeddedStore
+    from agrs.store import open_store
 
     try:
-        store = EmbeddedStore(store_path, read_only=True)
+        store = open_store(store_path, read_only=True)
     except Exception as error:  # the parent reports it: the store is missing, unreadable…
         connection.send(f"{type(error).__name__}: {error}")
         return
@@ -255,12 +252,12 @@ def serve(connection, store_path: str) -> None:
         try:
             if job.generation != generation:
                 store.close()
-                store = EmbeddedStore(store_path, read_only=True)
+                store = open_store(store_path, read_only=True)
                 generation = job.generation
             answer = execute(store, job)
             if answer.status == 500:  # an I/O error of a stale read-only view: reopen it and try once more
                 store.close()
-                store = EmbeddedStore(store_path, read_only=True)
+                store = open_store(store_path, read_only=True)
                 answer = execute(store, job)
         except Exception as error:  # anything unexpected still gets an answer, so the request is not left waiting
             answer = Answer.error(500, f"the query failed: {type(error).__name__}: {error}")
@@ -268,20 +265,19 @@ def serve(connection, store_path: str) -> None:
 
 
 def execute(store, job: Job) -> Answer:
-    """Run `job` on `store` (an EmbeddedStore) and serialise the result; used in worker processes."""
+    """Run `job` on `store` (any agrs.store.Store) and serialise the result; used in worker processes."""
     from agrs.server.conneg import negotiate
-    from agrs.store.base import StoreError
+    from agrs.store.base import QueryError, StoreError, StoreIOError
 
     started = time.monotonic()
     try:
-        default, named = dataset(store, job)
-        result = store._store.query(job.sparql, base_iri=job.base_iri, default_graph=default, named_graphs=named)
-    except SyntaxError as error:
-        return Answer.error(400, f"the query is not valid SPARQL: {error}")
-    except (StoreError, ValueError) as error:
+        result = store.query(job.sparql, dataset=job.dataset, base_iri=job.base_iri)
+    except QueryError as error:
         return Answer.error(400, str(error))
-    except OSError as error:
-        return Answer.error(500, f"the query failed: {error}")
+    except StoreIOError as error:
+        return Answer.error(500, str(error))
+    except StoreError as error:
+        return Answer.error(400, str(error))
     if isinstance(result, ox.QueryTriples):
         kind, offered = "construct", GRAPH_TYPES
     else:
@@ -318,37 +314,6 @@ def execute(store, job: Job) -> Answer:
 
 class TooMany(Exception):
     """The result has more rows (or triples) than the server's cap."""
-
-
-def dataset(store, job: Job) -> tuple[list, list]:
-    """Return the (default graph, named graphs) of `job` as pyoxigraph names, resolving logical graph IRIs.
-
-    The protocol's default-graph-uri / named-graph-uri, when either is given, are the whole dataset (they
-    override FROM and FROM NAMED); else the query's FROM clauses; else the union of every current graph (without
-    the inferred graphs when `job.infer` is false) with every current graph as a named graph. A data graph's IRI
-    stands for its current version; an unknown IRI is an empty graph.
-    """
-    from agrs.store import guard
-
-    current = store._current()
-    visible = [*current.values(), *store._plain_graphs()]
-    known = set(visible)
-
-    def resolve(iris: Sequence[str]) -> list:
-        names = (current.get(iri, iri) for iri in iris)
-        return [ox.NamedNode(name) for name in names if name in known]
-
-    if job.default_graphs is not None or job.named_graphs is not None:
-        return resolve(job.default_graphs or ()), resolve(job.named_graphs or ())
-    clauses = guard.dataset_clauses(job.sparql)
-    if clauses is not None:
-        return resolve(clauses[0]), resolve(clauses[1])
-    default = visible if job.infer else [name for name in visible if not _inferred(name)]
-    return [ox.NamedNode(name) for name in default], [ox.NamedNode(name) for name in visible]
-
-
-def _inferred(name: str) -> bool:
-    return name == INFERRED_GRAPHS or name.startswith(INFERRED_GRAPHS + "/")
 
 
 class _LineCounter:

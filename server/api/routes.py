@@ -29,10 +29,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 
 from agrs.server.conneg import negotiate
+from agrs.server.protocol.sparql import answer_response
+from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
-from agrs.server.sparql import answer_response
 
-blueprint = Blueprint("api", __name__, template_folder="templates")
+blueprint = Blueprint("api", __name__)
 
 EXTENSION = "agrs_api"  # app.extensions key of the library and the enum cache
 DEFAULT_PER_PAGE = 100
@@ -115,7 +116,7 @@ def run_question(name: str) -> Response:
         given = _request_values()
         return _answer(question, given)
     except ApiError as error:
-        return _text(error.status, str(error))
+        return text_response(error.status, str(error))
 
 
 def _request_pairs() -> list[tuple[str, str]]:
@@ -201,8 +202,9 @@ def _answer(question, given: dict[str, str]) -> Response:
 
 def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | None):
     """Run `sparql` the way /sparql does: federation check, then a Job in a killable worker."""
-    from agrs.server.executor import Job
-    from agrs.server.federation import FederationRefused, FederationUnchecked, check_query
+    from agrs.server.protocol.executor import Job
+    from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, check_query
+    from agrs.store.base import Dataset
 
     config = runtime().config
     try:
@@ -211,8 +213,8 @@ def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | N
         raise ApiError(403, str(error)) from None
     except FederationUnchecked as error:
         raise ApiError(400, str(error)) from None
-    job = Job(sparql=sparql, infer=infer, accept=accept, format=format_param, max_rows=config.max_rows + 1,
-              max_bytes=config.max_response_bytes)  # fmt: skip
+    job = Job(sparql=sparql, dataset=Dataset(infer=infer), accept=accept, format=format_param,
+              max_rows=config.max_rows + 1, max_bytes=config.max_response_bytes)  # fmt: skip
     return runtime().queries.run(job)
 
 
@@ -257,12 +259,6 @@ def _infer(value: str | None) -> bool:
     raise ApiError(400, f"infer must be true or false, not {value!r}")
 
 
-def _text(status: int, message: str) -> Response:
-    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- OpenAPI -----------------------------------------------------------------------------------------------------
 
 
@@ -272,7 +268,7 @@ def openapi() -> Response:
     try:
         document = openapi_document(library(), request.url_root.rstrip("/"), _enums())
     except ApiError as error:
-        return _text(error.status, str(error))
+        return text_response(error.status, str(error))
     response = Response(json.dumps(document, ensure_ascii=False, indent=1), content_type="application/json")
     return response
 
@@ -522,13 +518,13 @@ def api_root():
 @blueprint.get("/api/")
 def docs() -> Response:
     """Answer the docs page: every question with its parameters, a form to try it, a link to open it in YASGUI."""
-    from agrs.server.ui import CONTENT_SECURITY_POLICY
+    from agrs.server.ui.query_page import CONTENT_SECURITY_POLICY
 
     try:
         questions = library()
         enums = _enums()
     except ApiError as error:
-        return _text(error.status, str(error))
+        return text_response(error.status, str(error))
     root = request.script_root
     entries = []
     for question in questions.values():

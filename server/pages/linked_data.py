@@ -1,6 +1,6 @@
 """Linked data: every IRI under https://w3id.org/agrs/ dereferences here, as an HTML page or an RDF document.
 
-Paths (the IRI ↔ path mapping is `agrs.server.pages.local_path`):
+Paths (the IRI ↔ path mapping is `agrs.server.pages.render.local_path`):
 - `/id/<rest>`: the resource `https://w3id.org/agrs/id/<rest>` (territories, actors, loads…), by `Accept`;
 - `/def/<rest>`: `https://w3id.org/agrs/<rest>`: ontology terms (`/def/Commune`), concept schemes and concepts
   (`/def/level/commune`), graphs, sources — a path of their own, so that no term can shadow /sparql or /health;
@@ -10,7 +10,7 @@ Paths (the IRI ↔ path mapping is `agrs.server.pages.local_path`):
 Slash IRIs are answered directly with 200 (no 303 to a document): a 303 would only send the client to the same
 server again; an RDF answer's `Content-Location` names the document (`/data/<rest>.<ext>`), and the public
 IRIs are already 303-redirected by the w3id rules.
-Pages are read in the request thread (a few bounded SPARQL queries each: see agrs.server.describe), not through
+Pages are read in the request thread (a few bounded SPARQL queries each: see agrs.server.pages.describe), not through
 the killable query workers of /sparql: a client cannot make them run long.
 """
 
@@ -19,21 +19,22 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from agrs.ns import BASE
-from agrs.server import pages
-from agrs.server.describe import BadIri, Description, describe, labels_of
-from agrs.server.indicator_charts import indicator_series, svg_chart, table_rows
-from agrs.server.ontology_source import ontology_query, ontology_source
-from agrs.server.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
+from agrs.server.pages import render
+from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
+from agrs.server.pages.describe import BadIri, Description, describe, labels_of
+from agrs.server.pages.ontology_source import ontology_query, ontology_source
+from agrs.server.pages.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
+from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
 from agrs.store import StoreError
 
-blueprint = Blueprint("linked_data", __name__, template_folder="templates")
+blueprint = Blueprint("linked_data", __name__)
 
 
 @blueprint.after_request
 def _content_security_policy(response: Response) -> Response:
     """Keep the HTML pages on this origin, as the query UI is (they need no script at all)."""
-    from .ui import CONTENT_SECURITY_POLICY
+    from agrs.server.ui.query_page import CONTENT_SECURITY_POLICY
 
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -48,7 +49,7 @@ DATA_PREFIXES = ("id/", "graph/")
 @blueprint.get("/id/<path:rest>")
 def data_resource(rest: str):
     """Describe `https://w3id.org/agrs/id/<rest>` in the negotiated format."""
-    return _negotiated(pages.ID_BASE + rest)
+    return _negotiated(render.ID_BASE + rest)
 
 
 @blueprint.get("/def/<path:rest>")
@@ -68,7 +69,7 @@ def data_document(rest: str):
     """The RDF description of `https://w3id.org/agrs/<path>` for `/data/<path>.<ext>` (target of the w3id rules)."""
     stem, _, extension = rest.rpartition(".")
     if not stem or extension not in EXTENSIONS:
-        return _plain(404, f"/data/ needs a path ending in one of .{', .'.join(EXTENSIONS)}: {rest}")
+        return text_response(404, f"/data/ needs a path ending in one of .{', .'.join(EXTENSIONS)}: {rest}")
     return _answer(BASE + stem, EXTENSIONS[extension])
 
 
@@ -85,7 +86,7 @@ def ontology():
 def ontology_file(extension: str):
     """The whole merged ontology in the syntax of the extension (ttl, jsonld, rdf, nt)."""
     if extension not in EXTENSIONS:
-        return _plain(404, f"no ontology file agrs.{extension}: use one of .{', .'.join(EXTENSIONS)}")
+        return text_response(404, f"no ontology file agrs.{extension}: use one of .{', .'.join(EXTENSIONS)}")
     return _ontology(EXTENSIONS[extension])
 
 
@@ -93,7 +94,7 @@ def _ontology(media_type: str):
     source = ontology_source()
     if media_type != HTML:
         return rdf_response(source.graph, media_type)
-    from agrs.server.ontology_page import ontology_context
+    from agrs.server.pages.ontology_page import ontology_context
 
     response = Response(render_template("linked_data/ontology.html", **ontology_context(source)))
     response.vary.add("Accept")
@@ -112,16 +113,17 @@ def _answer(iri: str, media_type: str):
     try:
         description = describe(query, iri)
     except BadIri as error:
-        return _plain(400, str(error))
+        return text_response(400, str(error))
     except StoreError as error:
-        return _plain(503, f"503 Service Unavailable: the store could not be read: {error}")
+        return text_response(503, f"503 Service Unavailable: the store could not be read: {error}")
     if not description.found:
         return _not_found(iri, media_type)
     if media_type != HTML:
         response = rdf_response(_with_truncation_note(description), media_type)
         extension = {value: key for key, value in EXTENSIONS.items()}[media_type]
         if iri.startswith(BASE):
-            response.headers["Content-Location"] = pages.href(f"/data/{pages.quote_path(iri[len(BASE) :])}.{extension}")
+            document = f"/data/{render.quote_path(iri[len(BASE) :])}.{extension}"
+            response.headers["Content-Location"] = render.href(document)
     else:
         response = Response(render_template("linked_data/resource.html", **_page_context(query, description)))
         response.vary.add("Accept")
@@ -155,25 +157,26 @@ def _page_context(query, description: Description) -> dict:
 
     def incoming_link(pair):
         subject, prop = pair
-        return (pages.link(everything, subject) if isinstance(subject, URIRef) else None, pages.link(everything, prop))
+        source = render.link(everything, subject) if isinstance(subject, URIRef) else None
+        return (source, render.link(everything, prop))
 
     incoming = sorted(map(incoming_link, pointing), key=lambda pair: (pair[1].text, pair[0].text if pair[0] else ""))
-    types = [pages.link(everything, t) for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef)]
+    types = [render.link(everything, t) for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef)]
     rest = str(iri)[len(BASE) :] if str(iri).startswith(BASE) else None
     alternates = (
-        [(name, pages.href(f"/data/{pages.quote_path(rest)}.{ext}")) for name, ext in ALTERNATES] if rest else []
+        [(name, render.href(f"/data/{render.quote_path(rest)}.{ext}")) for name, ext in ALTERNATES] if rest else []
     )
     return {
         "iri": str(iri),
-        "title": pages.best_label(graph, iri) or pages.curie(str(iri)),
-        "labels": pages.texts(graph, iri, pages.LABEL_PROPERTIES),
-        "definitions": pages.texts(graph, iri, pages.DEFINITION_PROPERTIES),
+        "title": render.best_label(graph, iri) or render.curie(str(iri)),
+        "labels": render.texts(graph, iri, render.LABEL_PROPERTIES),
+        "definitions": render.texts(graph, iri, render.DEFINITION_PROPERTIES),
         "types": sorted(types, key=lambda item: item.text),
-        "rows": pages.property_rows(graph, iri, labels),
+        "rows": render.property_rows(graph, iri, labels),
         "incoming": incoming,
         "incoming_total": description.incoming_total,
         "alternates": alternates,
-        "sparql": pages.href("/sparql"),
+        "sparql": render.href("/sparql"),
         **_charts(query, str(iri)),
     }
 
@@ -183,11 +186,11 @@ def _charts(query, iri: str) -> dict:
     series = indicator_series(query, iri)
     charts = []
     for number, item in enumerate(series, start=1):
-        path = pages.local_path(item.indicator)
+        path = render.local_path(item.indicator)
         charts.append({
             "series": item,
             "id": f"chart-{number}",
-            "href": pages.href(path) if path else item.indicator,
+            "href": render.href(path) if path else item.indicator,
             "svg": svg_chart(item, chart_id=f"chart-{number}"),
             "rows": table_rows(item),
         })  # fmt: skip
@@ -196,10 +199,6 @@ def _charts(query, iri: str) -> dict:
 
 def _not_found(iri: str, media_type: str):
     if media_type == HTML:
-        body = render_template("linked_data/not_found.html", iri=iri, sparql=pages.href("/sparql"))
+        body = render_template("linked_data/not_found.html", iri=iri, sparql=render.href("/sparql"))
         return Response(body, status=404, content_type="text/html; charset=utf-8")
-    return _plain(404, f"404 Not Found: the store holds no triple about <{iri}>")
-
-
-def _plain(status: int, text: str) -> Response:
-    return Response(text.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
+    return text_response(404, f"404 Not Found: the store holds no triple about <{iri}>")

@@ -32,9 +32,11 @@ prefers HTML, the query UI.
 from flask import Blueprint, Response, g, request
 
 from agrs.server.conneg import negotiate
-from agrs.server.executor import GRAPH_TYPES, Job
-from agrs.server.federation import FederationRefused, FederationUnchecked, check_query
+from agrs.server.protocol.executor import GRAPH_TYPES, Job
+from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, check_query
+from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
+from agrs.store.base import Dataset
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -71,7 +73,7 @@ def endpoint() -> Response:
             return _post()
         return _get()
     except BadRequest as error:
-        return text(error.status, str(error))
+        return text_response(error.status, str(error))
 
 
 def _get() -> Response:
@@ -119,7 +121,7 @@ def _post() -> Response:
 
 
 def _update() -> Response:
-    from agrs.server.update import handle_update
+    from agrs.server.protocol.update import handle_update
 
     g.agrs_query_kind = "update"
     return handle_update()
@@ -160,17 +162,16 @@ def _query(sparql: str, parameters) -> Response:
     try:
         check_query(sparql, config.federation_allowlist)
     except FederationRefused as error:
-        return text(403, str(error))
+        return text_response(403, str(error))
     except FederationUnchecked as error:
-        return text(400, str(error))
-    defaults = parameters.getlist("default-graph-uri")
-    named = parameters.getlist("named-graph-uri")
-    protocol_dataset = bool(defaults or named)
+        return text_response(400, str(error))
+    dataset = Dataset.protocol(
+        parameters.getlist("default-graph-uri"), parameters.getlist("named-graph-uri"),
+        infer=_infer(parameters.get("infer")),
+    )  # fmt: skip
     job = Job(
         sparql=sparql,
-        default_graphs=tuple(defaults) if protocol_dataset else None,
-        named_graphs=tuple(named) if protocol_dataset else None,
-        infer=_infer(parameters.get("infer")),
+        dataset=dataset,
         accept=request.headers.get("Accept"),
         format=parameters.get("format") or parameters.get("output"),
         max_rows=config.max_rows,
@@ -207,14 +208,11 @@ def _description() -> Response:
     offered = (*GRAPH_TYPES, "text/html")
     chosen = negotiate(request.headers.get("Accept"), offered, request.args.get("format"))
     if chosen == "text/html":
-        try:
-            from agrs.server.ui import query_page
-        except ImportError:
-            return Response("<!doctype html><title>SPARQL</title><p>The query page is not installed.</p>",
-                            content_type="text/html; charset=utf-8")  # fmt: skip
+        from agrs.server.ui.query_page import query_page
+
         return query_page()
     if chosen is None:
-        return text(406, "the service description is RDF: accept one of " + ", ".join(offered))
+        return text_response(406, "the service description is RDF: accept one of " + ", ".join(offered))
     graph = _service_description(request.base_url)
     body = graph.serialize(format=RDFLIB_FORMATS[chosen], encoding="utf-8")
     response = Response(body, content_type=chosen + ("" if chosen == "application/rdf+xml" else "; charset=utf-8"))
@@ -223,27 +221,6 @@ def _description() -> Response:
 
 
 def _service_description(endpoint_url: str):
-    try:
-        from agrs.server.discovery import service_description_graph
-    except ImportError:
-        return _minimal_description(endpoint_url)
+    from agrs.server.discovery.routes import service_description_graph
+
     return service_description_graph(endpoint_url)
-
-
-def _minimal_description(endpoint_url: str):
-    from rdflib import BNode, Graph, Namespace, URIRef
-    from rdflib.namespace import RDF
-
-    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
-    graph, service = Graph(), BNode()
-    graph.add((service, RDF.type, sd.Service))
-    graph.add((service, sd.endpoint, URIRef(endpoint_url)))
-    graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
-    return graph
-
-
-def text(status: int, message: str) -> Response:
-    """Return a plain-text answer (errors): the message, newline-terminated, never cached."""
-    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -1,4 +1,4 @@
-"""`agrs rollup`: materialise the derived observations of the stored indicators (see agrs.loaders.rollup)."""
+"""`agrs rollup`: materialise the derived observations of the stored indicators (see agrs.derived.rollup)."""
 
 import sys
 
@@ -30,7 +30,7 @@ MAX_PRINTED = 50
 @quiet_option("No summary; problems only.")
 def rollup(store_path, key, quarantine_dir, quiet) -> None:
     """Roll the stored indicators up from communes to EPCI, départements, régions and France."""
-    from agrs.loaders.rollup import run_rollup
+    from agrs.derived.rollup import run_rollup
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
 

@@ -6,8 +6,8 @@ creates one (201, `Location` = the new graph's IRI).
 
 Three kinds of graph, three ways to write them:
 - the project's data graphs (under `https://w3id.org/agrs/graph/<kind>/<key>`): the whole new content (for POST,
-  the current content plus the body) passes the SHACL gate (server/gate.py) or nothing is written (422 with the
-  report); it is then written as a new version by `store.replace_graph`, with its provenance, like a load;
+  the current content plus the body) passes the core's SHACL gate (agrs.validate.gate_graph) or nothing is written
+  (422 with the report); it is then committed as a new version with its provenance (agrs.commit), like a load;
 - `?default`, the default graph of writes: the plain graph `https://w3id.org/agrs/graph/default` (see
   server/update.py), which queries see in their union; it always exists (GET gives 200, maybe empty);
 - any other IRI: a plain graph, written by SPARQL Update in one transaction, not gated.
@@ -24,15 +24,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from rdflib import Graph
 
+from agrs.graphs import DEFAULT_WRITE_GRAPH, PROJECT_GRAPHS, SYSTEM_GRAPHS
 from agrs.ns import prefixes
-from agrs.server import gate
 from agrs.server.auth import write_refusal
+from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
-from agrs.server.update import DATA_GRAPHS, DEFAULT_GRAPH, text_response
 from agrs.store import registry
 from agrs.store.base import StoreError, VersionConflict
+
+GRAPH_STORE_KIND = "graph-store"  # the provenance kind of a write to a data graph outside …/graph/<kind>/<key>
 
 blueprint = Blueprint("graph_store", __name__)
 
@@ -81,13 +82,13 @@ class Target:
     @classmethod
     def of(cls, iri: str) -> "Target":
         """Classify a graph IRI (checked to be absolute)."""
-        if iri == DEFAULT_GRAPH:
+        if iri == DEFAULT_WRITE_GRAPH:
             return cls(iri, "default")
         if not registry.ABSOLUTE_IRI.match(iri):
             raise GraphStoreError(400, f"the graph must be an absolute IRI, not {iri!r}")
-        if iri in registry.SYSTEM_GRAPHS or registry.is_version_iri(iri):
+        if iri in SYSTEM_GRAPHS or registry.is_version_iri(iri):
             return cls(iri, "system")
-        if iri.startswith(DATA_GRAPHS) or runtime().store.current_version(iri) is not None:
+        if iri.startswith(PROJECT_GRAPHS) or runtime().store.current_version(iri) is not None:
             return cls(iri, "data")  # a data graph loaded with `agrs load --graph` may be outside the namespace
         return cls(iri, "plain")
 
@@ -102,7 +103,7 @@ def indirect() -> Response:
         if request.method == "POST":
             return _create()
         return text_response(400, "name the graph: ?graph=IRI (URL-encoded) or ?default")
-    return _serve(DEFAULT_GRAPH if default else named[0])
+    return _serve(DEFAULT_WRITE_GRAPH if default else named[0])
 
 
 @blueprint.route(f"{ROUTE}/<path:name>", methods=METHODS)
@@ -214,7 +215,7 @@ def _write_plain(store, target: Target, triples: list[ox.Triple], replace: bool)
             413,
             f"{len(triples)} triples: a plain graph takes at most {PLAIN_GRAPH_LIMIT} per request (it is written by "
             "SPARQL Update); send the rest in further POSTs, or write a data graph under "
-            f"{DATA_GRAPHS}<kind>/<key>, which is bulk-loaded",
+            f"{PROJECT_GRAPHS}<kind>/<key>, which is bulk-loaded",
         )
     created = target.kind != "default" and not _exists(store, target)
     graph = f"<{target.iri}>"
@@ -233,38 +234,45 @@ def _write_plain(store, target: Target, triples: list[ox.Triple], replace: bool)
 
 
 def _write_data(store, graph: str, triples: list[ox.Triple], replace: bool, digest: str, size: int) -> bool:
-    """Gate and write a data graph as a new version (PUT: the body; POST: current content + body)."""
+    """Gate and commit a data graph as a new version (PUT: the body; POST: current content + body)."""
+    from agrs.commit import Source, commit_graph
+    from agrs.graphs import key_of, source_of
+    from agrs.records import SourceFile
     from agrs.store.terms import triple_to_rdflib
+    from agrs.validate import gate_graph
 
     started = datetime.now(UTC)
     old = store.current_version(graph)
     if not replace and old is not None:
         triples = [*(ox.Triple(*triple) for triple in store.triples(graph)), *triples]
-    content = Graph()
-    for triple in triples:
-        content.add(triple_to_rdflib(triple))
-    verdict = gate.check(store, graph, content)
+    content = {triple_to_rdflib(triple) for triple in triples}
+    resources = runtime().resources()
+    verdict = gate_graph(store, graph, content, resources)
     if not verdict.conforms:
         raise _Rejected(verdict)
+    kind, key = source_of(graph) or (GRAPH_STORE_KIND, key_of(GRAPH_STORE_KIND, graph))
+    body = SourceFile(Path(f"graph-store-{request.method.lower()}"), digest, size)
     try:
-        info = store.replace_graph(graph, triples, expected_version=old)
+        commit_graph(
+            store, Source(kind, key, graph), triples, started=started, files=[body],
+            counts=(len(content), len(content), 0), shapes_digest=resources.shapes_digest, expected_version=old,
+        )  # fmt: skip
     except VersionConflict as error:
         raise GraphStoreError(409, f"{error}: try again") from error
     except StoreError as error:
         raise GraphStoreError(409, f"cannot write <{graph}>: {error}") from error
-    _record_provenance(store, graph, info.version, started, len(content), digest, size)
     return old is None
 
 
 class _Rejected(GraphStoreError):
     """The SHACL gate refused the content: answered with the report."""
 
-    def __init__(self, verdict: "gate.GateVerdict"):
+    def __init__(self, verdict):
         super().__init__(422, f"the graph does not conform to the shapes: {verdict.violations} violation(s)")
         self.verdict = verdict
 
 
-def _rejected(verdict: "gate.GateVerdict") -> Response:
+def _rejected(verdict) -> Response:
     """Answer 422 with the SHACL report, as JSON when the client prefers it, else as Turtle."""
     from agrs.server.conneg import negotiate
 
@@ -272,23 +280,6 @@ def _rejected(verdict: "gate.GateVerdict") -> Response:
     if wanted == "application/json":
         return Response(verdict.as_json(), status=422, content_type="application/json")
     return Response(verdict.as_turtle(), status=422, content_type="text/turtle; charset=utf-8")
-
-
-def _record_provenance(store, graph: str, version: str, started, count: int, digest: str, size: int) -> None:
-    """Record the write like a load: activity, the body (by digest), the version it generated."""
-    from agrs import provenance
-    from agrs.records import SourceFile
-
-    rest = graph[len(DATA_GRAPHS) :] if graph.startswith(DATA_GRAPHS) else ""
-    kind, _, key = rest.partition("/")
-    if not kind or not key or "/" in key:
-        kind, key = "graph-store", hashlib.sha256(graph.encode()).hexdigest()[:16]
-    body = SourceFile(Path(f"graph-store-{request.method.lower()}"), digest, size)
-    facts = provenance.LoadFacts(
-        kind, key, graph, version, [body], started, datetime.now(UTC), count, count, 0,
-        gate.resources().shapes_digest,
-    )  # fmt: skip
-    provenance.record_load(store, facts)
 
 
 def _delete(target: Target) -> Response:

@@ -1,8 +1,8 @@
 """Where the served ontology comes from: the store's ontology graph, or the package's files when no load ran yet.
 
 Once a load ran, the merged ontology is the current version of https://w3id.org/agrs/graph/ontology
-(`agrs.loaders.pipeline.ensure_ontology`), and term pages read the store's union default graph, so that they
-also show the data pointing at a term. Before that, the files (`agrs.validate.load_ontology`) are parsed once per
+(`agrs.ontology_graph.ensure_ontology`), and term pages read the store's union default graph, so that they
+also show the data pointing at a term. Before that, the files (`agrs.resources.load_ontology`) are parsed once per
 app into an in-memory Oxigraph store kept in `app.extensions` (never in a module global).
 """
 
@@ -12,10 +12,10 @@ import pyoxigraph as ox
 from flask import current_app
 from rdflib import Graph
 
+from agrs.graphs import ONTOLOGY_GRAPH
 from agrs.server.runtime import runtime
 from agrs.store.terms import to_oxigraph, triple_to_rdflib
 
-ONTOLOGY_GRAPH = "https://w3id.org/agrs/graph/ontology"
 EXTENSION_KEY = "agrs.ontology_files"
 
 
@@ -50,7 +50,7 @@ def ontology_query():
 def _from_files() -> OntologySource:
     cached = current_app.extensions.get(EXTENSION_KEY)
     if cached is None:
-        from agrs.validate import load_ontology
+        from agrs.resources import load_ontology
 
         graph, _ = load_ontology()
         memory = ox.Store()

@@ -20,26 +20,27 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from agrs import commit, provenance, validate
-from agrs.ns import AGRS, BASE, ID
+from agrs.commit import Source, commit_records
+from agrs.graphs import ONTOLOGY_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH, graph_iri
+from agrs.ns import AGGREGATION, AGRS, BASE, ID, LEVEL, PROV
+from agrs.observations import decimal_literal, observation_iri
+from agrs.ontology_graph import ensure_ontology
 from agrs.records import Problem, RawRecord, Record
-from agrs.store.base import PROVENANCE_GRAPH, REGISTRY_GRAPH, Store
-from agrs.store.terms import to_oxigraph
+from agrs.resources import Resources
+from agrs.store.base import Store
+from agrs.stored_context import context_for
+from agrs.validate import gate
 
-from .indicators import AGGREGATION, decimal_literal, observation_iri
-from .pipeline import ONTOLOGY_GRAPH, Resources, _context, ensure_ontology, graph_iri
-from .territories import EPCI_LEVELS, LEVEL
-
-PROV = Namespace("http://www.w3.org/ns/prov#")
 KIND = "rollup"
-#: the levels a roll-up computes values for (the communes are the leaves)
-TARGET_LEVELS = frozenset(
-    {*EPCI_LEVELS.values(), LEVEL.departement, LEVEL.region, LEVEL["overseas-collectivity"], LEVEL.country}
-)
-PREFIXES = "PREFIX agrs: <https://w3id.org/agrs/>\nPREFIX level: <https://w3id.org/agrs/level/>\n"
+#: the levels a roll-up computes values for (the communes are the leaves): the four kinds of EPCI, then up
+TARGET_LEVELS = frozenset({
+    LEVEL.metropole, LEVEL["communaute-urbaine"], LEVEL["communaute-agglomeration"], LEVEL["communaute-communes"],
+    LEVEL.departement, LEVEL.region, LEVEL["overseas-collectivity"], LEVEL.country,
+})  # fmt: skip
+PREFIXES = f"PREFIX agrs: <{AGRS}>\nPREFIX level: <{LEVEL}>\n"
 
 
 @dataclass(frozen=True)
@@ -375,21 +376,17 @@ def run_rollup(
         Record(RawRecord(KIND, None, {"derived": str(item.iri)}), gate_view(full[item.iri], full), {item.iri})
         for item in derived
     ]
-    context = _context(store, graph, records, resources.ontology)
-    validate.gate(records, resources.shapes, context)
-    valid = [record for record in records if not record.rejected]
+    gate(records, resources.shapes, context_for(store, graph, records, resources.ontology))
+    for record in records:  # the graph holds every link, not only those the gate looked at
+        record.triples = full[URIRef(record.raw.fields["derived"])]
     used = [store.current_version(name) or name for name in graphs]
-    written = (triple for record in valid for triple in full[URIRef(record.raw.fields["derived"])])
-    triples = [*activity_triples(activity, used), *written]
-    info = store.replace_graph(graph, (to_oxigraph(triple) for triple in triples))
-    facts = provenance.LoadFacts(
-        KIND, key, graph, info.version, [], started, datetime.now(UTC), len(records), len(valid),
-        len(records) - len(valid), resources.shapes_digest,
+    committed = commit_records(
+        store, Source(KIND, key, graph), records, started=started, quarantine_dir=quarantine_dir,
+        shapes_digest=resources.shapes_digest, extra_triples=activity_triples(activity, used), allow_empty=True,
     )  # fmt: skip
-    provenance.record_load(store, facts)
-    quarantine = commit.write_quarantine(records, Path(quarantine_dir), KIND, key)
-    return RollupSummary(graph, info.version, len(records), len(valid), len(records) - len(valid), warnings, records,
-                         quarantine)  # fmt: skip
+    loaded = sum(not record.rejected for record in records)
+    return RollupSummary(graph, committed.version, len(records), loaded, len(records) - loaded, warnings, records,
+                         committed.quarantine)  # fmt: skip
 
 
 def rollup_missing(store: Store, key: str = "default") -> bool:

@@ -8,17 +8,15 @@ the PROV-O activity of the load that generated its current version, with that ac
 it read, copied from the provenance graph.
 """
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
-from agrs.ns import AGRS, ID, bind_all
-from agrs.server.catalogue import VisibleGraph, visible_graphs
-from agrs.store.base import PROVENANCE_GRAPH
+from agrs.graphs import PROVENANCE_GRAPH
+from agrs.ns import AGRS, ID, PROV, VOID, bind_all
+from agrs.store.base import VisibleGraph
 from agrs.store.registry import ABSOLUTE_IRI
 from agrs.store.terms import triple_to_rdflib
 
-VOID = Namespace("http://rdfs.org/ns/void#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 TITLES = (("Observatoire AGRS : graphes du magasin", "fr"), ("AGRS observatory: the store's graphs", "en"))
 DESCRIPTIONS = (
@@ -64,7 +62,7 @@ def void_graph(store, base_url: str, statistics_cache: dict | None = None) -> Gr
     graph.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     graph.add((dataset, DCAT.service, service))
     total = 0
-    for entry in visible_graphs(store):
+    for entry in store.visible_graphs():
         _add_subset(graph, store, dataset, service, entry, cache)
         total += entry.triples
     # Each graph's count is exact; their sum may count twice a triple stated in two graphs.

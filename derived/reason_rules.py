@@ -8,7 +8,7 @@ the schema's closure makes each query complete in one step, so that the fixpoint
   property path `(a|^b|…)+` over every property whose triples make t-triples, each with its direction;
 - *property* q (prp-spo1, prp-eqp1/2, prp-inv1/2, prp-symp): one path `a|^b|…` over the properties that make
   q-triples in one step; a transitive property among them is read as it stands, since its closure is computed
-  first (see agrs.reason);
+  first (see agrs.derived.reason);
 - *type* C (cax-sco, cax-eqc1/2, prp-dom, prp-rng, scm-uni for named unions, owl:disjointUnionOf): the
   instances of C's named sub-classes, and the subjects (objects) of the properties whose domain (range) is one
   of them, together with the properties that make those;

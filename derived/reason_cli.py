@@ -1,4 +1,4 @@
-"""`agrs reason`: materialise the entailments of the ontology and the data (see agrs.reason)."""
+"""`agrs reason`: materialise the entailments of the ontology and the data (see agrs.derived.reason)."""
 
 import sys
 
@@ -34,8 +34,8 @@ SHOWN_RULES = 15  # rules listed in the summary, the most productive first
 @quiet_option()
 def reason(store_path, namespaces, quiet) -> None:
     """Materialise the entailments of the ontology and the data into the inferred graph."""
+    from agrs.derived.reason import materialise
     from agrs.progress import ProgressBars
-    from agrs.reason import materialise
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
 

@@ -1,10 +1,11 @@
 """SPARQL 1.1 Update over HTTP (`handle_update`, called by the /sparql route) and the rewriting it needs.
 
 The store's own default graph is in no query's dataset and the store refuses to write it, so the *default graph
-of writes* is the plain graph DEFAULT_GRAPH (`https://w3id.org/agrs/graph/default`): `INSERT DATA { <s> <p> <o> }`,
-`DELETE … WHERE` without GRAPH, `CLEAR DEFAULT`, `LOAD <x>` and the Graph Store's `?default` all read and write
-it, and queries see it in their union like every other graph. pyoxigraph knows nothing of this, nor of the
-protocol's `using-graph-uri` / `using-named-graph-uri`, so the update text is rewritten before it runs:
+of writes* is the plain graph `https://w3id.org/agrs/graph/default` (agrs.graphs.DEFAULT_WRITE_GRAPH):
+`INSERT DATA { <s> <p> <o> }`, `DELETE … WHERE` without GRAPH, `CLEAR DEFAULT`, `LOAD <x>` and the Graph Store's
+`?default` all read and write it, and queries see it in their union like every other graph. pyoxigraph knows
+nothing of this, nor of the protocol's `using-graph-uri` / `using-named-graph-uri`, so the update text is rewritten
+before it runs:
 
 - an operation with a WHERE gets `WITH <default>` (unless it has its own WITH), and the protocol's USING /
   USING NAMED clauses before its WHERE (an update that has USING or WITH itself and protocol parameters is
@@ -27,14 +28,13 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from flask import Response, request
 
-from agrs.ns import GRAPH
+from agrs.graphs import DEFAULT_WRITE_GRAPH, PROJECT_GRAPHS
 from agrs.server.auth import write_refusal
+from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
 from agrs.store import guard, registry
 from agrs.store.base import QueryError, StoreError
 
-DATA_GRAPHS = str(GRAPH)  # https://w3id.org/agrs/graph/
-DEFAULT_GRAPH = str(GRAPH["default"])  # no `/`: cannot be a data graph `<kind>/<key>`
 UPDATE_TYPE = "application/sparql-update"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 USING_PARAMETER, USING_NAMED_PARAMETER = "using-graph-uri", "using-named-graph-uri"
@@ -52,13 +52,6 @@ class UpdateRefused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def text_response(status: int, message: str, **headers: str) -> Response:
-    """Return a plain-text answer (errors of the write side, in one style)."""
-    answer = Response(message.rstrip("\n") + "\n", status=status, mimetype="text/plain")
-    answer.headers.update(headers)
-    return answer
 
 
 def handle_update() -> Response:
@@ -167,7 +160,7 @@ def _update_text() -> str:
 
 def _check_federation(sparql: str) -> None:
     """Refuse LOAD (and SERVICE) targets not on the allowlist: pyoxigraph would fetch them itself."""
-    from agrs.server.federation import FederationRefused, FederationUnchecked, check_update
+    from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, check_update
 
     try:
         check_update(sparql, runtime().config.federation_allowlist)
@@ -179,21 +172,19 @@ def _check_federation(sparql: str) -> None:
 
 def _refusal(target) -> str | None:
     """Return why an update may not write `target` (an item of guard.update_targets), or None."""
-    if isinstance(target, str) and target.startswith(DATA_GRAPHS) and target != DEFAULT_GRAPH:
-        return f"<{target}> is one of the project's graphs (under {DATA_GRAPHS}): {WHERE_TO_WRITE}"
+    if isinstance(target, str) and target.startswith(PROJECT_GRAPHS) and target != DEFAULT_WRITE_GRAPH:
+        return f"<{target}> is one of the project's graphs (under {PROJECT_GRAPHS}): {WHERE_TO_WRITE}"
     return None  # ALL / NAMED / DEFAULT are rewritten; the store refuses GRAPH ?g itself
 
 
 def _writable_graphs(store) -> list[str]:
     """Return the plain graphs SPARQL Update may write (what CLEAR/DROP ALL reach), the default graph included."""
-    rows = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")
-    names = {row["g"].value for row in rows}
-    return sorted(name for name in names if is_plain_iri(name) or name == DEFAULT_GRAPH)
+    return sorted(name for name in store.plain_graphs() if is_plain_iri(name) or name == DEFAULT_WRITE_GRAPH)
 
 
 def is_plain_iri(iri: str) -> bool:
-    """Return whether `iri` names a graph SPARQL Update writes: not under DATA_GRAPHS, not shaped like a version."""
-    return not iri.startswith(DATA_GRAPHS) and not registry.is_version_iri(iri)
+    """Return whether `iri` names a graph SPARQL Update writes: not under PROJECT_GRAPHS, not shaped like a version."""
+    return not iri.startswith(PROJECT_GRAPHS) and not registry.is_version_iri(iri)
 
 
 # --- reading the update's text ----------------------------------------------------------------------------------
@@ -311,7 +302,7 @@ def _rewrite_operation(operation: Operation, dataset: str, writable: Sequence[st
         return ""
     first = items[0].keyword
     second = items[1].keyword if len(items) > 1 else ""
-    default = f"<{DEFAULT_GRAPH}>"
+    default = f"<{DEFAULT_WRITE_GRAPH}>"
     if first in ("INSERT", "DELETE") and second == "DATA":
         block = _block_text(operation, 2)
         if not _has_default_triples(items[2:]):
@@ -353,7 +344,7 @@ def _rewrite_modify(operation: Operation, dataset: str) -> str:
     if where is not None and dataset:
         cut = where.start - base
         text = text[:cut] + dataset + text[cut:]
-    return text if has_with else f"WITH <{DEFAULT_GRAPH}> {text}"
+    return text if has_with else f"WITH <{DEFAULT_WRITE_GRAPH}> {text}"
 
 
 def _rewrite_clear(operation: Operation, writable: Sequence[str]) -> str:
@@ -363,9 +354,9 @@ def _rewrite_clear(operation: Operation, writable: Sequence[str]) -> str:
     if target is None:
         return operation.text  # CLEAR / DROP GRAPH <iri>
     if target == "DEFAULT":
-        graphs = [DEFAULT_GRAPH]
+        graphs = [DEFAULT_WRITE_GRAPH]
     elif target == "NAMED":
-        graphs = [graph for graph in writable if graph != DEFAULT_GRAPH]
+        graphs = [graph for graph in writable if graph != DEFAULT_WRITE_GRAPH]
     else:
         graphs = list(writable)
     # SILENT: the graphs were listed under the write lock, but DEFAULT may never have been written.

@@ -11,15 +11,14 @@ from urllib.parse import quote
 
 from flask import request
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import RDF
 
-from agrs.ns import BASE, prefixes
+from agrs.labels import DEFINITION_PROPERTIES, LABEL_PROPERTIES, best_label, language_rank, texts
+from agrs.ns import BASE, ID
+from agrs.ns import curie as prefixed
 
-ID_BASE = BASE + "id/"
+ID_BASE = str(ID)
 ONTOLOGY_IRI = BASE + "ontology"
-LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label)
-DEFINITION_PROPERTIES = (SKOS.definition, RDFS.comment)
-LANGUAGES = ("fr", "en")
 #: characters kept as they are in a local path (the rest is percent-encoded)
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -76,24 +75,7 @@ def href(path: str) -> str:
 
 def curie(iri: str) -> str:
     """Return `iri` shortened with the project's prefixes (the longest namespace that matches), else itself."""
-    best = ("", "")
-    for name, namespace in prefixes().items():
-        if iri.startswith(namespace) and len(namespace) > len(best[1]):
-            best = (name, namespace)
-    return f"{best[0]}:{iri[len(best[1]) :]}" if best[1] else iri
-
-
-def texts(graph: Graph, node, properties) -> list[tuple[str | None, str]]:
-    """Return the (language, text) of `node`'s literals for `properties`, French first, then English, then others."""
-    found = {(value.language, str(value)) for prop in properties for value in graph.objects(node, prop)
-             if isinstance(value, Literal)}  # fmt: skip
-    return sorted(found, key=lambda item: (_language_rank(item[0]), item[0] or "", item[1]))
-
-
-def best_label(graph: Graph, node) -> str | None:
-    """Return `node`'s label in French, else English, else any language, else None."""
-    found = texts(graph, node, LABEL_PROPERTIES)
-    return found[0][1] if found else None
+    return prefixed(iri) or iri
 
 
 def link(graph: Graph, iri: URIRef) -> Link:
@@ -129,8 +111,10 @@ def _value(graph: Graph, names: Graph, value, labels: Graph, depth: int) -> Valu
 def _value_key(value: Value) -> tuple:
     if value.link is not None:
         return (0, value.link.text)
-    return (1, _language_rank(value.language), value.text or "")
+    return (1, language_rank(value.language), value.text or "")
 
 
-def _language_rank(language: str | None) -> int:
-    return LANGUAGES.index(language) if language in LANGUAGES else len(LANGUAGES)
+__all__ = [
+    "DEFINITION_PROPERTIES", "LABEL_PROPERTIES", "Link", "PropertyRow", "Value", "best_label", "curie", "href", "link",
+    "local_path", "property_rows", "quote_path", "texts",
+]  # fmt: skip

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
-from agrs.server import pages
-from agrs.server.ontology_source import OntologySource
+from agrs.server.pages import render
+from agrs.server.pages.ontology_source import OntologySource
 
 SECTIONS = (
     ("classes", "Classes", (OWL.Class,)),
@@ -26,7 +26,7 @@ SECTIONS = (
 class TermEntry:
     """One documented term: its link, labels and definitions (language, text), and a count for schemes."""
 
-    link: pages.Link
+    link: render.Link
     labels: list[tuple[str | None, str]]
     definitions: list[tuple[str | None, str]]
     members: int | None = None
@@ -35,30 +35,30 @@ class TermEntry:
 def ontology_context(source: OntologySource) -> dict:
     """Return the template variables of the ontology page."""
     graph = source.graph
-    umbrella = URIRef(pages.ONTOLOGY_IRI)
+    umbrella = URIRef(render.ONTOLOGY_IRI)
     sections = []
     for anchor, title, types in SECTIONS:
         terms = sorted({term for kind in types for term in graph.subjects(RDF.type, kind) if _ours(term)}, key=str)
         entries = [_entry(graph, term, kind_is_scheme=anchor == "schemes") for term in terms]
         sections.append((anchor, title, sorted(entries, key=lambda entry: entry.link.text.casefold())))
     return {
-        "title": pages.texts(graph, umbrella, (DCTERMS.title,)),
-        "description": pages.texts(graph, umbrella, (DCTERMS.description,)),
+        "title": render.texts(graph, umbrella, (DCTERMS.title,)),
+        "description": render.texts(graph, umbrella, (DCTERMS.description,)),
         "version": next((str(value) for value in graph.objects(umbrella, OWL.versionInfo)), None),
         "iri": str(umbrella),
         "origin": source.origin,
         "sections": sections,
         "triples": len(graph),
-        "downloads": [(name, pages.href(f"/ontology/agrs.{ext}")) for name, ext in
+        "downloads": [(name, render.href(f"/ontology/agrs.{ext}")) for name, ext in
                       (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf"), ("N-Triples", "nt"))],
     }  # fmt: skip
 
 
 def _ours(term) -> bool:
-    return isinstance(term, URIRef) and str(term).startswith(pages.BASE) and not str(term).startswith(pages.ID_BASE)
+    return isinstance(term, URIRef) and str(term).startswith(render.BASE) and not str(term).startswith(render.ID_BASE)
 
 
 def _entry(graph: Graph, term: URIRef, kind_is_scheme: bool) -> TermEntry:
     members = len(set(graph.subjects(SKOS.inScheme, term))) if kind_is_scheme else None
-    return TermEntry(pages.link(graph, term), pages.texts(graph, term, pages.LABEL_PROPERTIES),
-                     pages.texts(graph, term, pages.DEFINITION_PROPERTIES), members)  # fmt: skip
+    return TermEntry(render.link(graph, term), render.texts(graph, term, render.LABEL_PROPERTIES),
+                     render.texts(graph, term, render.DEFINITION_PROPERTIES), members)  # fmt: skip

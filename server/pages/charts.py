@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup, escape
 
-from agrs.ns import BASE
-from agrs.server.describe import checked_iri
+from agrs.ns import TEMPORAL_SCALE as TEMPORAL_SCALE_NS
+from agrs.server.pages.describe import checked_iri
 
 #: series (indicator × granularity) shown on one page; the others are counted and named in a note
 SERIES_CAP = 12
@@ -34,7 +34,7 @@ X_LABELS = 8
 #: decimals shown for a value (a population-weighted mean may carry twenty-odd of them)
 SHOWN_DECIMALS = 3
 
-TEMPORAL_SCALE = BASE + "temporal-scale/"
+TEMPORAL_SCALE = str(TEMPORAL_SCALE_NS)  # granularities are named by their IRI after this
 #: granularity key → (French, English) name, in the order charts of one indicator are shown
 GRANULARITIES = {"months": ("mois", "months"), "years": ("années", "years"), "decades": ("décennies", "decades")}
 YEAR, MONTH, DECADE = re.compile(r"(\d{4})"), re.compile(r"(\d{4})-(\d{2})"), re.compile(r"(\d{3}0)s")
@@ -119,7 +119,7 @@ def indicator_series(query: Query, iri: str) -> SeriesList:
     """Return the indicator series of the territory `iri` (one per indicator and granularity), sorted by label.
 
     `query` runs SPARQL on the store's union graph (pyoxigraph results). An IRI that is no observation's territory
-    gives an empty list; one that cannot be written in SPARQL raises agrs.server.describe.BadIri. At most SERIES_CAP
+    gives an empty list; one that cannot be written in SPARQL raises describe.BadIri. At most SERIES_CAP
     series of at most POINT_CAP points (the latest) are kept; the result says how many were left out.
     """
     sparql = SERIES_QUERY.replace("$iri", f"<{checked_iri(iri)}>").replace("$limit", str(ROW_CAP + 1))

@@ -8,19 +8,13 @@ the inferred graphs (under https://w3id.org/agrs/graph/inferred) included unless
 from urllib.parse import urljoin
 
 from flask import Blueprint, current_app, request
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from agrs.ns import AGRS, bind_all
-from agrs.server.catalogue import visible_graphs
-from agrs.server.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, rdf_response
+from agrs.graphs import INFERRED_GRAPH
+from agrs.ns import AGRS, ENTAILMENT, FORMATS, SD, VOID, bind_all
+from agrs.server.pages.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, rdf_response
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
-VOID = Namespace("http://rdfs.org/ns/void#")
-
-INFERRED_GRAPHS = "https://w3id.org/agrs/graph/inferred"
 VOID_PATH = "/.well-known/void"
 
 blueprint = Blueprint("discovery", __name__)
@@ -34,7 +28,7 @@ RESULT_FORMATS = (
 DEFAULT_GRAPH_COMMENTS = (
     (
         "The default graph of a query that names no dataset (no FROM, no default-graph-uri) is the union of all "
-        f"current graphs, including the inferred graphs (under {INFERRED_GRAPHS}), unless the request has the "
+        f"current graphs, including the inferred graphs (under {INFERRED_GRAPH}), unless the request has the "
         "parameter infer=false. Data graphs are versioned: GRAPH <…> names a graph's current version, "
         "<graph>/v<n>, listed below with agrs:versionOf.",
         "en",
@@ -42,7 +36,7 @@ DEFAULT_GRAPH_COMMENTS = (
     (
         "Le graphe par défaut d'une requête qui ne nomme aucun jeu de données (ni FROM, ni default-graph-uri) est "
         "l'union de tous les graphes courants, y compris les graphes inférés (sous "
-        f"{INFERRED_GRAPHS}), sauf si la requête porte le paramètre infer=false. Les graphes de données sont "
+        f"{INFERRED_GRAPH}), sauf si la requête porte le paramètre infer=false. Les graphes de données sont "
         "versionnés : GRAPH <…> nomme la version courante d'un graphe, <graphe>/v<n>, listée ci-dessous avec "
         "agrs:versionOf.",
         "fr",
@@ -85,7 +79,7 @@ def service_description_graph(endpoint_url: str, store=None) -> Graph:
     for text, language in DEFAULT_GRAPH_COMMENTS:
         graph.add((service, RDFS.comment, Literal(text, lang=language)))
         graph.add((default, RDFS.comment, Literal(text, lang=language)))
-    for entry in visible_graphs(store):
+    for entry in store.visible_graphs():
         named, content = BNode(), BNode()
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
@@ -105,8 +99,8 @@ STATISTICS_KEY = "agrs.void_statistics"
 @blueprint.get(VOID_PATH)
 def void_description():
     """The VoID + DCAT description of the store's graphs, Turtle unless `Accept` prefers another RDF syntax."""
+    from agrs.server.discovery.void import void_graph
     from agrs.server.runtime import runtime
-    from agrs.server.void import void_graph
 
     media_type = choose(VOID_TYPES)
     if media_type is None:

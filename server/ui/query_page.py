@@ -1,10 +1,10 @@
-"""The browser query UI: YASGUI (npm `@zazuko/yasgui`) served by this server, aimed at its own `/sparql`.
+"""The browser query UI: YASGUI (npm `@zazuko/yasgui`, MIT) served by this server, aimed at its own `/sparql`.
 
-`GET /sparql` from a browser (the sparql blueprint calls `query_page()`) answers the page. YASGUI's built
-assets are read from the repository's `node_modules/@zazuko/yasgui/build/` (installed by `make setup`, i.e.
-`npm ci`), or from the folder named by $AGRS_YASGUI_DIR; they are served under `/ui/yasgui/`, the page's own
-script and style under `/ui/static/`. When the assets are missing, the page answers 503 and says how to
-install them (the endpoint itself keeps answering queries).
+`GET /sparql` from a browser (the sparql blueprint calls `query_page()`) answers the page. YASGUI's two built files
+ship in the package (`agrs/server/ui/yasgui/`, with their licence; `scripts/vendor-yasgui.sh` replaces them by
+another release), so an installed wheel serves the whole UI with no npm; $AGRS_YASGUI_DIR names another folder
+holding them. They are served under `/ui/yasgui/`, the page's own script and style under `/ui/static/`. When the
+files are missing, the page answers 503 and says what to do (the endpoint itself keeps answering queries).
 
 The page makes no request off this host, whatever YASGUI's defaults: its prefix autocompleter uses YASGUI's
 bundled list plus the project's prefixes (never prefix.cc), its class and property autocompleters ask this
@@ -15,6 +15,7 @@ scripts, styles, fonts, images and requests to this origin.
 import json
 import os
 from html import escape
+from importlib.resources import files
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_from_directory
@@ -23,8 +24,7 @@ from agrs.ns import prefixes
 
 blueprint = Blueprint("ui", __name__, static_folder="static", static_url_path="/ui/static")
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-YASGUI_ENV = "AGRS_YASGUI_DIR"  # where yasgui.min.js and yasgui.min.css live, when not in node_modules
+YASGUI_ENV = "AGRS_YASGUI_DIR"  # another folder holding yasgui.min.js and yasgui.min.css
 YASGUI_FILES = ("yasgui.min.js", "yasgui.min.css")
 #: the browser may load and connect to this origin only (inline styles: YASGUI and CodeMirror set them)
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -57,12 +57,17 @@ LIMIT 50
 """
 
 
+def packaged_yasgui_dir() -> Path:
+    """Return the folder of the YASGUI files shipped in the package (agrs/server/ui/yasgui/)."""
+    return Path(str(files("agrs.server.ui") / "yasgui"))
+
+
 def yasgui_dir() -> Path:
-    """Return the folder of YASGUI's built assets: $AGRS_YASGUI_DIR, else the repository's node_modules copy."""
+    """Return the folder of YASGUI's built assets: $AGRS_YASGUI_DIR (read per request), else the package's."""
     configured = os.environ.get(YASGUI_ENV)
     if configured:
         return Path(configured)
-    return REPOSITORY / "node_modules" / "@zazuko" / "yasgui" / "build"
+    return packaged_yasgui_dir()
 
 
 def missing_assets(folder: Path) -> list[str]:
@@ -138,8 +143,9 @@ def _missing_body(folder: Path, missing: list[str]) -> str:
     return f"""<h1>The query UI is not installed</h1>
 <p>The browser query UI needs YASGUI (the npm package <code>@zazuko/yasgui</code>), and this server did not find
 {escape(names)} in <code>{escape(str(folder))}</code>.</p>
-<p>Install it from the repository with <code>make setup</code> (or <code>npm ci</code>), or point
-<code>{YASGUI_ENV}</code> at a folder holding YASGUI's <code>build/</code> files, then reload this page.</p>
+<p>The package ships them in <code>{escape(str(packaged_yasgui_dir()))}</code>: unset <code>{YASGUI_ENV}</code> or
+point it at a folder holding YASGUI's built <code>yasgui.min.js</code> and <code>yasgui.min.css</code> (in a checkout,
+<code>scripts/vendor-yasgui.sh VERSION</code> fetches them), or reinstall the package; then reload this page.</p>
 <p>The SPARQL endpoint itself works: send queries to <code>{escape(endpoint)}</code>, e.g.
 <code>curl --data-urlencode 'query=ASK {{}}' {escape(endpoint)}</code>.</p>
 """
@@ -166,7 +172,7 @@ def _page(body: str, *, head: str = "", status: int = 200) -> Response:
 
 @blueprint.get("/ui/yasgui/<path:name>")
 def yasgui_asset(name: str):
-    """Serve one of YASGUI's built files (404 when missing, e.g. before `npm ci`)."""
+    """Serve one of YASGUI's built files (404 when missing)."""
     folder = yasgui_dir()
     if not folder.is_dir():
         abort(404)

@@ -1,0 +1,1 @@
+"""The browser query UI: YASGUI (shipped in the package) aimed at this server's own /sparql."""
