@@ -8,7 +8,8 @@ the Graph Store's HTTP writes — so that they all keep the same guarantees:
 2. **provenance**: a PROV-O activity naming what was read (files, or the graph versions of derived data), the
    version generated, the counts and the shapes' digest goes into the provenance graph (agrs.provenance);
 3. **quarantine**: the rejected records, with their reasons, go to `<dir>/<kind>-<key>.jsonl` (written beside and
-   renamed, so a reader never sees half of it; removed when nothing was rejected).
+   renamed, so a reader never sees half of it; removed when nothing was rejected), and the loaded records that
+   carry warnings to `<dir>/<kind>-<key>.warnings.jsonl`.
 
 Records that went through the gate (agrs.validate) are committed with `commit_records`: their valid records'
 triples are the content, and a write with **no valid record never replaces the current graph** (a header-only
@@ -51,6 +52,8 @@ class Committed:
     triples: int = 0
     activity: URIRef | None = None
     quarantine: Path | None = None
+    #: the loaded records that carry warnings, with them (None when there are none)
+    warnings: Path | None = None
 
 
 def commit_records(
@@ -82,6 +85,7 @@ def commit_records(
         shapes_digest=shapes_digest, notes=notes,
     )  # fmt: skip
     committed.quarantine = write_quarantine(records, quarantine_dir, source.kind, source.key)
+    committed.warnings = write_warnings(records, quarantine_dir, source.kind, source.key)
     return committed
 
 
@@ -142,15 +146,21 @@ def quarantine_path(quarantine_dir: Path | str, kind: str, key: str) -> Path:
     return Path(quarantine_dir) / f"{kind}-{key}.jsonl"
 
 
-def quarantine_entry(record: Record) -> dict:
-    """Return the JSON object of one rejected record: where it was, what it said, why it was rejected."""
+def warnings_path(quarantine_dir: Path | str, kind: str, key: str) -> Path:
+    """Return the file of a source's loaded records that carry warnings: `<dir>/<kind>-<key>.warnings.jsonl`."""
+    return Path(quarantine_dir) / f"{kind}-{key}.warnings.jsonl"
+
+
+def quarantine_entry(record: Record, what: str = "problems") -> dict:
+    """Return the JSON object of one record: where it was, what it said, and its problems (or its warnings)."""
     raw = record.raw
+    found = record.problems if what == "problems" else record.warnings
     return {
         "file": raw.file,
         "line": raw.line,
         "fields": {name: value for name, value in raw.fields.items()},
         "original": raw.original,
-        "problems": [{"field": p.field, "message": p.message, "rule": p.rule} for p in record.problems],
+        what: [{"field": p.field, "message": p.message, "rule": p.rule} for p in found],
     }
 
 
@@ -159,15 +169,25 @@ def write_quarantine(records: Iterable[Record], quarantine_dir: Path | str, kind
 
     Returns the file written, or None. The file is written beside and renamed, so a reader never sees half of it.
     """
-    path = quarantine_path(quarantine_dir, kind, key)
     rejected = [record for record in records if record.rejected]
-    if not rejected:
+    return _write_lines(quarantine_path(quarantine_dir, kind, key), [quarantine_entry(r) for r in rejected])
+
+
+def write_warnings(records: Iterable[Record], quarantine_dir: Path | str, kind: str, key: str) -> Path | None:
+    """Write the loaded records that carry warnings, with them; remove a stale file when there are none."""
+    warned = [record for record in records if record.warnings and not record.rejected]
+    entries = [quarantine_entry(record, "warnings") for record in warned]
+    return _write_lines(warnings_path(quarantine_dir, kind, key), entries)
+
+
+def _write_lines(path: Path, entries: list[dict]) -> Path | None:
+    if not entries:
         path.unlink(missing_ok=True)
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8") as stream:
-        for record in rejected:
-            stream.write(json.dumps(quarantine_entry(record), ensure_ascii=False, default=str) + "\n")
+        for entry in entries:
+            stream.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
     partial.replace(path)
     return path

@@ -1,5 +1,6 @@
 """What flows through a load: source files, raw records with their line numbers, mapped records, problems."""
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,11 +41,16 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Problem:
-    """Why a record is rejected: the field (or SHACL path) and a readable message, and the rule that fired."""
+    """Why a record is rejected: the field (or SHACL path) and a readable message, and the rule that fired.
+
+    `summary` is a shorter message (a SHACL result's English one, when `message` holds English and French), for
+    summaries that list many records at once.
+    """
 
     message: str
     field: str | None = None
     rule: str | None = None
+    summary: str | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass

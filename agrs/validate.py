@@ -117,7 +117,7 @@ def gate_graph(store: Store, graph: str, content: Iterable[tuple], resources: Re
 
 def problem_of(result: ValidationResult) -> Problem:
     """Return the Problem a record gets from a result: its message (`en / fr`), path as a CURIE, shape name."""
-    return Problem(result.text(), result.path_text(), result.shape_name())
+    return Problem(result.text(), result.path_text(), result.shape_name(), result.english())
 
 
 def _points_at(record: Record, nodes: set[Node]) -> bool:

@@ -27,9 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serving import free_port, median_ms, start_server
 
+from agrs.graphs import graph_iri
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
-GRAPH = "https://w3id.org/agrs/graph/bench/http"
+GRAPH = graph_iri("bench", "http")
 BASE = "https://w3id.org/agrs/bench/"
 
 QUERIES = {

@@ -42,6 +42,8 @@ class LoadSummary:
     warnings: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     quarantine: Path | None = None
+    #: the file listing the loaded records that carry warnings (None when there are none)
+    warnings_file: Path | None = None
     #: whether a new version was written; False when unchanged, or when no record was valid
     replaced: bool = True
 
@@ -96,7 +98,7 @@ def run_load(
     )  # fmt: skip
     return LoadSummary(
         len(records), len(valid), len(records) - len(valid), False, graph, committed.version, warnings, records,
-        committed.quarantine, committed.replaced,
+        committed.quarantine, committed.warnings, committed.replaced,
     )  # fmt: skip
 
 

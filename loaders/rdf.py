@@ -14,9 +14,8 @@ from pathlib import Path
 from rdflib import Dataset, Graph
 from rdflib.term import BNode, Node
 
+from agrs.loaders.base import Loader
 from agrs.records import RawRecord, ReadError, Record
-
-from .base import Loader
 
 #: suffix → rdflib format; quad formats are parsed into a Dataset and merged
 FORMATS = {

@@ -7,6 +7,7 @@ from agrs.progress import ProgressBars
 __all__ = ["ProgressBars", "print_summary"]
 
 SHOWN_REJECTIONS = 10  # rejected records printed on stderr; the quarantine file has them all
+SHOWN_LINES = 8  # line numbers named in a warning's summary line; the warnings file has every record
 
 
 def print_summary(summary, quiet: bool) -> None:
@@ -22,8 +23,7 @@ def print_summary(summary, quiet: bool) -> None:
         )
     rejected = [record for record in summary.records if record.rejected]
     _print_records("rejected", rejected, lambda record: record.problems, "more rejected records")
-    warned = [record for record in summary.records if record.warnings and not record.rejected]
-    _print_records("warning", warned, lambda record: record.warnings, "more loaded records with warnings")
+    _print_warnings(summary)
     if summary.empty:
         kept = f"its current version {summary.version} stays" if summary.version else "it was not created"
         what = "every record was rejected" if summary.read else "the files hold no record"
@@ -32,6 +32,24 @@ def print_summary(summary, quiet: bool) -> None:
         click.echo(f"quarantine: {summary.quarantine}", err=True)
     for warning in summary.warnings:
         click.echo(f"warning: dangling reference: {warning}", err=True)
+
+
+def _print_warnings(summary) -> None:
+    """Print one line per kind of warning (how many records, which lines), and where each record's are."""
+    groups: dict[tuple, list] = {}
+    for record in summary.records:
+        if record.rejected:
+            continue
+        for warning in record.warnings:
+            groups.setdefault((warning.field, warning.rule, warning.summary or warning.message), []).append(record)
+    for (field, rule, text), records in groups.items():
+        lines = [str(record.raw.line) for record in records[:SHOWN_LINES] if record.raw.line is not None]
+        more = ", …" if len(records) > SHOWN_LINES else ""
+        where = f" (lines {', '.join(lines)}{more})" if lines else ""
+        count = f"{len(records)} loaded record{'s' if len(records) > 1 else ''}"
+        click.echo(f"warning: {count}{where}: {field or '-'}: {text} [{rule}]", err=True)
+    if summary.warnings_file is not None:
+        click.echo(f"warnings of each record: {summary.warnings_file}", err=True)
 
 
 def _print_records(label: str, records, problems_of, more: str) -> None:

@@ -276,3 +276,68 @@ def test_killing_a_cli_load_at_any_moment_leaves_the_store_as_it_was(tmp_path):
     final = run_agrs(*command[3:], "--force", timeout=600)  # the store still takes loads
     assert final.returncode == 0, final.stderr
     assert _store_state(store)["triples"] == before["triples"]
+
+
+# --- a load with no valid record never replaces the graph ------------------------------------------------------
+
+
+def _partners(tmp_path: Path, name: str, rows: str) -> Path:
+    path = tmp_path / name
+    path.write_text("id,name,territory,actor_type,source\n" + rows, encoding="utf-8")
+    return path
+
+
+GOOD_ROWS = "ville-paris,Ville de Paris,75056,territory,seed-004\nsans-type,Sans type,75056,,seed-004\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "read"),
+    [("header-only.csv", "", 0), ("all-rejected.csv", "autre,Autre,99999,territory,seed-004\n", 1)],
+    ids=["header-only", "all-rejected"],
+)
+def test_a_load_with_no_valid_record_keeps_the_current_version(store, tmp_path, resources, name, rows, read):
+    _load_territories(store, tmp_path, resources)
+    good = run_load(PartnersLoader(), [_partners(tmp_path, "good.csv", GOOD_ROWS)], store,
+                    quarantine_dir=tmp_path / "q", resources=resources)  # fmt: skip
+    before = _triples(store, good.graph)
+    assert good.replaced and len(before) > 10
+    empty = run_load(PartnersLoader(), [_partners(tmp_path, name, rows)], store, quarantine_dir=tmp_path / "q",
+                     resources=resources)  # fmt: skip
+    assert (empty.read, empty.loaded, empty.replaced, empty.empty, empty.faulty) == (read, 0, False, True, True)
+    assert empty.version == good.version == store.current_version(good.graph)
+    assert _triples(store, good.graph) == before
+    # No load activity claims a version it did not generate.
+    loads = f"SELECT ?load WHERE {{ ?load <http://www.w3.org/ns/prov#generated> ?v FILTER(?v != <{good.version}>) }}"
+    generated = {row["load"].value for row in store.query(loads, graphs=[PROVENANCE_GRAPH])}
+    assert not any("/partners/" in load for load in generated)
+
+
+def test_cli_header_only_file_after_a_good_load_exits_1_and_keeps_the_graph(tmp_path):
+    store, quarantine = str(tmp_path / "store"), str(tmp_path / "q")
+    assert run_agrs("load", "territories", *map(str, ETALAB), "--store", store, "--quarantine", quarantine,
+                    "--quiet").returncode == 0  # fmt: skip
+    good = run_agrs("load", "partners", str(_partners(tmp_path, "good.csv", GOOD_ROWS)), "--store", store,
+                    "--quarantine", quarantine)  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    empty = run_agrs("load", "partners", str(_partners(tmp_path, "empty.csv", "")), "--store", store,
+                     "--quarantine", quarantine)  # fmt: skip
+    assert empty.returncode == 1, empty.stderr
+    assert "not loaded: the files hold no record" in empty.stderr and "partners/default/v1 stays" in empty.stderr
+
+
+def test_warnings_are_summarised_and_listed_record_by_record(tmp_path):
+    store, quarantine = str(tmp_path / "store"), tmp_path / "q"
+    assert run_agrs("load", "territories", *map(str, ETALAB), "--store", store, "--quarantine", str(quarantine),
+                    "--quiet").returncode == 0  # fmt: skip
+    rows = "".join(f"sans-type-{n},Sans type {n},75056,,seed-004\n" for n in range(12))
+    loaded = run_agrs("load", "partners", str(_partners(tmp_path, "untyped.csv", rows)), "--store", store,
+                      "--quarantine", str(quarantine))  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    warnings = [line for line in loaded.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, loaded.stderr  # one line for the twelve records, not twelve lines
+    assert warnings[0].startswith("warning: 12 loaded records (lines 2, 3, 4, 5, 6, 7, 8, 9, …): agrs:actorType: ")
+    assert "[Organisation-actorType]" in warnings[0] and " / " not in warnings[0]  # English only: one language
+    listed = [json.loads(line) for line in (quarantine / "partners-default.warnings.jsonl").read_text().splitlines()]
+    assert [entry["line"] for entry in listed] == list(range(2, 14))
+    assert all(entry["warnings"][0]["rule"] == "Organisation-actorType" for entry in listed)
+    assert f"{quarantine / 'partners-default.warnings.jsonl'}" in loaded.stderr

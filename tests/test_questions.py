@@ -73,7 +73,9 @@ def write(folder: Path, name: str, body: str) -> Path:
 
 
 def all_quads(store) -> set:
-    return {tuple(str(term) for term in quad) for quad in store._store}
+    """Every quad the store holds, in every graph (the registry's included), as strings."""
+    result = store.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return {tuple(str(solution[name]) for name in ("s", "p", "o", "g")) for solution in result}
 
 
 def values(answer: Answer, name: str) -> list[str]:

@@ -23,16 +23,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from agrs.store import guard, registry
-from agrs.store.base import (
-    Dataset,
-    GraphInfo,
-    QueryError,
-    Store,
-    StoreBusy,
-    StoreError,
-    StoreIOError,
-    VersionConflict,
-)  # fmt: skip
+from agrs.store.base import Dataset, GraphInfo, Store
+from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 
 from agrs.server.conneg import negotiate
-from agrs.server.protocol.sparql import answer_response
+from agrs.server.protocol.sparql import answer_response, infer_flag
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
 
@@ -42,7 +42,6 @@ ENUM_LIMIT = 500  # values listed at most for an `enumerate` parameter
 RESERVED = ("page", "per_page", "infer", "format")
 JSON_RESULTS = "application/sparql-results+json"
 SELECT_TYPES = (JSON_RESULTS, "application/json", "text/csv")
-FALSE, TRUE = {"false", "0", "no", "off"}, {"true", "1", "yes", "on"}
 SCALAR_SCHEMAS = {
     "iri": {"type": "string", "format": "uri"},
     "literal": {"type": "string"},
@@ -250,13 +249,10 @@ def _positive(name: str, text: str | None, default: int) -> int:
 
 
 def _infer(value: str | None) -> bool:
-    if value is None or value == "":
-        return True
-    if value.strip().lower() in FALSE:
-        return False
-    if value.strip().lower() in TRUE:
-        return True
-    raise ApiError(400, f"infer must be true or false, not {value!r}")
+    try:
+        return infer_flag(value)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
 
 
 # --- OpenAPI -----------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Discovery: the SPARQL Service Description of /sparql (built here, served by the sparql blueprint) and VoID.
 
-`/.well-known/void` answers the VoID + DCAT description of the store (agrs/server/void.py).
+`/.well-known/void` answers the VoID + DCAT description of the store (agrs/server/discovery/void.py).
 The service description says what a query sees when it names no dataset: the union of every current graph,
 the inferred graphs (under https://w3id.org/agrs/graph/inferred) included unless the request says `infer=false`.
 """

@@ -9,7 +9,7 @@ Three kinds of graph, three ways to write them:
   the current content plus the body) passes the core's SHACL gate (agrs.validate.gate_graph) or nothing is written
   (422 with the report); it is then committed as a new version with its provenance (agrs.commit), like a load;
 - `?default`, the default graph of writes: the plain graph `https://w3id.org/agrs/graph/default` (see
-  server/update.py), which queries see in their union; it always exists (GET gives 200, maybe empty);
+  server/protocol/update.py), which queries see in their union; it always exists (GET gives 200, maybe empty);
 - any other IRI: a plain graph, written by SPARQL Update in one transaction, not gated.
 The registry, the provenance graph and version graphs (`…/v<n>`) are read-only here.
 

@@ -193,14 +193,22 @@ def answer_response(answer) -> Response:
     return response
 
 
-def _infer(value: str | None) -> bool:
-    if value is None:
+def infer_flag(value: str | None) -> bool:
+    """Return the `infer` parameter's value (absent or empty: true); ValueError for a word that is neither."""
+    if value is None or not value.strip():
         return True
     if value.strip().lower() in FALSE:
         return False
     if value.strip().lower() in TRUE:
         return True
-    raise BadRequest(400, f"infer must be true or false, not {value!r}")
+    raise ValueError(f"infer must be true or false, not {value!r}")
+
+
+def _infer(value: str | None) -> bool:
+    try:
+        return infer_flag(value)
+    except ValueError as error:
+        raise BadRequest(400, str(error)) from None
 
 
 def _description() -> Response:
