@@ -14,9 +14,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
 from agrs.checks.faults import CheckCannotRun, Fault
+from agrs.ns import ONTOLOGY_IRI
 
 CATALOG_NS = "{urn:oasis:names:tc:entity:xmlns:xml:catalog}"
-UMBRELLA_IRI = "https://w3id.org/agrs/ontology"
+UMBRELLA_IRI = ONTOLOGY_IRI
 CATALOG_FILE = "catalog-v001.xml"
 ROOT_FILE = "agrs.ttl"
 

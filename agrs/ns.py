@@ -14,6 +14,8 @@ SRC = Namespace(BASE + "source/")
 ID = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 ONTOLOGY = Namespace(BASE + "ontology/")
+#: the ontology itself (agrs.ttl's owl:Ontology), whose modules are ONTOLOGY + name
+ONTOLOGY_IRI = BASE + "ontology"
 
 # W3C vocabularies the code writes, re-exported so that every module takes them from here.
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from agrs import ns
+
+# The namespaces as strings: the rules compare pyoxigraph terms' `.value`s with them.
+RDF, RDFS, OWL, XSD = (str(namespace) for namespace in (ns.RDF, ns.RDFS, ns.OWL, ns.XSD))
 RDF_TYPE = RDF + "type"
 SUB_CLASS_OF = RDFS + "subClassOf"
 SUB_PROPERTY_OF = RDFS + "subPropertyOf"

@@ -16,10 +16,11 @@ from pathlib import Path
 import owlready2
 
 from agrs.checks.faults import CheckCannotRun, Fault
+from agrs.ns import OWL
 
 CHECK = "hermit"
-OWL_IMPORTS_TAG = "{http://www.w3.org/2002/07/owl#}imports"
-OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
+OWL_IMPORTS_TAG = f"{{{OWL}}}imports"
+OWL_NOTHING = str(OWL.Nothing)
 JAVA_HINT = "install a Java runtime, e.g. apt-get install default-jre-headless"
 
 

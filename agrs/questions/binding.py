@@ -12,10 +12,11 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
+from agrs.ns import XSD as XSD_NS
 from agrs.questions.errors import ParameterError
 from agrs.questions.sparql_scan import shape_of
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD = str(XSD_NS)
 TYPES = ("iri", "literal", "integer", "decimal", "boolean", "date", "en", "fr")
 #: characters an IRI value may not hold (besides controls and spaces): they could close the term in SPARQL
 IRI_FORBIDDEN = set('<>"{}|^`\\')

@@ -16,14 +16,14 @@ the version IRIs named by provenance records are never reused.
 import re
 
 from agrs.graphs import REGISTRY_GRAPH, SYSTEM_GRAPHS
-from agrs.ns import BASE, VOID
+from agrs.ns import BASE, RDF, VOID
 
 DATA_GRAPH = BASE + "DataGraph"
 GRAPH_VERSION = BASE + "GraphVersion"
 CURRENT_VERSION = BASE + "currentVersion"
 VERSION_OF = BASE + "versionOf"
 VOID_TRIPLES = str(VOID.triples)
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = str(RDF.type)
 
 # A version graph's IRI: the logical graph's IRI, "/v" and a decimal number.
 VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")

@@ -8,8 +8,10 @@ literal (what rdflib's parsers produce). Quoted triples (RDF-star) have no rdfli
 import pyoxigraph as ox
 from rdflib.term import BNode, Literal, Node, URIRef, Variable
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+from agrs.ns import RDF, XSD
+
+XSD_STRING = str(XSD.string)
+RDF_LANG_STRING = str(RDF.langString)
 
 
 def term_to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal | ox.Variable:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
+from agrs.labels import DEFINITION_PROPERTIES, LABEL_PROPERTIES
+from agrs.ns import BASE, ID, ONTOLOGY_IRI
 from agrs.server.pages import render
 from agrs.server.pages.ontology_source import OntologySource
 
@@ -35,7 +37,7 @@ class TermEntry:
 def ontology_context(source: OntologySource) -> dict:
     """Return the template variables of the ontology page."""
     graph = source.graph
-    umbrella = URIRef(render.ONTOLOGY_IRI)
+    umbrella = URIRef(ONTOLOGY_IRI)
     sections = []
     for anchor, title, types in SECTIONS:
         terms = sorted({term for kind in types for term in graph.subjects(RDF.type, kind) if _ours(term)}, key=str)
@@ -55,10 +57,10 @@ def ontology_context(source: OntologySource) -> dict:
 
 
 def _ours(term) -> bool:
-    return isinstance(term, URIRef) and str(term).startswith(render.BASE) and not str(term).startswith(render.ID_BASE)
+    return isinstance(term, URIRef) and str(term).startswith(BASE) and not str(term).startswith(str(ID))
 
 
 def _entry(graph: Graph, term: URIRef, kind_is_scheme: bool) -> TermEntry:
     members = len(set(graph.subjects(SKOS.inScheme, term))) if kind_is_scheme else None
-    return TermEntry(render.link(graph, term), render.texts(graph, term, render.LABEL_PROPERTIES),
-                     render.texts(graph, term, render.DEFINITION_PROPERTIES), members)  # fmt: skip
+    return TermEntry(render.link(graph, term), render.texts(graph, term, LABEL_PROPERTIES),
+                     render.texts(graph, term, DEFINITION_PROPERTIES), members)  # fmt: skip

@@ -14,11 +14,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from agrs.labels import DEFINITION_PROPERTIES, LABEL_PROPERTIES, best_label, language_rank, texts
-from agrs.ns import BASE, ID
+from agrs.ns import BASE, ID, ONTOLOGY_IRI
 from agrs.ns import curie as prefixed
 
 ID_BASE = str(ID)
-ONTOLOGY_IRI = BASE + "ontology"
 #: characters kept as they are in a local path (the rest is percent-encoded)
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
