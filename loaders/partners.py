@@ -6,12 +6,8 @@ that can be checked without the store (keys, actor types, roles, SIREN checksums
 here; whether a referenced territory, member or endeavour exists is left to the SHACL gate.
 """
 
-import csv
-import io
 import json
 import re
-import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +20,20 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import Loader
+from agrs.loaders.tabular import (  # noqa: F401 - sniff_separator: callers import it from here too
+    TRUNCATED,
+    Row,
+    Workbook,
+    cell_text,
+    format_of,
+    match_columns,
+    normalise,
+    read_csv,
+    read_json,
+    sniff_separator,
+    split_cells,
+    truncation_problems,
+)
 from agrs.ns import AGRS, BASE, ID, SRC
 from agrs.paths import ontology_dir
 from agrs.records import Problem, RawRecord, ReadError, Record
@@ -105,13 +115,6 @@ TERRITORY_PREFIXES = {
     "pays": "pays",
     "country": "pays",
 }
-
-
-def normalise(text: str) -> str:
-    """Return a key for loose comparison: no accents, lower case, runs of other characters as one hyphen."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
 
 
 HEADER_ALIASES = {normalise(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
@@ -217,48 +220,10 @@ def _disjoint_pairs(graph: Graph) -> frozenset[frozenset[URIRef]]:
 
 
 # --- Reading ---------------------------------------------------------------------------
+# The generic part (encodings, separators, sheets, JSON syntax) is agrs.loaders.tabular's; here is what is
+# partners': which header names mean which column, which sheet and JSON key hold the partners.
 
-
-class _Undecodable(Exception):
-    """Bytes that are neither UTF-8 nor Windows-1252, at `position`."""
-
-    def __init__(self, position: int, byte: int):
-        super().__init__(f"byte 0x{byte:02X} is neither UTF-8 nor Windows-1252")
-        self.position = position
-
-
-def decode(data: bytes) -> str:
-    """Decode UTF-8 (a BOM is dropped), or Windows-1252 when the bytes are not strictly UTF-8."""
-    try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        # cp1252 leaves five bytes undefined: such a file is in some other encoding.
-        raise _Undecodable(error.start, data[error.start]) from None
-
-
-def sniff_separator(header: str) -> str:
-    """Return `;` or `,`, whichever separates more cells of the header line (`,` when neither does)."""
-    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in ";,"}
-    return ";" if counts[";"] > counts[","] else ","
-
-
-def cell_text(value: Any) -> str:
-    """Return a spreadsheet or JSON value as the text a CSV cell would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a SIREN typed as a number comes back as 213300635.0
-    if isinstance(value, list):
-        return "; ".join(cell_text(item) for item in value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
+SHEET_NAMES = ("partners", "partenaires")
 
 
 def canonical_columns(headers: list[str], file: str, line: int | None) -> list[str | None]:
@@ -266,134 +231,57 @@ def canonical_columns(headers: list[str], file: str, line: int | None) -> list[s
 
     Raises ReadError when a required column is missing or two headers mean the same column.
     """
-    columns: list[str | None] = []
-    for header in headers:
-        column = HEADER_ALIASES.get(normalise(header))
-        if column is not None and column in columns:
-            raise ReadError(file, f"two columns mean {column!r} (the second is {header!r})", line=line, field=column)
-        columns.append(column)
-    for required in REQUIRED_COLUMNS:
-        if required not in columns:
-            found = ", ".join(repr(h) for h in headers if h) or "none"
-            raise ReadError(file, f"required column missing (columns found: {found})", line=line, field=required)
-    return columns
+    return match_columns(headers, HEADER_ALIASES, REQUIRED_COLUMNS, file=file, line=line)
 
 
-def row_fields(columns: list[str | None], cells: list[str]) -> dict[str, Any]:
-    """Return the fields of one row: canonical column → stripped text, and the count of stray cells."""
-    fields: dict[str, Any] = {column: "" for column in columns if column}
-    for column, cell in zip(columns, cells, strict=False):
-        if column:
-            fields[column] = cell.strip()
-    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+def row_fields(columns: list[str | None], row: Row) -> dict[str, Any]:
+    """Return the fields of one row: canonical column → stripped text, the count of stray cells, truncation."""
+    fields: dict[str, Any]
+    fields, extra = split_cells(columns, row.cells)
     if extra:
-        fields[EXTRA_CELLS] = len(extra)
+        fields[EXTRA_CELLS] = extra
+    if row.truncated:
+        fields[TRUNCATED] = row.truncated
     return fields
 
 
-def _undecodable_error(file: str, data: bytes, error: _Undecodable) -> ReadError:
-    """Build the ReadError for an undecodable byte, naming its line and, best effort, its column."""
-    line = data.count(b"\n", 0, error.position) + 1
-    # latin-1 maps each byte to one character, so byte positions stay valid in the text.
-    text = data.decode("latin-1").removeprefix("\xef\xbb\xbf")
-    offset = len(data) - len(text)
-    header = text.split("\n", 1)[0].rstrip("\r")
-    separator = sniff_separator(header)
-    start = text.rfind("\n", 0, error.position - offset) + 1
-    column = len(next(csv.reader([text[start : error.position - offset]], delimiter=separator), [""])) - 1
-    headers = next(csv.reader([header], delimiter=separator), [])
-    name = headers[column] if 0 <= column < len(headers) else None
-    field_name = HEADER_ALIASES.get(normalise(name), name) if name else None
-    return ReadError(file, str(error), line=line, field=field_name)
+def _field_of_header(header: str) -> str:
+    """Name a CSV column in a read error: its canonical name, else the header as written."""
+    return HEADER_ALIASES.get(normalise(header), header)
 
 
-class _CsvReader:
-    """Reads one CSV file into raw records, with physical line numbers (the header is line 1)."""
-
-    def __init__(self, path: Path):
-        self.path, self.file = path, str(path)
-
-    def records(self) -> Iterator[RawRecord]:
-        """Yield the records of the file."""
-        data = self.path.read_bytes()
-        try:
-            text = decode(data)
-        except _Undecodable as error:
-            raise _undecodable_error(self.file, data, error) from None
-        # The same line splitting as the csv module's, so that `original` lines up with line numbers.
-        lines = list(io.StringIO(text, newline=""))
-        first = next((line for line in lines if line.strip()), None)
-        if first is None:
-            raise ReadError(self.file, "empty file: no header row", line=1)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
-        try:
-            yield from self._rows(reader, lines)
-        except csv.Error as error:
-            raise ReadError(self.file, f"malformed CSV: {error}", line=reader.line_num) from None
-
-    def _rows(self, reader, lines: list[str]) -> Iterator[RawRecord]:
-        columns = None
-        previous = 0
-        for cells in reader:
-            start, end = previous + 1, reader.line_num
-            previous = end
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns = canonical_columns(cells, self.file, start)
-                continue
-            original = "".join(lines[start - 1 : end]).rstrip("\r\n")
-            yield RawRecord(self.file, start, row_fields(columns, cells), original)
+def _records(file: str, rows: Iterator[Row], sheet: str | None = None) -> Iterator[RawRecord]:
+    """Turn rows (the header first) into records; `sheet` names the sheet in a header's read error."""
+    header = next(rows, None)
+    if header is None:
+        raise ReadError(file, f"sheet {sheet!r} is empty: no header row", line=1)
+    try:
+        columns = canonical_columns(header.cells, file, header.line)
+    except ReadError as error:
+        if sheet is None:
+            raise
+        raise ReadError(file, f"sheet {sheet!r}: {error.reason}", line=error.line, field=error.field) from None
+    for row in rows:
+        yield RawRecord(file, row.line, row_fields(columns, row), row.text)
 
 
-def _sheet(workbook) -> Any:
-    """Return the sheet named partners or partenaires, else the first one."""
-    for sheet in workbook.worksheets:
-        if normalise(sheet.title) in ("partners", "partenaires"):
-            return sheet
-    return workbook.worksheets[0]
-
-
-def _row_text(cells: list[str]) -> str:
-    """Return cells as one CSV line, the text the quarantine shows for a spreadsheet row."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+def _read_csv(path: Path) -> Iterator[RawRecord]:
+    """Yield the records of a CSV file, with physical line numbers (the header is line 1)."""
+    yield from _records(str(path), read_csv(path.read_bytes(), str(path), field_of=_field_of_header))
 
 
 def _read_xlsx(path: Path) -> Iterator[RawRecord]:
-    """Yield the records of the partners sheet of a workbook; the line is the spreadsheet row number."""
-    import openpyxl  # only XLSX needs it: CSV and JSON loads do not pay for the import
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    file = str(path)
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ReadError(file, f"not a readable XLSX workbook: {error}", line=None) from None
-    sheet = _sheet(workbook)
-    columns = None
-    for row in sheet.iter_rows():
-        cells = [cell_text(cell.value) for cell in row]
-        if not any(cells):
-            continue
-        line = row[0].row
-        if columns is None:
-            try:
-                columns = canonical_columns(cells, file, line)
-            except ReadError as error:
-                raise ReadError(file, f"sheet {sheet.title!r}: {error.reason}", line=line, field=error.field) from None
-            continue
-        yield RawRecord(file, line, row_fields(columns, cells), _row_text(cells))
-    if columns is None:
-        raise ReadError(file, f"sheet {sheet.title!r} is empty: no header row", line=1)
+    """Yield the records of the partners sheet of a workbook (else its first visible sheet); line = row number."""
+    with Workbook(path) as workbook:
+        sheet = workbook.sheet(*SHEET_NAMES) or workbook.first_visible()
+        yield from _records(str(path), workbook.rows(sheet), sheet.title)
 
 
 def _json_items(document: Any, file: str) -> list:
     """Return the list of partner objects of a JSON document: a list, or {"partners": [...]}."""
     if isinstance(document, dict):
         for key, value in document.items():
-            if normalise(key) in ("partners", "partenaires") and isinstance(value, list):
+            if normalise(key) in SHEET_NAMES and isinstance(value, list):
                 return value
     if isinstance(document, list):
         return document
@@ -416,14 +304,7 @@ def _json_fields(item: dict, file: str, index: int) -> dict[str, Any]:
 def _read_json(path: Path) -> Iterator[RawRecord]:
     """Yield one record per object; the line is the object's index in the list, from 1."""
     file = str(path)
-    data = path.read_bytes()
-    try:
-        document = json.loads(decode(data))
-    except _Undecodable as error:
-        raise ReadError(file, str(error), line=data.count(b"\n", 0, error.position) + 1) from None
-    except json.JSONDecodeError as error:
-        raise ReadError(file, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
-    items = _json_items(document, file)
+    items = _json_items(read_json(path.read_bytes(), file), file)
     records = []
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -479,21 +360,13 @@ class PartnersLoader(Loader):
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield one raw record per row of a CSV, XLSX or JSON file (chosen by suffix, else by content)."""
         path = Path(path)
-        if not path.is_file():
-            raise ReadError(str(path), "no such file")
-        suffix = path.suffix.lower()
-        if suffix == ".xls":
-            raise ReadError(str(path), "Excel 97 (.xls) workbooks are not read: save the sheet as .xlsx or CSV")
-        if suffix in (".xlsx", ".xlsm") or (suffix not in (".csv", ".txt", ".json") and _is_zip(path)):
-            yield from _read_xlsx(path)
-        elif suffix == ".json" or (suffix not in (".csv", ".txt") and _looks_like_json(path)):
-            yield from _read_json(path)
-        else:
-            yield from _CsvReader(path).records()
+        readers = {"xlsx": _read_xlsx, "json": _read_json, "csv": _read_csv}
+        yield from readers[format_of(path)](path)
 
     def map(self, raw: RawRecord) -> Record:
         """Map one row to its organisation and participations; bad values become problems, never exceptions."""
         row = _Row(Record(raw), BNode())
+        row.record.problems += truncation_problems(raw.fields)
         if raw.fields.get(EXTRA_CELLS):
             row.problem(None, f"{raw.fields[EXTRA_CELLS]} non-empty cell(s) beyond the last column", "extra-cells")
         self._identity(row)
@@ -736,14 +609,3 @@ def _is_url(value: str) -> bool:
 def _local(iri: URIRef) -> str:
     """Return the last segment of an IRI (the key of a concept, the name of a class)."""
     return str(iri).rsplit("/", 1)[1]
-
-
-def _is_zip(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(4) == b"PK\x03\x04"
-
-
-def _looks_like_json(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        head = stream.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head[:1] in (b"[", b"{")
