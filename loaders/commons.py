@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import Loader
-from agrs.loaders.partners import _Undecodable, decode, normalise
+from agrs.loaders.tabular import Undecodable, decode, normalise
 from agrs.ns import AGRS, BASE, ID, SRC
 from agrs.paths import ontology_dir
 from agrs.records import Problem, RawRecord, ReadError, Record
@@ -168,12 +168,11 @@ def _read_text(path: Path) -> Iterator[RawRecord]:
     data = path.read_bytes()
     try:
         text = decode(data)
-    except _Undecodable as error:
-        line = data.count(b"\n", 0, error.position) + 1
-        # latin-1 decodes any byte: enough to read the label of the field the bad byte is in.
-        match = FIELD_LINE.match(data.decode("latin-1").split("\n")[line - 1])
+    except Undecodable as error:
+        # The line up to the bad byte holds the label of the field the byte is in.
+        match = FIELD_LINE.match(error.prefix.split("\n")[-1])
         name = FIELD_ALIASES.get(normalise(match["label"])) if match else None
-        raise ReadError(str(path), str(error), line=line, field=name or None) from None
+        raise ReadError(str(path), str(error), line=error.line, field=name or None) from None
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise ReadError(str(path), "empty file: no wiki page", line=1)
