@@ -141,7 +141,13 @@ class Vocabulary:
     @classmethod
     def from_ontology(cls, folder: Path | None = None) -> "Vocabulary":
         """Read ontology/modules/ademe-commons.ttl (the installed ontology by default)."""
-        graph = Graph().parse((folder or ontology_dir()) / "modules" / "ademe-commons.ttl", format="turtle")
+        return cls.from_graph(
+            Graph().parse((folder or ontology_dir()) / "modules" / "ademe-commons.ttl", format="turtle")
+        )
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Vocabulary":
+        """Build the lookups from a graph holding the ademe-commons schemes (the merged ontology does)."""
         schemes, notations = {}, {}
         for scheme in ("challenge", "wiki-category", "wiki-theme", "development-level", "sought-resource"):
             lookup, numbers = {}, {}
@@ -335,7 +341,21 @@ class CommonsLoader(Loader):
     default_key = "ademe-wiki"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self.vocabulary = vocabulary or Vocabulary.from_ontology()
+        self._vocabulary, self._given = vocabulary, vocabulary is not None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Build the schemes' lookups from the merged ontology (unless a vocabulary was given)."""
+        super().use_ontology(ontology)
+        if not self._given:
+            self._vocabulary = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The schemes' lookups, from the pipeline's ontology, else read from the module file on first use."""
+        if self._vocabulary is None:
+            ontology = self.ontology
+            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
+        return self._vocabulary
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the pages of one file: RDF/XML by suffix (.rdf, .xml, .owl) or content (`<?xml`), else text."""

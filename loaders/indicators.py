@@ -218,22 +218,30 @@ def parse_value(text: str) -> Decimal | None:
         return None
 
 
-@cache
-def registered_sources() -> frozenset[str]:
-    """Return the keys of the sources registered in ontology/sources.ttl (`seed-004`, `insee-populations`…)."""
-    graph = Graph().parse(ontology_dir() / "sources.ttl", format="turtle")
+def sources_in(graph: Graph) -> frozenset[str]:
+    """Return the keys of the sources a graph registers (`seed-004`, `insee-populations`…)."""
     return frozenset(
         str(node).removeprefix(str(SRC)) for node in graph.subjects(RDF.type, DCTERMS.BibliographicResource)
-    )
+        if str(node).startswith(str(SRC))
+    )  # fmt: skip
 
 
-def source_iri(value: str) -> URIRef | None:
-    """Return the IRI of a source: a registered key (`insee-populations`, `src:seed-004`) or an http(s) URL."""
+@cache
+def registered_sources() -> frozenset[str]:
+    """Return the keys of the sources registered in ontology/sources.ttl, read from the file once."""
+    return sources_in(Graph().parse(ontology_dir() / "sources.ttl", format="turtle"))
+
+
+def source_iri(value: str, sources: frozenset[str] | None = None) -> URIRef | None:
+    """Return the IRI of a source: a registered key (`insee-populations`, `src:seed-004`) or an http(s) URL.
+
+    `sources` are the registered keys (by default those of ontology/sources.ttl).
+    """
     value = value.strip()
     if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
         return URIRef(value)
     key = value.removeprefix("src:")
-    return SRC[key] if key in registered_sources() else None
+    return SRC[key] if key in (registered_sources() if sources is None else sources) else None
 
 
 def term_iri(value: str) -> URIRef | None:
@@ -334,6 +342,16 @@ class IndicatorsLoader(Loader):
         # What this load has seen, to check units and catch duplicates across rows and files.
         self.definitions: dict[str, Definition] = {}
         self.observed: dict[tuple[str, URIRef, str], tuple[Decimal, int | None, str]] = {}
+        self._sources: frozenset[str] | None = None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Take the registered sources from the merged ontology."""
+        super().use_ontology(ontology)
+        self._sources = sources_in(ontology)
+
+    def _source_iri(self, value: str) -> URIRef | None:
+        """Return a source's IRI, checked against the pipeline's ontology when given, else sources.ttl."""
+        return source_iri(value, self._sources)
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the rows of a CSV file or workbook; ReadError when it cannot be read or has no known header."""
@@ -385,7 +403,7 @@ class IndicatorsLoader(Loader):
             )
         measures = self._iris(record, fields.get("measures", ""), "measures", term_iri, "term")
         references = self._iris(record, fields.get("references", ""), "references", term_iri, "reference")
-        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
         if problems:
             return
         fingerprint = tuple(sorted((name, value) for name, value in fields.items() if not name.startswith("_")))
@@ -482,7 +500,7 @@ class IndicatorsLoader(Loader):
             )
         elif unit is not None and not UCUM_CODE.fullmatch(unit):
             problems.append(Problem(f"{unit!r} is not a UCUM code", "unit", "ucum-format"))
-        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
         if problems:
             return
         code, granularity = period

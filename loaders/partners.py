@@ -155,6 +155,11 @@ class Vocabulary:
         graph = Graph()
         graph.parse(folder / "modules" / "actor.ttl", format="turtle")
         graph.parse(folder / "sources.ttl", format="turtle")
+        return cls.from_graph(graph)
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Vocabulary":
+        """Build the lookups from a graph holding the actor module and the sources (the merged ontology does)."""
         return cls(
             actor_types=_scheme_lookup(graph, "actor-type"),
             roles=_scheme_lookup(graph, "role"),
@@ -216,7 +221,9 @@ def _disjoint_pairs(graph: Graph) -> frozenset[frozenset[URIRef]]:
         members = list(Collection(graph, graph.value(axiom, OWL.members)))
         pairs.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :])
     pairs.update(frozenset((a, b)) for a, b in graph.subject_objects(OWL.disjointWith))
-    return frozenset(pairs)
+    # Only kinds can meet in one row: other modules' disjoint classes (in the merged ontology) are no concern here.
+    kinds = set(KINDS.values())
+    return frozenset(pair for pair in pairs if pair <= kinds)
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -348,13 +355,20 @@ class PartnersLoader(Loader):
     default_key = "default"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self._vocabulary = vocabulary
+        self._vocabulary, self._given = vocabulary, vocabulary is not None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Build the controlled values from the merged ontology (unless a vocabulary was given)."""
+        super().use_ontology(ontology)
+        if not self._given:
+            self._vocabulary = None
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """The controlled values, read from the ontology on first use."""
+        """The controlled values, from the pipeline's ontology, else read from the ontology files on first use."""
         if self._vocabulary is None:
-            self._vocabulary = Vocabulary.from_ontology()
+            ontology = self.ontology
+            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
         return self._vocabulary
 
     def read(self, path: Path) -> Iterator[RawRecord]:

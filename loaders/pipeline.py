@@ -100,6 +100,7 @@ def run_load(
     if not force and commit.is_unchanged(store, graph, provenance.content_digest(sources), resources.shapes_digest):
         return LoadSummary(0, 0, 0, True, graph, store.current_version(graph))
     started = _now()
+    loader.use_ontology(resources.ontology)  # vocabularies from the ontology parsed once, not from its files again
     records = _read_and_map(loader, sources, report)
     context = _context(store, graph, records, resources.ontology)
     report("validate", 0, sum(not record.rejected for record in records))

@@ -15,13 +15,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from agrs.loaders.base import Loader
 from agrs.loaders.partners import territory_iri
 from agrs.loaders.tabular import TRUNCATED, Row, Workbook, csv_line, format_of, normalise, read_csv, truncation_problems
-from agrs.loaders.xlsform import FORM_SHEETS, Form, Question, bounds, conditions, read_form
+from agrs.loaders.xlsform import FORM_SHEETS, Form, Question, TermResolver, bounds, conditions, form_id, read_form
 from agrs.ns import AGRS, ID
 from agrs.records import Problem, RawRecord, ReadError, Record
 
@@ -46,8 +46,14 @@ class SurveyLoader(Loader):
         self._form: Form | None = None
         self._seen: set[str] = set()
         if self.form_path is not None and self.form_path.is_file():
-            # The graph is named after the questionnaire: two forms load into two graphs.
-            self.default_key = normalise(self.form.form_id)
+            # The graph is named after the questionnaire: two forms load into two graphs. Only the settings are
+            # read now: the questions' terms are checked when reading, against the pipeline's ontology if given.
+            self.default_key = normalise(form_id(self.form_path))
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Check the form's terms against the merged ontology the pipeline holds (read before the form is)."""
+        super().use_ontology(ontology)
+        self._form = None
 
     @property
     def form(self) -> Form:
@@ -55,7 +61,8 @@ class SurveyLoader(Loader):
         if self._form is None:
             if self.form_path is None:
                 raise ReadError("(no form)", "the survey loader needs the questionnaire: --form FORM.xlsx")
-            self._form = read_form(self.form_path)
+            resolver = TermResolver.from_graph(self.ontology) if self.ontology is not None else None
+            self._form = read_form(self.form_path, resolver)
         return self._form
 
     def read(self, path: Path) -> Iterator[RawRecord]:

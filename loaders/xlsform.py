@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF
 
 from agrs.loaders.tabular import Workbook, normalise
-from agrs.ns import AGRS, BASE, prefixes
+from agrs.ns import AGRS, BASE, SRC, prefixes
 from agrs.paths import ontology_dir
 from agrs.records import ReadError
 
@@ -166,16 +167,33 @@ def _labels(row: dict[str, str], column: str, default: str) -> dict[str, str]:
     return labels
 
 
+def ontology_terms(graph: Graph) -> frozenset[URIRef]:
+    """Return the AGRS terms a graph describes: IRIs in the AGRS namespace, not ontology documents or sources."""
+    documents = set(graph.subjects(RDF.type, OWL.Ontology))
+    return frozenset(
+        node for node in graph.subjects()
+        if isinstance(node, URIRef) and node.startswith(BASE) and not node.startswith(SRC) and node not in documents
+    )  # fmt: skip
+
+
 class TermResolver:
     """Expands CURIEs and IRIs of the `agrs_term` column and checks that AGRS terms exist in the ontology."""
 
-    def __init__(self, folder: Path | None = None):
-        graph = Graph()
-        folder = folder or ontology_dir()
-        for module in sorted((folder / "modules").glob("*.ttl")):
-            graph.parse(module, format="turtle")
-        self.known = set(graph.subjects())
+    def __init__(self, folder: Path | None = None, *, terms: frozenset[URIRef] | None = None):
+        if terms is None:
+            # Alone, without the pipeline's merged ontology: the files that declare AGRS terms.
+            folder = folder or ontology_dir()
+            graph = Graph()
+            for module in sorted([*(folder / "modules").glob("*.ttl"), *(folder / "alignments").glob("*.ttl")]):
+                graph.parse(module, format="turtle")
+            terms = ontology_terms(graph)
+        self.known = terms
         self.prefixes = prefixes()
+
+    @classmethod
+    def from_graph(cls, ontology: Graph) -> "TermResolver":
+        """Return a resolver over the merged ontology (the one the pipeline has already parsed)."""
+        return cls(terms=ontology_terms(ontology))
 
     def resolve(self, value: str, file: str, line: int, sheet: str) -> URIRef | None:
         """Return the term's IRI (None for an empty cell); ReadError for an unknown prefix or AGRS term."""
@@ -325,5 +343,5 @@ def is_form(path: Path) -> bool:
 
 __all__ = [
     "FORM_SHEETS", "Choice", "Form", "Question", "TermResolver", "bounds", "conditions", "form_id", "is_form",
-    "read_form",
+    "ontology_terms", "read_form",
 ]  # fmt: skip
