@@ -1,7 +1,7 @@
 """The partners loader: organisations, their kinds and actor types, and the roles they play in endeavours.
 
-It reads CSV (`,` or `;`; UTF-8 with or without BOM, or Windows-1252), XLSX and JSON files whose columns are
-described in loaders/README.md, and maps each row to an `agrs:Organisation` with its participations. Values
+It reads CSV, XLSX and JSON files (through agrs.loaders.tabular: encodings, separators, sheets) whose columns
+are described in loaders/README.md, and maps each row to an `agrs:Organisation` with its participations. Values
 that can be checked without the store (keys, actor types, roles, SIREN checksums, code formats) are checked
 here; whether a referenced territory, member or endeavour exists is left to the SHACL gate.
 """
