@@ -9,7 +9,7 @@ the Graph Store's HTTP writes — so that they all keep the same guarantees:
    version generated, the counts and the shapes' digest goes into the provenance graph (agrs.provenance);
 3. **quarantine**: the rejected records, with their reasons, go to `<dir>/<kind>-<key>.jsonl` (written beside and
    renamed, so a reader never sees half of it; removed when nothing was rejected), and the loaded records that
-   carry warnings to `<dir>/<kind>-<key>.warnings.jsonl`.
+   carry warnings to `<dir>/warnings/<kind>-<key>.jsonl`.
 
 Records that went through the gate (agrs.validate) are committed with `commit_records`: their valid records'
 triples are the content, and a write with **no valid record never replaces the current graph** (a header-only
@@ -147,8 +147,8 @@ def quarantine_path(quarantine_dir: Path | str, kind: str, key: str) -> Path:
 
 
 def warnings_path(quarantine_dir: Path | str, kind: str, key: str) -> Path:
-    """Return the file of a source's loaded records that carry warnings: `<dir>/<kind>-<key>.warnings.jsonl`."""
-    return Path(quarantine_dir) / f"{kind}-{key}.warnings.jsonl"
+    """Return the file of a source's loaded records that carry warnings: `<dir>/warnings/<kind>-<key>.jsonl`."""
+    return Path(quarantine_dir) / "warnings" / f"{kind}-{key}.jsonl"
 
 
 def quarantine_entry(record: Record, what: str = "problems") -> dict:

@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from pathlib import Path
-
-from rdflib import Graph
+from typing import TYPE_CHECKING
 
 from agrs.records import RawRecord, Record
+
+if TYPE_CHECKING:
+    from rdflib import Graph
 
 
 class Loader:
@@ -19,12 +21,15 @@ class Loader:
     kind: str = ""
     #: the graph's key when the user gives none (`https://w3id.org/agrs/graph/<kind>/<default_key>`)
     default_key: str = "default"
+    #: the merged ontology, when the pipeline has handed it over (see `use_ontology`)
+    ontology: "Graph | None" = None
 
-    #: the merged ontology the pipeline has parsed (None when the loader is used alone)
-    ontology: Graph | None = None
+    def use_ontology(self, ontology: "Graph") -> None:
+        """Take the merged ontology the pipeline has already parsed, to build controlled vocabularies from.
 
-    def use_ontology(self, ontology: Graph) -> None:
-        """Take the merged ontology the pipeline has parsed, so that vocabularies need not parse it again."""
+        The pipeline calls it before reading. A loader used alone (no call) parses the ontology files it needs
+        itself; a loader whose vocabularies come from the ontology rebuilds them from this graph.
+        """
         self.ontology = ontology
 
     def read(self, path: Path) -> Iterator[RawRecord]:

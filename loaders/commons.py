@@ -21,14 +21,13 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import Loader
-from agrs.loaders.partners import _Undecodable, decode, normalise
-from agrs.ns import AGRS, BASE, ID, SRC
+from agrs.loaders.tabular import Undecodable, decode, normalise
+from agrs.ns import AGRS, BASE, ID, ROLE, SRC
 from agrs.paths import ontology_dir
 from agrs.records import Problem, RawRecord, ReadError, Record
 
 SWIVT = "http://semantic-mediawiki.org/swivt/1.0#"
 WIKI = "https://wiki.resilience-territoire.ademe.fr/wiki/"
-ROLE = BASE + "role/"
 
 # --- Fields ----------------------------------------------------------------------------
 
@@ -141,7 +140,13 @@ class Vocabulary:
     @classmethod
     def from_ontology(cls, folder: Path | None = None) -> "Vocabulary":
         """Read ontology/modules/ademe-commons.ttl (the installed ontology by default)."""
-        graph = Graph().parse((folder or ontology_dir()) / "modules" / "ademe-commons.ttl", format="turtle")
+        return cls.from_graph(
+            Graph().parse((folder or ontology_dir()) / "modules" / "ademe-commons.ttl", format="turtle")
+        )
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Vocabulary":
+        """Build the lookups from a graph holding the ademe-commons schemes (the merged ontology does)."""
         schemes, notations = {}, {}
         for scheme in ("challenge", "wiki-category", "wiki-theme", "development-level", "sought-resource"):
             lookup, numbers = {}, {}
@@ -168,12 +173,11 @@ def _read_text(path: Path) -> Iterator[RawRecord]:
     data = path.read_bytes()
     try:
         text = decode(data)
-    except _Undecodable as error:
-        line = data.count(b"\n", 0, error.position) + 1
-        # latin-1 decodes any byte: enough to read the label of the field the bad byte is in.
-        match = FIELD_LINE.match(data.decode("latin-1").split("\n")[line - 1])
+    except Undecodable as error:
+        # The line up to the bad byte holds the label of the field the byte is in.
+        match = FIELD_LINE.match(error.prefix.split("\n")[-1])
         name = FIELD_ALIASES.get(normalise(match["label"])) if match else None
-        raise ReadError(str(path), str(error), line=line, field=name or None) from None
+        raise ReadError(str(path), str(error), line=error.line, field=name or None) from None
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise ReadError(str(path), "empty file: no wiki page", line=1)
@@ -336,7 +340,21 @@ class CommonsLoader(Loader):
     default_key = "ademe-wiki"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self.vocabulary = vocabulary or Vocabulary.from_ontology()
+        self._vocabulary, self._given = vocabulary, vocabulary is not None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Build the schemes' lookups from the merged ontology (unless a vocabulary was given)."""
+        super().use_ontology(ontology)
+        if not self._given:
+            self._vocabulary = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The schemes' lookups, from the pipeline's ontology, else read from the module file on first use."""
+        if self._vocabulary is None:
+            ontology = self.ontology
+            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
+        return self._vocabulary
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the pages of one file: RDF/XML by suffix (.rdf, .xml, .owl) or content (`<?xml`), else text."""
@@ -513,6 +531,6 @@ class CommonsLoader(Loader):
         page.record.subjects.add(participation)
         page.add(RDF.type, AGRS.Participation, participation)
         page.add(AGRS.participant, person, participation)
-        page.add(AGRS.hasRole, URIRef(ROLE + role), participation)
+        page.add(AGRS.hasRole, ROLE[role], participation)
         page.add(AGRS.participationIn, page.subject, participation)
         page.add(DCTERMS.source, SRC["ademe-wiki"], participation)

@@ -8,10 +8,7 @@ checked against the definition read earlier in the same load (an observation of 
 source is left to the gate, which checks that the indicator exists).
 """
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,19 +18,26 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from agrs.ns import AGRS, BASE, ID, SRC, prefixes
+from agrs.loaders.base import Loader
+from agrs.loaders.tabular import (
+    TRUNCATED,
+    Row,
+    Workbook,
+    format_of,
+    match_columns,
+    normalise,
+    read_csv,
+    split_cells,
+    truncation_problems,
+)
+from agrs.loaders.territory_codes import territory_iri
+from agrs.ns import AGGREGATION, AGRS, ID, QUDT_UNIT, SRC, TEMPORAL_SCALE, prefixes
+from agrs.observations import decimal_literal, observation_iri
 from agrs.paths import ontology_dir
 from agrs.records import Problem, RawRecord, ReadError, Record
-
-from .base import Loader
-from .partners import _Undecodable, cell_text, decode, normalise, sniff_separator, territory_iri
-
-AGGREGATION = Namespace(BASE + "aggregation/")
-TEMPORAL_SCALE = Namespace(BASE + "temporal-scale/")
-QUDT_UNIT = Namespace("http://qudt.org/vocab/unit/")
 
 DEFINITIONS, OBSERVATIONS = "definitions", "observations"
 TABLE = "_table"  # which kind of row a raw record is (the reader sets it; sources' columns never start with "_")
@@ -163,17 +167,6 @@ def period_iri(code: str) -> URIRef:
     return ID[f"period/{code}"]
 
 
-def territory_segment(territory: URIRef) -> str:
-    """Return a territory's IRI path as one segment: `commune/33063` → `commune-33063`."""
-    return str(territory).removeprefix(str(ID)).replace("/", "-")
-
-
-def observation_iri(indicator: str, territory: URIRef, period: str, *, derived: bool = False) -> URIRef:
-    """Return an observation's IRI: one per indicator, territory and period (derived ones apart)."""
-    kind = "derived-observation" if derived else "observation"
-    return ID[f"{kind}/{indicator}/{territory_segment(territory)}/{period}"]
-
-
 def qudt_unit(code: str) -> URIRef | None:
     """Return the QUDT unit of a UCUM code, when the table knows one."""
     if code in UCUM_TO_QUDT:
@@ -211,22 +204,30 @@ def parse_value(text: str) -> Decimal | None:
         return None
 
 
-@cache
-def registered_sources() -> frozenset[str]:
-    """Return the keys of the sources registered in ontology/sources.ttl (`seed-004`, `insee-populations`…)."""
-    graph = Graph().parse(ontology_dir() / "sources.ttl", format="turtle")
+def sources_in(graph: Graph) -> frozenset[str]:
+    """Return the keys of the sources a graph registers (`seed-004`, `insee-populations`…)."""
     return frozenset(
         str(node).removeprefix(str(SRC)) for node in graph.subjects(RDF.type, DCTERMS.BibliographicResource)
-    )
+        if str(node).startswith(str(SRC))
+    )  # fmt: skip
 
 
-def source_iri(value: str) -> URIRef | None:
-    """Return the IRI of a source: a registered key (`insee-populations`, `src:seed-004`) or an http(s) URL."""
+@cache
+def registered_sources() -> frozenset[str]:
+    """Return the keys of the sources registered in ontology/sources.ttl, read from the file once."""
+    return sources_in(Graph().parse(ontology_dir() / "sources.ttl", format="turtle"))
+
+
+def source_iri(value: str, sources: frozenset[str] | None = None) -> URIRef | None:
+    """Return the IRI of a source: a registered key (`insee-populations`, `src:seed-004`) or an http(s) URL.
+
+    `sources` are the registered keys (by default those of ontology/sources.ttl).
+    """
     value = value.strip()
     if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
         return URIRef(value)
     key = value.removeprefix("src:")
-    return SRC[key] if key in registered_sources() else None
+    return SRC[key] if key in (registered_sources() if sources is None else sources) else None
 
 
 def term_iri(value: str) -> URIRef | None:
@@ -261,109 +262,48 @@ def _table_of(headers: list[str], file: str, line: int | None, wanted: str | Non
             wanted = DEFINITIONS
         else:
             wanted = max(hits, key=hits.__getitem__)
-    aliases = ALIASES[wanted]
-    columns: list[str | None] = []
-    for header, key in zip(headers, keys, strict=True):
-        column = aliases.get(key)
-        if column is not None and column in columns:
-            raise ReadError(file, f"two columns mean {column!r} (the second is {header!r})", line=line, field=column)
-        columns.append(column)
-    for required in REQUIRED[wanted]:
-        if required not in columns:
-            found = ", ".join(repr(header) for header in headers if header) or "none"
-            raise ReadError(
-                file, f"required column of an indicator {wanted} table missing (columns found: {found})",
-                line=line, field=required,
-            )  # fmt: skip
-    return wanted, columns
+    missing = f"required column of an indicator {wanted} table missing"
+    return wanted, match_columns(headers, ALIASES[wanted], REQUIRED[wanted], file=file, line=line, missing=missing)
 
 
-def _fields(table: str, columns: list[str | None], cells: list[str]) -> dict[str, Any]:
-    """Return one row's fields: canonical column → stripped text, the table, and the count of stray cells."""
-    fields: dict[str, Any] = {column: "" for column in columns if column}
-    for column, cell in zip(columns, cells, strict=False):
-        if column:
-            fields[column] = cell.strip()
+def _fields(table: str, columns: list[str | None], row: Row) -> dict[str, Any]:
+    """Return one row's fields: canonical column → stripped text, the table, stray cells, truncation."""
+    fields: dict[str, Any]
+    fields, extra = split_cells(columns, row.cells)
     fields[TABLE] = table
-    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
     if extra:
-        fields[EXTRA_CELLS] = len(extra)
+        fields[EXTRA_CELLS] = extra
+    if row.truncated:
+        fields[TRUNCATED] = row.truncated
     return fields
 
 
-def _read_csv(path: Path) -> Iterator[RawRecord]:
-    """Yield the rows of a CSV file with their physical line (the header, its first non-blank line, is read first)."""
-    file, data = str(path), path.read_bytes()
+def _records(file: str, rows: Iterator[Row], table: str | None = None, sheet: str | None = None) -> Iterator[RawRecord]:
+    """Turn rows (the header first) into records; the header tells the table unless `table` is given."""
+    header = next(rows, None)
+    if header is None:
+        raise ReadError(file, f"sheet {sheet!r} is empty: no header row", line=1)
     try:
-        text = decode(data)
-    except _Undecodable as error:
-        line = data.count(b"\n", 0, error.position) + 1
-        raise ReadError(file, str(error), line=line) from None
-    lines = list(io.StringIO(text, newline=""))
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
-        raise ReadError(file, "empty file: no header row", line=1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
-    table = columns = None
-    previous = 0
-    try:
-        for cells in reader:
-            start, end = previous + 1, reader.line_num
-            previous = end
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                table, columns = _table_of(cells, file, start)
-                continue
-            original = "".join(lines[start - 1 : end]).rstrip("\r\n")
-            yield RawRecord(file, start, _fields(table, columns, cells), original)
-    except csv.Error as error:
-        raise ReadError(file, f"malformed CSV: {error}", line=reader.line_num) from None
+        table, columns = _table_of(header.cells, file, header.line, table)
+    except ReadError as error:
+        if sheet is None:
+            raise
+        raise ReadError(file, f"sheet {sheet!r}: {error.reason}", line=error.line, field=error.field) from None
+    for row in rows:
+        yield RawRecord(file, row.line, _fields(table, columns, row), row.text)
 
 
 def _read_xlsx(path: Path) -> Iterator[RawRecord]:
     """Yield the rows of a workbook's definitions sheet, then of its observations sheet (line = row number).
 
-    A workbook with neither sheet name is read from its first sheet, whose header tells the table.
+    A workbook with neither sheet (among the visible ones) is read from its first visible sheet, whose header
+    tells the table.
     """
-    import openpyxl  # only workbooks need it
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    file = str(path)
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ReadError(file, f"not a readable XLSX workbook: {error}") from None
-    named = {normalise(sheet.title): sheet for sheet in workbook.worksheets}
-    sheets = [
-        (table, named[normalise(name)]) for table in (DEFINITIONS, OBSERVATIONS) for name in SHEETS[table]
-        if normalise(name) in named
-    ]  # fmt: skip
-    if not sheets:
-        sheets = [(None, workbook.worksheets[0])]
-    for table, sheet in sheets:
-        yield from _read_sheet(file, sheet, table)
-    workbook.close()
-
-
-def _read_sheet(file: str, sheet, table: str | None) -> Iterator[RawRecord]:
-    """Yield the rows of one sheet; the first non-empty row is its header."""
-    columns = None
-    for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [cell_text(value) for value in row]
-        if not any(cells):
-            continue
-        if columns is None:
-            try:
-                table, columns = _table_of(cells, file, line, table)
-            except ReadError as error:
-                raise ReadError(file, f"sheet {sheet.title!r}: {error.reason}", line=line, field=error.field) from None
-            continue
-        out = io.StringIO()
-        csv.writer(out, lineterminator="").writerow(cells)
-        yield RawRecord(file, line, _fields(table, columns, cells), out.getvalue())
-    if columns is None:
-        raise ReadError(file, f"sheet {sheet.title!r} is empty: no header row", line=1)
+    with Workbook(path) as workbook:
+        sheets = [(table, workbook.sheet(*SHEETS[table])) for table in (DEFINITIONS, OBSERVATIONS)]
+        sheets = [(table, sheet) for table, sheet in sheets if sheet is not None]
+        for table, sheet in sheets or [(None, workbook.first_visible())]:
+            yield from _records(str(path), workbook.rows(sheet), table, sheet.title)
 
 
 # --- Mapping ---------------------------------------------------------------------------------------------
@@ -388,20 +328,30 @@ class IndicatorsLoader(Loader):
         # What this load has seen, to check units and catch duplicates across rows and files.
         self.definitions: dict[str, Definition] = {}
         self.observed: dict[tuple[str, URIRef, str], tuple[Decimal, int | None, str]] = {}
+        self._sources: frozenset[str] | None = None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Take the registered sources from the merged ontology."""
+        super().use_ontology(ontology)
+        self._sources = sources_in(ontology)
+
+    def _source_iri(self, value: str) -> URIRef | None:
+        """Return a source's IRI, checked against the pipeline's ontology when given, else sources.ttl."""
+        return source_iri(value, self._sources)
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the rows of a CSV file or workbook; ReadError when it cannot be read or has no known header."""
         path = Path(path)
-        with open(path, "rb") as stream:
-            zipped = stream.read(4) == b"PK\x03\x04"
-        if path.suffix.lower() == ".xls":
-            raise ReadError(str(path), "Excel 97 workbooks (.xls) are not read: save it as .xlsx or .csv")
-        yield from (_read_xlsx(path) if zipped else _read_csv(path))
+        if format_of(path, formats=("csv", "xlsx")) == "xlsx":
+            yield from _read_xlsx(path)
+        else:
+            yield from _records(str(path), read_csv(path.read_bytes(), str(path)))
 
     def map(self, raw: RawRecord) -> Record:
         """Map a definition or an observation row; a bad value becomes a problem, never an exception."""
         record = Record(raw)
         fields = raw.fields
+        record.problems += truncation_problems(fields)
         if fields.get(EXTRA_CELLS):
             record.problems.append(Problem(f"{fields[EXTRA_CELLS]} cell(s) beyond the header", None, "extra-cells"))
         if fields.get(TABLE) == DEFINITIONS:
@@ -439,7 +389,7 @@ class IndicatorsLoader(Loader):
             )
         measures = self._iris(record, fields.get("measures", ""), "measures", term_iri, "term")
         references = self._iris(record, fields.get("references", ""), "references", term_iri, "reference")
-        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
         if problems:
             return
         fingerprint = tuple(sorted((name, value) for name, value in fields.items() if not name.startswith("_")))
@@ -536,7 +486,7 @@ class IndicatorsLoader(Loader):
             )
         elif unit is not None and not UCUM_CODE.fullmatch(unit):
             problems.append(Problem(f"{unit!r} is not a UCUM code", "unit", "ucum-format"))
-        sources = self._iris(record, fields.get("source", ""), "source", source_iri, "source")
+        sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
         if problems:
             return
         code, granularity = period
@@ -574,13 +524,6 @@ class IndicatorsLoader(Loader):
                 triples.append((node, AGRS.unit, unit_iri(unit)))
         triples += [(node, DCTERMS.source, iri) for iri in sources]
         record.triples, record.subjects = triples, {node, period_node}
-
-
-def decimal_literal(value: Decimal) -> Literal:
-    """Return an xsd:decimal in its canonical form (`710.0`, `12.5`): equal values compare equal, in any store."""
-    normal = value.normalize()
-    text = f"{normal:f}"
-    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
 
 
 def unit_triples(code: str) -> list[tuple]:

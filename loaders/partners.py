@@ -1,17 +1,13 @@
 """The partners loader: organisations, their kinds and actor types, and the roles they play in endeavours.
 
-It reads CSV (`,` or `;`; UTF-8 with or without BOM, or Windows-1252), XLSX and JSON files whose columns are
-described in loaders/README.md, and maps each row to an `agrs:Organisation` with its participations. Values
+It reads CSV, XLSX and JSON files (through agrs.loaders.tabular: encodings, separators, sheets) whose columns
+are described in loaders/README.md, and maps each row to an `agrs:Organisation` with its participations. Values
 that can be checked without the store (keys, actor types, roles, SIREN checksums, code formats) are checked
 here; whether a referenced territory, member or endeavour exists is left to the SHACL gate.
 """
 
-import csv
-import io
 import json
 import re
-import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +20,22 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import Loader
+from agrs.loaders.tabular import (
+    TRUNCATED,
+    Row,
+    Workbook,
+    cell_text,
+    format_of,
+    match_columns,
+    normalise,
+    read_csv,
+    read_json,
+    split_cells,
+    truncation_problems,
+)
+from agrs.loaders.territory_codes import luhn_valid, territory_iri
 from agrs.ns import AGRS, BASE, ID, SRC
+from agrs.ns import ROLE as ROLES
 from agrs.paths import ontology_dir
 from agrs.records import Problem, RawRecord, ReadError, Record
 
@@ -86,44 +97,7 @@ ROLE = re.compile(r"(?P<role>[^@]+)@(?P<kind>[^/]+)/(?P<key>.+)")
 LIST_SEPARATORS = re.compile(r"[;,|\n]+")
 SOURCE_SEPARATORS = re.compile(r"[;|\s]+")
 
-#: territory prefix → (IRI kind, code format); a bare five-character code is a commune, nine digits an EPCI
-TERRITORY_KINDS: dict[str, tuple[str, re.Pattern]] = {
-    "commune": ("commune", re.compile(r"[0-9]{5}|2[AB][0-9]{3}")),
-    "departement": ("departement", re.compile(r"[0-9]{2}|2[AB]|97[0-9]")),
-    "region": ("region", re.compile(r"[0-9]{2}")),
-    "epci": ("epci", re.compile(r"[0-9]{9}")),
-    "pays": ("pays", re.compile(r"[A-Z]{2}")),
-}
-TERRITORY_PREFIXES = {
-    "com": "commune",
-    "commune": "commune",
-    "dep": "departement",
-    "departement": "departement",
-    "reg": "region",
-    "region": "region",
-    "epci": "epci",
-    "pays": "pays",
-    "country": "pays",
-}
-
-
-def normalise(text: str) -> str:
-    """Return a key for loose comparison: no accents, lower case, runs of other characters as one hyphen."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
-
-
 HEADER_ALIASES = {normalise(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
-
-
-def luhn_valid(digits: str) -> bool:
-    """Return whether a string of digits passes the Luhn checksum (the SIREN's control key)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 # --- Vocabulary read from the ontology --------------------------------------------------
@@ -152,6 +126,11 @@ class Vocabulary:
         graph = Graph()
         graph.parse(folder / "modules" / "actor.ttl", format="turtle")
         graph.parse(folder / "sources.ttl", format="turtle")
+        return cls.from_graph(graph)
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Vocabulary":
+        """Build the lookups from a graph holding the actor module and the sources (the merged ontology does)."""
         return cls(
             actor_types=_scheme_lookup(graph, "actor-type"),
             roles=_scheme_lookup(graph, "role"),
@@ -213,52 +192,16 @@ def _disjoint_pairs(graph: Graph) -> frozenset[frozenset[URIRef]]:
         members = list(Collection(graph, graph.value(axiom, OWL.members)))
         pairs.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :])
     pairs.update(frozenset((a, b)) for a, b in graph.subject_objects(OWL.disjointWith))
-    return frozenset(pairs)
+    # Only kinds can meet in one row: other modules' disjoint classes (in the merged ontology) are no concern here.
+    kinds = set(KINDS.values())
+    return frozenset(pair for pair in pairs if pair <= kinds)
 
 
 # --- Reading ---------------------------------------------------------------------------
+# The generic part (encodings, separators, sheets, JSON syntax) is agrs.loaders.tabular's; here is what is
+# partners': which header names mean which column, which sheet and JSON key hold the partners.
 
-
-class _Undecodable(Exception):
-    """Bytes that are neither UTF-8 nor Windows-1252, at `position`."""
-
-    def __init__(self, position: int, byte: int):
-        super().__init__(f"byte 0x{byte:02X} is neither UTF-8 nor Windows-1252")
-        self.position = position
-
-
-def decode(data: bytes) -> str:
-    """Decode UTF-8 (a BOM is dropped), or Windows-1252 when the bytes are not strictly UTF-8."""
-    try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        # cp1252 leaves five bytes undefined: such a file is in some other encoding.
-        raise _Undecodable(error.start, data[error.start]) from None
-
-
-def sniff_separator(header: str) -> str:
-    """Return `;` or `,`, whichever separates more cells of the header line (`,` when neither does)."""
-    counts = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in ";,"}
-    return ";" if counts[";"] > counts[","] else ","
-
-
-def cell_text(value: Any) -> str:
-    """Return a spreadsheet or JSON value as the text a CSV cell would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a SIREN typed as a number comes back as 213300635.0
-    if isinstance(value, list):
-        return "; ".join(cell_text(item) for item in value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
+SHEET_NAMES = ("partners", "partenaires")
 
 
 def canonical_columns(headers: list[str], file: str, line: int | None) -> list[str | None]:
@@ -266,134 +209,57 @@ def canonical_columns(headers: list[str], file: str, line: int | None) -> list[s
 
     Raises ReadError when a required column is missing or two headers mean the same column.
     """
-    columns: list[str | None] = []
-    for header in headers:
-        column = HEADER_ALIASES.get(normalise(header))
-        if column is not None and column in columns:
-            raise ReadError(file, f"two columns mean {column!r} (the second is {header!r})", line=line, field=column)
-        columns.append(column)
-    for required in REQUIRED_COLUMNS:
-        if required not in columns:
-            found = ", ".join(repr(h) for h in headers if h) or "none"
-            raise ReadError(file, f"required column missing (columns found: {found})", line=line, field=required)
-    return columns
+    return match_columns(headers, HEADER_ALIASES, REQUIRED_COLUMNS, file=file, line=line)
 
 
-def row_fields(columns: list[str | None], cells: list[str]) -> dict[str, Any]:
-    """Return the fields of one row: canonical column → stripped text, and the count of stray cells."""
-    fields: dict[str, Any] = {column: "" for column in columns if column}
-    for column, cell in zip(columns, cells, strict=False):
-        if column:
-            fields[column] = cell.strip()
-    extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+def row_fields(columns: list[str | None], row: Row) -> dict[str, Any]:
+    """Return the fields of one row: canonical column → stripped text, the count of stray cells, truncation."""
+    fields: dict[str, Any]
+    fields, extra = split_cells(columns, row.cells)
     if extra:
-        fields[EXTRA_CELLS] = len(extra)
+        fields[EXTRA_CELLS] = extra
+    if row.truncated:
+        fields[TRUNCATED] = row.truncated
     return fields
 
 
-def _undecodable_error(file: str, data: bytes, error: _Undecodable) -> ReadError:
-    """Build the ReadError for an undecodable byte, naming its line and, best effort, its column."""
-    line = data.count(b"\n", 0, error.position) + 1
-    # latin-1 maps each byte to one character, so byte positions stay valid in the text.
-    text = data.decode("latin-1").removeprefix("\xef\xbb\xbf")
-    offset = len(data) - len(text)
-    header = text.split("\n", 1)[0].rstrip("\r")
-    separator = sniff_separator(header)
-    start = text.rfind("\n", 0, error.position - offset) + 1
-    column = len(next(csv.reader([text[start : error.position - offset]], delimiter=separator), [""])) - 1
-    headers = next(csv.reader([header], delimiter=separator), [])
-    name = headers[column] if 0 <= column < len(headers) else None
-    field_name = HEADER_ALIASES.get(normalise(name), name) if name else None
-    return ReadError(file, str(error), line=line, field=field_name)
+def _field_of_header(header: str) -> str:
+    """Name a CSV column in a read error: its canonical name, else the header as written."""
+    return HEADER_ALIASES.get(normalise(header), header)
 
 
-class _CsvReader:
-    """Reads one CSV file into raw records, with physical line numbers (the header is line 1)."""
-
-    def __init__(self, path: Path):
-        self.path, self.file = path, str(path)
-
-    def records(self) -> Iterator[RawRecord]:
-        """Yield the records of the file."""
-        data = self.path.read_bytes()
-        try:
-            text = decode(data)
-        except _Undecodable as error:
-            raise _undecodable_error(self.file, data, error) from None
-        # The same line splitting as the csv module's, so that `original` lines up with line numbers.
-        lines = list(io.StringIO(text, newline=""))
-        first = next((line for line in lines if line.strip()), None)
-        if first is None:
-            raise ReadError(self.file, "empty file: no header row", line=1)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
-        try:
-            yield from self._rows(reader, lines)
-        except csv.Error as error:
-            raise ReadError(self.file, f"malformed CSV: {error}", line=reader.line_num) from None
-
-    def _rows(self, reader, lines: list[str]) -> Iterator[RawRecord]:
-        columns = None
-        previous = 0
-        for cells in reader:
-            start, end = previous + 1, reader.line_num
-            previous = end
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns = canonical_columns(cells, self.file, start)
-                continue
-            original = "".join(lines[start - 1 : end]).rstrip("\r\n")
-            yield RawRecord(self.file, start, row_fields(columns, cells), original)
+def _records(file: str, rows: Iterator[Row], sheet: str | None = None) -> Iterator[RawRecord]:
+    """Turn rows (the header first) into records; `sheet` names the sheet in a header's read error."""
+    header = next(rows, None)
+    if header is None:
+        raise ReadError(file, f"sheet {sheet!r} is empty: no header row", line=1)
+    try:
+        columns = canonical_columns(header.cells, file, header.line)
+    except ReadError as error:
+        if sheet is None:
+            raise
+        raise ReadError(file, f"sheet {sheet!r}: {error.reason}", line=error.line, field=error.field) from None
+    for row in rows:
+        yield RawRecord(file, row.line, row_fields(columns, row), row.text)
 
 
-def _sheet(workbook) -> Any:
-    """Return the sheet named partners or partenaires, else the first one."""
-    for sheet in workbook.worksheets:
-        if normalise(sheet.title) in ("partners", "partenaires"):
-            return sheet
-    return workbook.worksheets[0]
-
-
-def _row_text(cells: list[str]) -> str:
-    """Return cells as one CSV line, the text the quarantine shows for a spreadsheet row."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+def _read_csv(path: Path) -> Iterator[RawRecord]:
+    """Yield the records of a CSV file, with physical line numbers (the header is line 1)."""
+    yield from _records(str(path), read_csv(path.read_bytes(), str(path), field_of=_field_of_header))
 
 
 def _read_xlsx(path: Path) -> Iterator[RawRecord]:
-    """Yield the records of the partners sheet of a workbook; the line is the spreadsheet row number."""
-    import openpyxl  # only XLSX needs it: CSV and JSON loads do not pay for the import
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    file = str(path)
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ReadError(file, f"not a readable XLSX workbook: {error}", line=None) from None
-    sheet = _sheet(workbook)
-    columns = None
-    for row in sheet.iter_rows():
-        cells = [cell_text(cell.value) for cell in row]
-        if not any(cells):
-            continue
-        line = row[0].row
-        if columns is None:
-            try:
-                columns = canonical_columns(cells, file, line)
-            except ReadError as error:
-                raise ReadError(file, f"sheet {sheet.title!r}: {error.reason}", line=line, field=error.field) from None
-            continue
-        yield RawRecord(file, line, row_fields(columns, cells), _row_text(cells))
-    if columns is None:
-        raise ReadError(file, f"sheet {sheet.title!r} is empty: no header row", line=1)
+    """Yield the records of the partners sheet of a workbook (else its first visible sheet); line = row number."""
+    with Workbook(path) as workbook:
+        sheet = workbook.sheet(*SHEET_NAMES) or workbook.first_visible()
+        yield from _records(str(path), workbook.rows(sheet), sheet.title)
 
 
 def _json_items(document: Any, file: str) -> list:
     """Return the list of partner objects of a JSON document: a list, or {"partners": [...]}."""
     if isinstance(document, dict):
         for key, value in document.items():
-            if normalise(key) in ("partners", "partenaires") and isinstance(value, list):
+            if normalise(key) in SHEET_NAMES and isinstance(value, list):
                 return value
     if isinstance(document, list):
         return document
@@ -416,14 +282,7 @@ def _json_fields(item: dict, file: str, index: int) -> dict[str, Any]:
 def _read_json(path: Path) -> Iterator[RawRecord]:
     """Yield one record per object; the line is the object's index in the list, from 1."""
     file = str(path)
-    data = path.read_bytes()
-    try:
-        document = json.loads(decode(data))
-    except _Undecodable as error:
-        raise ReadError(file, str(error), line=data.count(b"\n", 0, error.position) + 1) from None
-    except json.JSONDecodeError as error:
-        raise ReadError(file, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
-    items = _json_items(document, file)
+    items = _json_items(read_json(path.read_bytes(), file), file)
     records = []
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -467,33 +326,32 @@ class PartnersLoader(Loader):
     default_key = "default"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self._vocabulary = vocabulary
+        self._vocabulary, self._given = vocabulary, vocabulary is not None
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Build the controlled values from the merged ontology (unless a vocabulary was given)."""
+        super().use_ontology(ontology)
+        if not self._given:
+            self._vocabulary = None
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """The controlled values, read from the ontology on first use."""
+        """The controlled values, from the pipeline's ontology, else read from the ontology files on first use."""
         if self._vocabulary is None:
-            self._vocabulary = Vocabulary.from_ontology()
+            ontology = self.ontology
+            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
         return self._vocabulary
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield one raw record per row of a CSV, XLSX or JSON file (chosen by suffix, else by content)."""
         path = Path(path)
-        if not path.is_file():
-            raise ReadError(str(path), "no such file")
-        suffix = path.suffix.lower()
-        if suffix == ".xls":
-            raise ReadError(str(path), "Excel 97 (.xls) workbooks are not read: save the sheet as .xlsx or CSV")
-        if suffix in (".xlsx", ".xlsm") or (suffix not in (".csv", ".txt", ".json") and _is_zip(path)):
-            yield from _read_xlsx(path)
-        elif suffix == ".json" or (suffix not in (".csv", ".txt") and _looks_like_json(path)):
-            yield from _read_json(path)
-        else:
-            yield from _CsvReader(path).records()
+        readers = {"xlsx": _read_xlsx, "json": _read_json, "csv": _read_csv}
+        yield from readers[format_of(path)](path)
 
     def map(self, raw: RawRecord) -> Record:
         """Map one row to its organisation and participations; bad values become problems, never exceptions."""
         row = _Row(Record(raw), BNode())
+        row.record.problems += truncation_problems(raw.fields)
         if raw.fields.get(EXTRA_CELLS):
             row.problem(None, f"{raw.fields[EXTRA_CELLS]} non-empty cell(s) beyond the last column", "extra-cells")
         self._identity(row)
@@ -688,7 +546,7 @@ class PartnersLoader(Loader):
         row.record.subjects.add(participation)
         row.add(RDF.type, AGRS.Participation, participation)
         row.add(AGRS.participant, row.subject, participation)
-        row.add(AGRS.hasRole, URIRef(BASE + "role/" + role), participation)
+        row.add(AGRS.hasRole, ROLES[role], participation)
         row.add(AGRS.participationIn, endeavour, participation)
         for source in row.sources:
             row.add(DCTERMS.source, source, participation)
@@ -697,27 +555,6 @@ class PartnersLoader(Loader):
         elif role == PILOT_TERRITORY and row.governed is not None:
             # The pilot territory is a territory: the one the participating local authority governs.
             row.record.triples.append((endeavour, AGRS.pilotTerritory, row.governed))
-
-
-def territory_iri(value: str) -> URIRef | None:
-    """Return the IRI of a territory written `33063`, `com:33063`, `epci:246300701`, `dep:33`, `reg:75` or `pays:FR`.
-
-    The IRIs are those of the territories loader; None when the value is not a well-formed code.
-    """
-    prefix, _, code = value.strip().rpartition(":")
-    code = code.strip().upper()
-    if prefix:
-        kind = TERRITORY_PREFIXES.get(normalise(prefix))
-    elif len(code) == 9:
-        kind = "epci"
-    else:
-        kind = "commune"  # dep:/reg: prefixes are required: "33" alone could be either
-    if kind is None:
-        return None
-    iri_kind, pattern = TERRITORY_KINDS[kind]
-    if not pattern.fullmatch(code) or (kind == "epci" and not luhn_valid(code)):
-        return None
-    return ID[f"{iri_kind}/{code}"]
 
 
 def _split(value: str, separators: re.Pattern = LIST_SEPARATORS) -> list[str]:
@@ -736,14 +573,3 @@ def _is_url(value: str) -> bool:
 def _local(iri: URIRef) -> str:
     """Return the last segment of an IRI (the key of a concept, the name of a class)."""
     return str(iri).rsplit("/", 1)[1]
-
-
-def _is_zip(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(4) == b"PK\x03\x04"
-
-
-def _looks_like_json(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        head = stream.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head[:1] in (b"[", b"{")

@@ -84,7 +84,7 @@ def run_load(
     if not force and is_unchanged(store, graph, content_digest(sources), resources.shapes_digest):
         return LoadSummary(0, 0, 0, True, graph, store.current_version(graph), replaced=False)
     started = datetime.now(UTC)
-    loader.use_ontology(resources.ontology)
+    loader.use_ontology(resources.ontology)  # vocabularies from the ontology parsed once, not from its files again
     records = _read_and_map(loader, sources, report)
     context = context_for(store, graph, records, resources.ontology)
     report("validate", 0, sum(not record.rejected for record in records))

@@ -17,8 +17,6 @@ Exact duplicate rows (the exports hold them by the thousand) are removed while r
 warning saying how many copies were dropped and where. Whether the commune exists is the SHACL gate's business.
 """
 
-import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,11 +30,10 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from agrs.loaders.base import Loader
-from agrs.loaders.partners import normalise, sniff_separator
-from agrs.ns import AGRS, BASE, ID, SRC
+from agrs.loaders.tabular import TRUNCATED, Row, normalise, read_csv, truncation_problems
+from agrs.ns import AGRS, HAZARD, ID, SRC
 from agrs.records import Problem, RawRecord, ReadError, Record
 
-HAZARD = BASE + "hazard/"
 SOURCE = SRC["georisques-gaspar"]
 
 #: canonical field → its column in each layout (older, 2026)
@@ -158,8 +155,8 @@ class RisksLoader(Loader):
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield one raw record per distinct row of a GASPAR CSV file, numbered by physical line (header = 1).
 
-        Raises ReadError for bytes that are neither UTF-8 nor Windows-1252, an empty file, a header of neither
-        layout, or malformed quoting.
+        Raises ReadError for bytes that are neither UTF-8 (or UTF-16) nor Windows-1252, an empty file, a header
+        of neither layout, or malformed quoting.
         """
         path = Path(path)
         file = str(path)
@@ -167,37 +164,22 @@ class RisksLoader(Loader):
             data = path.read_bytes()
         except OSError as error:
             raise ReadError(file, error.strerror or str(error)) from error
-        text = _decode(file, data)
-        lines = list(io.StringIO(text, newline=""))
-        first = next((index for index, line in enumerate(lines) if line.strip()), None)
-        if first is None:
-            raise ReadError(file, "empty file: no header row", line=1)
-        separator = sniff_separator(lines[first].rstrip("\r\n"))
-        reader = csv.reader(io.StringIO("".join(lines[first:]), newline=""), delimiter=separator, strict=True)
-        try:
-            headers = next(reader)
-            layout, columns = _layout(file, headers, first + 1)
-            records = list(self._rows(file, reader, lines, first, layout, columns))
-        except csv.Error as error:
-            raise ReadError(file, f"malformed CSV: {error}", line=first + reader.line_num) from None
+        rows = read_csv(data, file)
+        header = next(rows)  # read_csv raises for a file without one
+        layout, columns = _layout(file, header.cells, header.line)
+        records = list(self._rows(file, rows, layout, columns))
         self.duplicates[file] = sum(len(record.fields.get(DUPLICATES, ())) for record in records)
         yield from records
 
-    def _rows(
-        self, file: str, reader, lines: list[str], offset: int, layout: str, columns: list[str | None]
-    ) -> Iterator[RawRecord]:
+    def _rows(self, file: str, rows: Iterator[Row], layout: str, columns: list[str | None]) -> Iterator[RawRecord]:
         """Turn the rows after the header into records, dropping exact duplicates and flagging conflicts."""
         kept: dict[tuple[str, ...], RawRecord] = {}
         keys: dict[tuple[str, str, str], tuple[tuple[str, ...], int]] = {}
-        previous = reader.line_num
-        for cells in reader:
-            begin, previous = previous, reader.line_num
-            start = offset + begin + 1
-            if not any(cell.strip() for cell in cells):
-                continue  # a blank line
-            row = tuple(cells)
-            if row in kept:
-                kept[row].fields[DUPLICATES].append(start)
+        for row in rows:
+            cells, start = row.cells, row.line
+            key_cells = tuple(cells)
+            if key_cells in kept:
+                kept[key_cells].fields[DUPLICATES].append(start)
                 continue
             fields: dict[str, Any] = {name: "" for name in LAYOUTS[layout]}
             for column, cell in zip(columns, cells, strict=False):
@@ -206,21 +188,23 @@ class RisksLoader(Loader):
             extra = [cell for cell in cells[len(columns) :] if cell.strip()]
             if extra:
                 fields[EXTRA] = len(extra)
+            if row.truncated:
+                fields[TRUNCATED] = row.truncated
             fields[LAYOUT] = layout
             fields[DUPLICATES] = []
             key = (fields["id"], _commune_code(fields["commune"]), fields["risk_code"].upper() or fields["risk_label"])
-            if key in keys and keys[key][0] != row:
+            if key in keys and keys[key][0] != key_cells:
                 fields[CONFLICT] = keys[key][1]
             else:
-                keys.setdefault(key, (row, start))
-            original = "".join(lines[offset + begin : offset + previous])
-            record = RawRecord(file, start, fields, original.rstrip("\r\n"))
-            kept[row] = record
+                keys.setdefault(key, (key_cells, start))
+            record = RawRecord(file, start, fields, row.text)
+            kept[key_cells] = record
             yield record
 
     def map(self, raw: RawRecord) -> Record:
         """Map one row to its natural disaster, risk and hazard; bad values become problems, never exceptions."""
         record = Record(raw)
+        record.problems += truncation_problems(raw.fields)
         row = _Row(raw.fields, record)
         if raw.fields.get(EXTRA):
             row.problem(None, f"{raw.fields[EXTRA]} non-empty cell(s) beyond the last column", "extra-cells")
@@ -345,7 +329,7 @@ def _triples(
         (hazard_node, RDF.type, AGRS.Hazard),
         (hazard_node, RDFS.label, Literal(f"aléa « {french} » de la commune {commune}", lang="fr")),
         (hazard_node, RDFS.label, Literal(f"{english} hazard of commune {commune}", lang="en")),
-        (hazard_node, AGRS.hazardType, URIRef(HAZARD + hazard)),
+        (hazard_node, AGRS.hazardType, HAZARD[hazard]),
     ]
     properties = {
         "start": AGRS.startDate,
@@ -391,19 +375,6 @@ def _parse_date(value: str) -> Literal | None:
     if moment.time() == datetime.min.time():
         return Literal(date.isoformat(moment.date()), datatype=XSD.date)
     return Literal(moment.isoformat(), datatype=XSD.dateTime)
-
-
-def _decode(file: str, data: bytes) -> str:
-    """Decode UTF-8 (a BOM is dropped), or Windows-1252 when the bytes are not strictly UTF-8."""
-    try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ReadError(file, f"byte 0x{data[error.start]:02X} is neither UTF-8 nor Windows-1252", line=line) from None
 
 
 def _layout(file: str, headers: list[str], line: int) -> tuple[str, list[str | None]]:

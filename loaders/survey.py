@@ -7,9 +7,7 @@ dropped when reading), its `agrs:Submission` and one `agrs:Response` per answere
 answers, number types and numeric constraints are checked here; whether the territory exists is the gate's.
 """
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -17,12 +15,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from agrs.loaders.base import Loader
-from agrs.loaders.partners import _Undecodable, cell_text, decode, normalise, sniff_separator, territory_iri
-from agrs.loaders.xlsform import Form, Question, bounds, conditions, is_form, read_form
+from agrs.loaders.tabular import TRUNCATED, Row, Workbook, csv_line, format_of, normalise, read_csv, truncation_problems
+from agrs.loaders.territory_codes import territory_iri
+from agrs.loaders.xlsform import FORM_SHEETS, Form, Question, TermResolver, bounds, conditions, form_id, read_form
 from agrs.ns import AGRS, ID
 from agrs.records import Problem, RawRecord, ReadError, Record
 
@@ -47,8 +46,14 @@ class SurveyLoader(Loader):
         self._form: Form | None = None
         self._seen: set[str] = set()
         if self.form_path is not None and self.form_path.is_file():
-            # The graph is named after the questionnaire: two forms load into two graphs.
-            self.default_key = normalise(self.form.form_id)
+            # The graph is named after the questionnaire: two forms load into two graphs. Only the settings are
+            # read now: the questions' terms are checked when reading, against the pipeline's ontology if given.
+            self.default_key = normalise(form_id(self.form_path))
+
+    def use_ontology(self, ontology: Graph) -> None:
+        """Check the form's terms against the merged ontology the pipeline holds (read before the form is)."""
+        super().use_ontology(ontology)
+        self._form = None
 
     @property
     def form(self) -> Form:
@@ -56,7 +61,8 @@ class SurveyLoader(Loader):
         if self._form is None:
             if self.form_path is None:
                 raise ReadError("(no form)", "the survey loader needs the questionnaire: --form FORM.xlsx")
-            self._form = read_form(self.form_path)
+            resolver = TermResolver.from_graph(self.ontology) if self.ontology is not None else None
+            self._form = read_form(self.form_path, resolver)
         return self._form
 
     def read(self, path: Path) -> Iterator[RawRecord]:
@@ -70,25 +76,26 @@ class SurveyLoader(Loader):
             self.form  # noqa: B018 - parse now: a broken form is a read error, before any record
             yield RawRecord(str(path), None, {FORM: self.form.form_id}, None)
             return
-        if path.suffix.lower() in (".xlsx", ".xlsm") or _is_zip(path):
-            if is_form(path):
-                raise ReadError(str(path), "this is an XLSForm, not responses: give it with --form")
-            yield from self._table(str(path), _xlsx_rows(path))
+        if format_of(path, formats=("csv", "xlsx")) == "xlsx":
+            yield from self._workbook(path)
         else:
-            yield from self._table(str(path), _csv_rows(path))
+            yield from self._table(str(path), read_csv(path.read_bytes(), str(path)))
 
-    def _table(self, file: str, rows: Iterator[tuple[int, list[str], str]]) -> Iterator[RawRecord]:
-        """Turn (line, cells, text) rows into records; the first non-empty row is the header."""
-        columns = None
-        for line, cells, text in rows:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns = _Columns(self.form, cells, file, line)
-                continue
-            yield columns.record(file, line, cells, text)
-        if columns is None:
+    def _workbook(self, path: Path) -> Iterator[RawRecord]:
+        """Yield the respondents of the first visible sheet of a Kobo XLSX export (repeat groups are other sheets)."""
+        with Workbook(path) as workbook:
+            if all(workbook.sheet(name, hidden=True) for name in FORM_SHEETS):
+                raise ReadError(str(path), "this is an XLSForm, not responses: give it with --form")
+            yield from self._table(str(path), workbook.rows(workbook.first_visible()), sheet=True)
+
+    def _table(self, file: str, rows: Iterator[Row], *, sheet: bool = False) -> Iterator[RawRecord]:
+        """Turn rows (the header first) into records; a sheet row's text is its cells without trailing commas."""
+        header = next(rows, None)
+        if header is None:
             raise ReadError(file, "empty file: no header row", line=1)
+        columns = _Columns(self.form, header.cells, file, header.line)
+        for row in rows:
+            yield columns.record(file, row, csv_line(row.cells).rstrip(",") if sheet else row.text)
 
     def map(self, raw: RawRecord) -> Record:
         """Map the questionnaire record, or one respondent's row; bad answers become problems."""
@@ -128,9 +135,10 @@ class _Columns:
             raise ReadError(file, "no respondent id column (the form's agrs:Respondent question, _uuid or KEY)",
                             line=line, field=respondent.name if respondent else "_uuid")  # fmt: skip
 
-    def record(self, file: str, line: int, cells: list[str], text: str | None) -> RawRecord:
+    def record(self, file: str, row: Row, text: str) -> RawRecord:
         """Return the record of one row, without the identifying answers (in its fields and its text)."""
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {TRUNCATED: row.truncated} if row.truncated else {}
+        cells = row.cells
         shown = list(cells)
         for index, (target, cell) in enumerate(zip(self.targets, cells, strict=False)):
             if target is None:
@@ -141,8 +149,7 @@ class _Columns:
                 shown[index] = ""  # pseudonymisation starts here: not even the quarantine keeps it
                 continue
             fields[f"{name}/{choice}" if choice else name] = cell.strip()
-        redacted = text is None or shown != cells
-        return RawRecord(file, line, fields, _row_text(shown) if redacted else text)
+        return RawRecord(file, row.line, fields, csv_line(shown).rstrip(",") if shown != cells else text)
 
 
 def _header_keys(form: Form) -> dict[str, list[tuple[str, str | None]]]:
@@ -168,56 +175,6 @@ def _header_keys(form: Form) -> dict[str, list[tuple[str, str | None]]]:
                 for tail in [choice.name, *choice.labels.values()]:
                     add(f"{head}/{tail}", (question.name, choice.name))
     return keys
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[str], str]]:
-    """Yield (first physical line, cells, text) of each CSV row; UTF-8 (BOM or not) or Windows-1252."""
-    file, data = str(path), path.read_bytes()
-    try:
-        text = decode(data)
-    except _Undecodable as error:
-        raise ReadError(file, str(error), line=data.count(b"\n", 0, error.position) + 1) from None
-    lines = list(io.StringIO(text, newline=""))
-    first = next((line for line in lines if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(first.rstrip("\r\n")), strict=True)
-    previous = 0
-    try:
-        for cells in reader:
-            start, previous = previous + 1, reader.line_num
-            yield start, cells, "".join(lines[start - 1 : previous]).rstrip("\r\n")
-    except csv.Error as error:
-        raise ReadError(file, f"malformed CSV: {error}", line=reader.line_num) from None
-
-
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str], str | None]]:
-    """Yield (row number, cells, None) of the first sheet of a Kobo XLSX export (repeat groups are other sheets)."""
-    import zipfile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True, read_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ReadError(str(path), f"not a readable XLSX workbook: {error}") from None
-    try:
-        for number, row in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-            cells = [cell_text(value) for value in row]
-            yield number, cells, _row_text(cells)
-    finally:
-        workbook.close()
-
-
-def _row_text(cells: list[str]) -> str:
-    """Return cells as one CSV line, for the quarantine."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue().rstrip(",")
-
-
-def _is_zip(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(4) == b"PK\x03\x04"
 
 
 # --- Mapping -----------------------------------------------------------------------------------
@@ -277,6 +234,7 @@ class _Respondent:
         self.record.triples.append((s, p, o))
 
     def map(self) -> Record:
+        self.record.problems += truncation_problems(self.raw.fields)
         respondent_q = self.form.by_role("respondent_id")
         respondent_id = self.value(respondent_q.name) if respondent_q else ""
         respondent_id = respondent_id or self.value(UUID).removeprefix("uuid:")

@@ -32,16 +32,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from agrs.ns import AGRS, BASE, ID
+from agrs.loaders.base import Loader
+from agrs.loaders.tabular import decode_csv, looks_like_json, read_json
+from agrs.ns import AGRS, ID, LEVEL
 from agrs.records import Problem, RawRecord, ReadError, Record
 
-from .base import Loader
-
-LEVEL = Namespace(BASE + "level/")
 FRANCE = ID["pays/FR"]
 
 Triple = tuple[Node, Node, Node]
@@ -181,7 +180,7 @@ class TerritoriesLoader(Loader):
         """
         path = Path(path)
         data = path.read_bytes()
-        if path.suffix.lower() == ".json" or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+        if path.suffix.lower() == ".json" or looks_like_json(data):
             yield from _read_json(str(path), data)
         else:
             yield from _read_csv(str(path), data)
@@ -485,15 +484,7 @@ def _read_json(file: str, data: bytes) -> Iterator[RawRecord]:
 
 def _parse_json(file: str, data: bytes) -> list:
     """Decode and parse a JSON file that must hold an array; errors become ReadError with the physical line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ReadError(file, f"not UTF-8 (byte 0x{data[error.start]:02X}): JSON files are UTF-8", line=line) from None
-    try:
-        entries = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ReadError(file, f"invalid JSON (column {error.colno}): {error.msg}", line=error.lineno) from None
+    entries = read_json(data, file, fallback=None, hint=": JSON files are UTF-8")
     if not isinstance(entries, list):
         raise ReadError(file, f"expected a JSON array of records, found a {type(entries).__name__}", line=1)
     return entries
@@ -555,25 +546,9 @@ def _row_fields(layout: Layout, header: Sequence[str], row: Sequence[str]) -> di
 
 
 def _decode_csv(file: str, data: bytes) -> str:
-    """Decode a COG CSV file as UTF-8 (a BOM is allowed); otherwise name the line and column of the first bad byte."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        line = data.count(b"\n", 0, error.start) + 1
-        header = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
-        delimiter = max(CSV_DELIMITERS, key=header.count)
-        # Counting delimiters ignores quoting: COG values hold no delimiter, and this is only for the message.
-        column = data[line_start : error.start].count(delimiter.encode())
-        names = header.split(delimiter)
-        field = names[column].strip('"') if line > 1 and column < len(names) else None
-        raise ReadError(
-            file,
-            f"not UTF-8 (byte 0x{data[error.start]:02X}): the COG files are UTF-8; re-encode this one "
-            "(it looks like Windows-1252 or Latin-1)",
-            line=line,
-            field=field,
-        ) from None
+    """Decode a COG CSV file: UTF-8 (a BOM allowed; UTF-16 too), never a legacy encoding: the COG is UTF-8."""
+    hint = ": the COG files are UTF-8; re-encode this one (it looks like Windows-1252 or Latin-1)"
+    return decode_csv(data, file, fallback=None, field_of=lambda header: header.strip() or None, hint=hint)
 
 
 def _csv_layout(file: str, header_line: str) -> tuple[Layout, str, list[str]]:

@@ -10,18 +10,20 @@ before it in the same group on a scale.
 """
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, SDO
 
-from agrs.loaders.partners import cell_text, normalise
-from agrs.ns import AGRS, BASE, prefixes
+from agrs.loaders.tabular import Workbook, normalise
+from agrs.ns import AGRS, BASE, SRC, SURVEY_POINT, prefixes
 from agrs.paths import ontology_dir
 from agrs.records import ReadError
 
-SCHEMA = "https://schema.org/"
+SCHEMA = str(SDO)
+#: the sheets that make a workbook an XLSForm (`settings` is optional)
+FORM_SHEETS = ("survey", "choices")
 #: terms marking an identifying answer: read to be dropped, never stored
 PERSONAL_TERMS = frozenset(URIRef(SCHEMA + name) for name in ("name", "email", "telephone", "givenName", "familyName"))
 #: term → the role of a question outside the survey's points
@@ -146,14 +148,13 @@ def _language(header: str) -> str | None:
     return LANGUAGE_NAMES.get(normalise(suffix), normalise(suffix) or None)
 
 
-def _table(sheet) -> list[tuple[int, dict[str, str]]]:
+def _table(workbook: Workbook, sheet) -> list[tuple[int, dict[str, str]]]:
     """Return the non-empty rows of a sheet as (row number, {header: text}); headers keep their case."""
-    rows = [(row[0].row, [cell_text(cell.value) for cell in row]) for row in sheet.iter_rows() if row]
-    rows = [(number, cells) for number, cells in rows if any(cells)]
+    rows = list(workbook.rows(sheet))
     if not rows:
         return []
-    header = [cell.strip() for cell in rows[0][1]]
-    return [(number, dict(zip(header, cells, strict=False))) for number, cells in rows[1:]]
+    header = [cell.strip() for cell in rows[0].cells]
+    return [(row.line, dict(zip(header, row.cells, strict=False))) for row in rows[1:]]
 
 
 def _labels(row: dict[str, str], column: str, default: str) -> dict[str, str]:
@@ -166,16 +167,33 @@ def _labels(row: dict[str, str], column: str, default: str) -> dict[str, str]:
     return labels
 
 
+def ontology_terms(graph: Graph) -> frozenset[URIRef]:
+    """Return the AGRS terms a graph describes: IRIs in the AGRS namespace, not ontology documents or sources."""
+    documents = set(graph.subjects(RDF.type, OWL.Ontology))
+    return frozenset(
+        node for node in graph.subjects()
+        if isinstance(node, URIRef) and node.startswith(BASE) and not node.startswith(SRC) and node not in documents
+    )  # fmt: skip
+
+
 class TermResolver:
     """Expands CURIEs and IRIs of the `agrs_term` column and checks that AGRS terms exist in the ontology."""
 
-    def __init__(self, folder: Path | None = None):
-        graph = Graph()
-        folder = folder or ontology_dir()
-        for module in sorted((folder / "modules").glob("*.ttl")):
-            graph.parse(module, format="turtle")
-        self.known = set(graph.subjects())
+    def __init__(self, folder: Path | None = None, *, terms: frozenset[URIRef] | None = None):
+        if terms is None:
+            # Alone, without the pipeline's merged ontology: the files that declare AGRS terms.
+            folder = folder or ontology_dir()
+            graph = Graph()
+            for module in sorted([*(folder / "modules").glob("*.ttl"), *(folder / "alignments").glob("*.ttl")]):
+                graph.parse(module, format="turtle")
+            terms = ontology_terms(graph)
+        self.known = terms
         self.prefixes = prefixes()
+
+    @classmethod
+    def from_graph(cls, ontology: Graph) -> "TermResolver":
+        """Return a resolver over the merged ontology (the one the pipeline has already parsed)."""
+        return cls(terms=ontology_terms(ontology))
 
     def resolve(self, value: str, file: str, line: int, sheet: str) -> URIRef | None:
         """Return the term's IRI (None for an empty cell); ReadError for an unknown prefix or AGRS term."""
@@ -202,36 +220,43 @@ class TermResolver:
 
 def read_form(path: Path, resolver: TermResolver | None = None) -> Form:
     """Parse an XLSForm workbook; ReadError naming the sheet's row and column when it cannot be used."""
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     file = str(path)
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True, read_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise ReadError(file, f"not a readable XLSForm workbook: {error}") from None
-    sheets = {normalise(sheet.title): sheet for sheet in workbook.worksheets}
-    for needed in ("survey", "choices"):
-        if needed not in sheets:
-            raise ReadError(file, f"an XLSForm needs a {needed!r} sheet (sheets found: {workbook.sheetnames})")
+    with Workbook(path, what="XLSForm workbook") as workbook:
+        sheets = {name: workbook.sheet(name, hidden=True) for name in (*FORM_SHEETS, "settings")}
+        for needed in FORM_SHEETS:
+            if sheets[needed] is None:
+                raise ReadError(file, f"an XLSForm needs a {needed!r} sheet (sheets found: {workbook.names})")
+        settings = _settings(workbook, sheets["settings"])
+        tables = {name: _table(workbook, sheets[name]) for name in FORM_SHEETS}
     resolver = resolver or TermResolver()
-    settings = dict(_table(sheets["settings"])[0][1]) if "settings" in sheets and _table(sheets["settings"]) else {}
     default = _language("x::" + settings["default_language"]) if settings.get("default_language") else "fr"
     form_id = settings.get("form_id") or path.stem
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", form_id):
         raise ReadError(file, f"sheet 'settings': form_id {form_id!r} must be letters, digits, _ . or -",
                         line=2, field="form_id")  # fmt: skip
-    choices = _choices(sheets["choices"], file, resolver, default)
-    questions = _questions(sheets["survey"], file, resolver, default, choices)
+    choices = _choices(tables["choices"], file, resolver, default)
+    questions = _questions(tables["survey"], file, resolver, default, choices)
     title = settings.get("form_title") or form_id
     campaign = normalise(settings.get("agrs_campaign") or form_id)
     return Form(file, form_id, title, settings.get("version", ""), campaign, questions, choices)
 
 
-def _choices(sheet, file: str, resolver: TermResolver, default: str) -> dict[str, list[Choice]]:
+def _settings(workbook: Workbook, sheet) -> dict[str, str]:
+    """Return the settings sheet's one row as {column: text} (empty without the sheet)."""
+    table = _table(workbook, sheet) if sheet is not None else []
+    return dict(table[0][1]) if table else {}
+
+
+def form_id(path: Path) -> str:
+    """Return a form's id (settings' `form_id`, else the file's stem) without reading its questions."""
+    with Workbook(path, what="XLSForm workbook") as workbook:
+        return _settings(workbook, workbook.sheet("settings", hidden=True)).get("form_id") or path.stem
+
+
+def _choices(table: list, file: str, resolver: TermResolver, default: str) -> dict[str, list[Choice]]:
     """Read the choices sheet into lists by list name."""
     lists: dict[str, list[Choice]] = {}
-    for line, row in _table(sheet):
+    for line, row in table:
         list_name, name = row.get("list_name", "") or row.get("list name", ""), row.get("name", "")
         if not list_name or not name:
             raise ReadError(file, "sheet 'choices': every row needs a list_name and a name", line=line,
@@ -243,12 +268,12 @@ def _choices(sheet, file: str, resolver: TermResolver, default: str) -> dict[str
     return lists
 
 
-def _questions(sheet, file: str, resolver, default: str, choices: dict[str, list[Choice]]) -> dict[str, Question]:
+def _questions(table: list, file: str, resolver, default: str, choices: dict[str, list[Choice]]) -> dict[str, Question]:
     """Read the survey sheet: questions with their groups, roles, points and scale questions."""
     questions: dict[str, Question] = {}
     groups: list[tuple[str, dict[str, str], URIRef | None]] = []
     last_in_group: dict[int, Question] = {}  # depth → the last survey question met at that depth
-    for line, row in _table(sheet):
+    for line, row in table:
         kind = row.get("type", "").strip()
         base, _, rest = kind.partition(" ")
         name = row.get("name", "").strip()
@@ -303,19 +328,20 @@ def _assign_role(question: Question, point: URIRef | None, previous: Question | 
                             "group", line=question.row, field="agrs_term")  # fmt: skip
         question.role, question.qualifies = SCALE_ROLES[term], previous.name
         previous.scales[SCALE_ROLES[term]] = question.name
-    elif point is not None and point.startswith(BASE + "survey-point/"):
+    elif point is not None and point.startswith(str(SURVEY_POINT)):
         question.role, question.point = "question", point
 
 
 def is_form(path: Path) -> bool:
     """Return whether a file is a workbook with `survey` and `choices` sheets (an XLSForm, not responses)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError):
+        with Workbook(path) as workbook:
+            return all(workbook.sheet(name, hidden=True) is not None for name in FORM_SHEETS)
+    except ReadError:
         return False
-    names = {normalise(name) for name in re.findall(r'<sheet [^>]*name="([^"]+)"', workbook)}
-    return {"survey", "choices"} <= names
 
 
-__all__ = ["Choice", "Form", "Question", "TermResolver", "bounds", "conditions", "is_form", "read_form"]
+__all__ = [
+    "FORM_SHEETS", "Choice", "Form", "Question", "TermResolver", "bounds", "conditions", "form_id", "is_form",
+    "ontology_terms", "read_form",
+]  # fmt: skip

@@ -16,9 +16,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from agrs.loaders.indicators import (
-    TEMPORAL_SCALE,
     IndicatorsLoader,
-    observation_iri,
     parse_period,
     parse_value,
     qudt_unit,
@@ -27,7 +25,8 @@ from agrs.loaders.indicators import (
 )
 from agrs.loaders.pipeline import run_load
 from agrs.loaders.territories import TerritoriesLoader
-from agrs.ns import AGRS, ID
+from agrs.ns import AGRS, ID, TEMPORAL_SCALE
+from agrs.observations import observation_iri
 from agrs.records import ReadError, Record
 from agrs.resources import Resources
 

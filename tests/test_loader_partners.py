@@ -13,7 +13,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from agrs.loaders.partners import PartnersLoader, luhn_valid, normalise, sniff_separator, territory_iri
+from agrs.loaders.partners import PartnersLoader
+from agrs.loaders.tabular import normalise, sniff_separator
+from agrs.loaders.territory_codes import luhn_valid, territory_iri
 from agrs.ns import AGRS, ID, SRC, bind_all, prefixes
 from agrs.records import RawRecord, ReadError
 

@@ -337,7 +337,9 @@ def test_warnings_are_summarised_and_listed_record_by_record(tmp_path):
     assert len(warnings) == 1, loaded.stderr  # one line for the twelve records, not twelve lines
     assert warnings[0].startswith("warning: 12 loaded records (lines 2, 3, 4, 5, 6, 7, 8, 9, …): agrs:actorType: ")
     assert "[Organisation-actorType]" in warnings[0] and " / " not in warnings[0]  # English only: one language
-    listed = [json.loads(line) for line in (quarantine / "partners-default.warnings.jsonl").read_text().splitlines()]
+    listing = quarantine / "warnings" / "partners-default.jsonl"
+    listed = [json.loads(line) for line in listing.read_text().splitlines()]
     assert [entry["line"] for entry in listed] == list(range(2, 14))
     assert all(entry["warnings"][0]["rule"] == "Organisation-actorType" for entry in listed)
-    assert f"{quarantine / 'partners-default.warnings.jsonl'}" in loaded.stderr
+    assert str(listing) in loaded.stderr
+    assert not list(quarantine.glob("*.jsonl"))  # nothing was rejected: the quarantine itself stays empty

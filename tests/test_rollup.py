@@ -23,10 +23,10 @@ from agrs.derived.rollup import (
 )
 from agrs.derived.rollup_cli import rollup
 from agrs.graphs import graph_iri
-from agrs.loaders.indicators import AGGREGATION, IndicatorsLoader
+from agrs.loaders.indicators import IndicatorsLoader
 from agrs.loaders.pipeline import run_load
 from agrs.loaders.territories import TerritoriesLoader
-from agrs.ns import ID
+from agrs.ns import AGGREGATION, ID
 from agrs.resources import Resources
 from agrs.store.terms import to_oxigraph
 
