@@ -114,6 +114,15 @@ def commit_graph(
     )  # fmt: skip
 
 
+def write_working_graph(store: Store, graph: str, triples: Iterable) -> None:
+    """Replace a job's working graph: what its later steps read while it runs (the reasoner's pending entailments).
+
+    Not a commit: no provenance, no quarantine, and the job drops the graph when it ends; the graph must lie where
+    queries do not take it for data (under the inferred graph, which `infer=false` leaves out).
+    """
+    store.replace_graph(graph, triples)
+
+
 def _write(
     store: Store,
     source: Source,

@@ -14,8 +14,8 @@ How, and why so:
 - Rounds. Transitive closures run first, as one property path `(…)+` each. The other rules are compiled
   complete over the asserted data plus those closures, except that cls-hv1 (hasValue) makes property triples
   that other rules read. What later rules must read (new closure and hasValue triples: a few thousand on the
-  observatory) is written to https://w3id.org/agrs/graph/inferred/pending with `replace_graph`, and the next
-  rules read it too. Only the rules that read a predicate that gained triples run again; a round that adds no
+  observatory) is written to https://w3id.org/agrs/graph/inferred/pending (`agrs.commit.write_working_graph`), and
+  the next rules read it too. Only the rules that read a predicate that gained triples run again; a round that adds no
   hasValue triple ends the fixpoint. The pending graph is dropped at the end; it lies under …/inferred so that a
   query with infer=false never sees it, and a run killed midway leaves only sound entailments there, which the
   next run drops first. (Writing it with SPARQL INSERT was the other way: the store refuses updates of data
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 from pyoxigraph import NamedNode, Triple
 
-from agrs.commit import Source, commit_graph
+from agrs.commit import Source, commit_graph, write_working_graph
 from agrs.derived.reason_rules import (
     RDF_TYPE,
     SCHEMA_QUERY,
@@ -192,7 +192,7 @@ class _Run:
         """Make `triples` visible to the next rules, in the pending graph."""
         self.pending |= triples
         self.pending_keys |= _triple_keys(triples)
-        self.store.replace_graph(PENDING_GRAPH, self.pending)
+        write_working_graph(self.store, PENDING_GRAPH, self.pending)
 
 
 def _graph_keys(store, graph: str) -> frozenset:
