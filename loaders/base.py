@@ -1,8 +1,8 @@
 """The contract every loader fulfils: read files into raw records, map each record to RDF."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from agrs.records import RawRecord, Record
 
@@ -39,3 +39,26 @@ class Loader:
     def map(self, raw: RawRecord) -> Record:
         """Map one raw record to RDF."""
         raise NotImplementedError
+
+
+Built = TypeVar("Built")
+
+
+class FromOntology(Generic[Built]):
+    """Something a loader builds from the ontology (its controlled values): the one given to the loader, else built
+    from the merged ontology the pipeline handed over, else from the ontology files; built again when the pipeline
+    hands over another ontology."""
+
+    def __init__(self, from_graph: "Callable[[Graph], Built]", from_files: Callable[[], Built], given=None):
+        self._from_graph, self._from_files, self._given = from_graph, from_files, given
+        self._built: Built | None = None
+        self._source: object = self  # what `_built` was built from (self: nothing yet)
+
+    def get(self, ontology: "Graph | None") -> Built:
+        """Return the values for `ontology` (the loader's `ontology` attribute: None when used alone)."""
+        if self._given is not None:
+            return self._given
+        if self._source is not ontology:
+            self._built = self._from_files() if ontology is None else self._from_graph(ontology)
+            self._source = ontology
+        return self._built

@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from rdflib.term import BNode, Node
 
-from agrs.loaders.base import Loader
+from agrs.loaders.base import FromOntology, Loader
 from agrs.loaders.tabular import Undecodable, decode, normalise
 from agrs.ns import AGRS, BASE, ID, ROLE, SRC
 from agrs.paths import ontology_dir
@@ -340,21 +340,12 @@ class CommonsLoader(Loader):
     default_key = "ademe-wiki"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self._vocabulary, self._given = vocabulary, vocabulary is not None
-
-    def use_ontology(self, ontology: Graph) -> None:
-        """Build the schemes' lookups from the merged ontology (unless a vocabulary was given)."""
-        super().use_ontology(ontology)
-        if not self._given:
-            self._vocabulary = None
+        self._vocabulary = FromOntology(Vocabulary.from_graph, Vocabulary.from_ontology, vocabulary)
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """The schemes' lookups, from the pipeline's ontology, else read from the module file on first use."""
-        if self._vocabulary is None:
-            ontology = self.ontology
-            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
-        return self._vocabulary
+        """The schemes' lookups, from the pipeline's ontology, else read from the ontology files on first use."""
+        return self._vocabulary.get(self.ontology)
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield the pages of one file: RDF/XML by suffix (.rdf, .xml, .owl) or content (`<?xml`), else text."""

@@ -19,7 +19,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Node
 
-from agrs.loaders.base import Loader
+from agrs.loaders.base import FromOntology, Loader
 from agrs.loaders.tabular import (
     TRUNCATED,
     Row,
@@ -326,21 +326,12 @@ class PartnersLoader(Loader):
     default_key = "default"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
-        self._vocabulary, self._given = vocabulary, vocabulary is not None
-
-    def use_ontology(self, ontology: Graph) -> None:
-        """Build the controlled values from the merged ontology (unless a vocabulary was given)."""
-        super().use_ontology(ontology)
-        if not self._given:
-            self._vocabulary = None
+        self._vocabulary = FromOntology(Vocabulary.from_graph, Vocabulary.from_ontology, vocabulary)
 
     @property
     def vocabulary(self) -> Vocabulary:
         """The controlled values, from the pipeline's ontology, else read from the ontology files on first use."""
-        if self._vocabulary is None:
-            ontology = self.ontology
-            self._vocabulary = Vocabulary.from_graph(ontology) if ontology is not None else Vocabulary.from_ontology()
-        return self._vocabulary
+        return self._vocabulary.get(self.ontology)
 
     def read(self, path: Path) -> Iterator[RawRecord]:
         """Yield one raw record per row of a CSV, XLSX or JSON file (chosen by suffix, else by content)."""
