@@ -45,7 +45,7 @@ def _print_warnings(summary) -> None:
     for (field, rule, text), records in groups.items():
         lines = [str(record.raw.line) for record in records[:SHOWN_LINES] if record.raw.line is not None]
         more = ", …" if len(records) > SHOWN_LINES else ""
-        where = f" (lines {', '.join(lines)}{more})" if lines else ""
+        where = f" ({'lines' if len(records) > 1 else 'line'} {', '.join(lines)}{more})" if lines else ""
         count = f"{len(records)} loaded record{'s' if len(records) > 1 else ''}"
         click.echo(f"warning: {count}{where}: {field or '-'}: {text} [{rule}]", err=True)
     if summary.warnings_file is not None:

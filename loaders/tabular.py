@@ -208,7 +208,7 @@ def truncation_problems(fields: dict[str, Any]) -> list[Problem]:
     if not fields.get(TRUNCATED):
         return []
     message = (
-        f"the file ends inside this row ({fields[TRUNCATED]} of the header's cells, no line end): the rest of "
+        f"the file ends inside this row (only {fields[TRUNCATED]} and no line end): the rest of "
         "the row is missing; was the file cut short?"
     )
     return [Problem(message, None, "truncated-row")]
