@@ -28,10 +28,11 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 import pyoxigraph as ox
+from agrs.graphs import graph_iri
 from agrs.store.embedded import EmbeddedStore
 
 folder, count, terms = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-GRAPH = "https://w3id.org/agrs/graph/bench/generated"
+GRAPH = graph_iri("bench", "generated")
 
 def generated(tag):
     # Ten triples per subject: five literals (strings and integers), five links to a pool of 5,000 nodes.
