@@ -43,6 +43,12 @@ CONCEPT_SCHEMES = (
     "wiki-theme",
     "development-level",
     "sought-resource",
+    "commons-state",
+    "crisis-phase",
+    "theme",
+    "performance-dimension",
+    "value-chain-stage",
+    "immaterial-capital",
 )
 
 
@@ -61,6 +67,12 @@ TEMPORAL_SCALE = scheme("temporal-scale")
 ROLE = scheme("role")
 HAZARD = scheme("hazard")
 SURVEY_POINT = scheme("survey-point")
+COMMONS_STATE = scheme("commons-state")
+CRISIS_PHASE = scheme("crisis-phase")
+THEME = scheme("theme")
+PERFORMANCE_DIMENSION = scheme("performance-dimension")
+VALUE_CHAIN_STAGE = scheme("value-chain-stage")
+IMMATERIAL_CAPITAL = scheme("immaterial-capital")
 
 EXTERNAL = {
     "rdf": str(RDF),
