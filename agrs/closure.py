@@ -5,6 +5,7 @@ to fetch owl:imports from the web: `merge` gives them one graph with every impor
 owl:imports left.
 """
 
+import ast
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -32,6 +33,27 @@ def read_catalog(ontology_dir: Path) -> dict[str, Path]:
     return {uri.attrib["name"]: ontology_dir / uri.attrib["uri"] for uri in tree.getroot().iter(f"{CATALOG_NS}uri")}
 
 
+# rdflib's Turtle errors: "at line N of <>:\nBad syntax (why) at ^ in:\n"...b'before'^b'after'..."".
+_BYTES = r"""b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_CARET = re.compile(rf"\.\.\.({_BYTES})\^({_BYTES})\.\.\.", re.DOTALL)
+_WHY = re.compile(r"(Bad syntax \([^\n]*?\)|[^\n]*(?:expected|found|unexpected|Unknown|undefined)[^\n]*)")
+
+
+def _caret_line(path: Path, text: str) -> int | None:
+    """Return the line of the caret rdflib puts in a Turtle error's excerpt (more exact than its "at line N",
+    which may count a line the parser looked ahead to), or None when the excerpt cannot be found in the file."""
+    found = _CARET.search(text)
+    if not found:
+        return None
+    try:
+        before, after = (ast.literal_eval(group) for group in found.groups())
+        source = path.read_bytes()
+    except (ValueError, SyntaxError, OSError):
+        return None
+    start = source.find(before + after)
+    return None if start < 0 else source[: start + len(before)].count(b"\n") + 1
+
+
 def parse_file(path: Path) -> tuple[Graph | None, Fault | None]:
     """Parse one RDF file; on a syntax error return a fault naming the file and line."""
     graph = Graph()
@@ -40,9 +62,11 @@ def parse_file(path: Path) -> tuple[Graph | None, Fault | None]:
     except Exception as error:  # rdflib raises many kinds: all mean "this file does not parse"
         text = str(error)
         found = re.search(r"line (\d+)", text) or re.search(r":(\d+):", text)
-        line = int(found.group(1)) if found else None
+        line = _caret_line(path, text) or (int(found.group(1)) if found else None)
+        why = _WHY.search(text)
         first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-        return None, Fault("syntax", "parse", first, file=str(path), line=line)
+        message = why.group(1).strip() if why else first
+        return None, Fault("syntax", "parse", message, file=str(path), line=line)
     return graph, None
 
 
@@ -85,13 +109,15 @@ def load_closure(ontology_dir: Path, extra_files: tuple[Path, ...] = ()) -> Clos
     catalog = read_catalog(ontology_dir)
     closure = Closure()
     pending = [ontology_dir / ROOT_FILE, *extra_files]
+    failed: set[Path] = set()
     while pending:
         path = pending.pop(0)
-        if path in closure.documents:
-            continue
+        if path in closure.documents or path in failed:
+            continue  # a module imported by several others is read, and reported, once
         graph, fault = parse_file(path)
         if fault:
             closure.faults.append(fault)
+            failed.add(path)
             continue
         closure.documents[path] = graph
         for imported in sorted(set(graph.objects(None, OWL.imports))):

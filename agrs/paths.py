@@ -44,6 +44,29 @@ def source_tree() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / "data").is_dir() else None
 
 
+def is_checkout(folder: Path) -> bool:
+    """Return True if `folder` holds the ontology, shapes and queries of a source tree (a clone or a copy)."""
+    return (
+        (folder / "ontology" / "agrs.ttl").is_file()
+        and (folder / "ontology" / "catalog-v001.xml").is_file()
+        and (folder / "shapes").is_dir()
+        and (folder / "queries").is_dir()
+    )
+
+
+def find_checkout(start: Path | None = None) -> Path | None:
+    """Return the source tree that holds `start` (default: the current directory) or one of its parents, or None.
+
+    `agrs ontology …` run inside a checkout (or a copy of one) works on that checkout's ontology/, shapes/ and
+    queries/, not on the installed package's copy.
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if is_checkout(folder):
+            return folder
+    return None
+
+
 def bundled_data_dir() -> Path | None:
     """Return the checkout's `data/` folder (the bundled observatory's sources), or None outside a checkout."""
     root = source_tree()

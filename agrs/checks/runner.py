@@ -9,6 +9,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from agrs.checks.faults import CheckCannotRun, Fault
+from agrs.checks.locate import TermIndex, locate_faults
 from agrs.closure import Closure, load_closure, merge, parse_file, write_merged_rdfxml
 
 # The order in which checks run and are reported; the names are those of --skip and of the faults.
@@ -42,6 +43,15 @@ class Inputs:
         return sorted((self.shapes_dir / "meta").glob("*.shapes.ttl")) + [
             p for p in self.extra_of(".shapes.ttl") if p.name.startswith("meta-shapes--")
         ]
+
+    def term_files(self) -> list[Path]:
+        """Return the files where a term may be written, in the order a fault's term is looked for: the AGRS
+        documents, the extra ontology files, the pinned external extracts, then the shapes."""
+        imports_dir = (self.ontology_dir / "imports").resolve()
+        ontology = sorted(self.ontology_dir.rglob("*.ttl"))
+        own = [p for p in ontology if imports_dir not in p.resolve().parents]
+        pinned = [p for p in ontology if imports_dir in p.resolve().parents]
+        return own + list(self.extra_ontology_files()) + pinned + self.shape_files()
 
     def qc_files(self) -> list[Path]:
         """Return every violation query (the project's and the extra ones)."""
@@ -203,6 +213,7 @@ def run_checks(inputs: Inputs, skip: tuple[str, ...] = (), on_start: Callable[[s
     results = []
     with tempfile.TemporaryDirectory(prefix="agrs-check-") as workdir:
         ctx = _Context(inputs, Path(workdir))
+        index = TermIndex(inputs.term_files())
         for name in CHECK_NAMES:
             if name in skip:
                 results.append(CheckResult(name, skipped=True))
@@ -212,7 +223,7 @@ def run_checks(inputs: Inputs, skip: tuple[str, ...] = (), on_start: Callable[[s
             started = time.perf_counter()
             result = CheckResult(name)
             try:
-                result.faults = CHECKS[name](ctx)
+                result.faults = locate_faults(CHECKS[name](ctx), index)
             except CheckCannotRun as error:
                 if name == "hermit" and _dl_faults(results):
                     # HermiT refuses some non-DL input; the owl2-dl faults already say what to fix.
