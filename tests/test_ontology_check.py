@@ -1,11 +1,14 @@
 """`agrs ontology check`: the shipped ontology is sound, and each broken fixture fails its own check."""
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, run_agrs
+from conftest import DATA, REPO, run_agrs
 
 BROKEN = sorted((DATA / "ontology" / "broken").iterdir())
 JAVA_CHECKS = ("owl2-dl", "hermit")
@@ -67,3 +70,91 @@ def test_faults_are_printed_with_check_rule_and_term():
     )
     assert result.returncode == 1
     assert "[qc/missing-range-violation] <https://w3id.org/agrs/fixtureNoRange>" in result.stdout
+
+
+# --- A copy of the repository: the check checks the copy, says so, and places each fault ----------------------
+
+ALL_BUT = ("syntax", "imports", "version", "owl2-dl", "hermit", "meta-shapes", "qc", "shacl")
+
+
+def _copy_of_the_repository(folder: Path) -> Path:
+    """Copy ontology/, shapes/ and queries/ as a methodologist who copied the repository would have them."""
+    for name in ("ontology", "shapes", "queries"):
+        shutil.copytree(REPO / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def _check_in(folder: Path, *args: str, only: tuple[str, ...]) -> subprocess.CompletedProcess:
+    skips = [arg for name in ALL_BUT if name not in only for arg in ("--skip", name)]
+    return subprocess.run(
+        [sys.executable, "-m", "agrs", "ontology", "check", *skips, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=folder,
+    )
+
+
+def _break(path: Path, old: str, new: str) -> int:
+    """Replace the first line equal to `old` with `new`; return its line number."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    number = lines.index(old)
+    lines[number] = new
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return number + 1
+
+
+def test_check_in_a_copy_with_a_syntax_error_names_the_copy_file_and_line(tmp_path: Path):
+    copy = _copy_of_the_repository(tmp_path / "copy")
+    module = copy / "ontology" / "modules" / "commons.ttl"
+    line = _break(module, "    rdfs:subClassOf agrs:Endeavour ;", "    rdfs:subClassOf agrs:Endeavour agrs:Other ;")
+    result = _check_in(copy, "--quiet", only=("syntax", "imports"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"{module}:{line}: [syntax/parse] Bad syntax (expected '.' or '}}' or ']' at end of statement)"
+    ]
+    # It says which folders it checks, even with --quiet.
+    assert f"checking the checkout {copy.resolve()}" in result.stderr
+    assert str(copy.resolve() / "shapes") in result.stderr
+
+
+def test_check_in_a_copy_names_the_line_of_a_term_missing_its_french_label(tmp_path: Path):
+    copy = _copy_of_the_repository(tmp_path / "copy")
+    module = copy / "ontology" / "modules" / "commons.ttl"
+    _break(
+        module,
+        '    rdfs:label "commun du territoire"@fr , "territorial commons"@en ;',
+        '    rdfs:label "territorial commons"@en ;',
+    )
+    block = module.read_text(encoding="utf-8").split("\n").index("agrs:Commons a owl:Class ;") + 1
+    result = _check_in(copy, "--format", "json", only=("meta-shapes",))
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["folders"]["ontology"] == str(copy.resolve() / "ontology")
+    faults = [f for c in report["checks"] for f in c["faults"]]
+    assert [(f["rule"], f["term"], f["file"], f["line"]) for f in faults] == [
+        ("RdfsLabelFr", "https://w3id.org/agrs/Commons", str(copy.resolve() / "ontology/modules/commons.ttl"), block)
+    ]
+
+
+def test_check_with_root_checks_that_tree_from_anywhere(tmp_path: Path):
+    copy = _copy_of_the_repository(tmp_path / "copy")
+    (copy / "ontology" / "modules" / "scale.ttl").write_text("this is not Turtle", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _check_in(elsewhere, "--root", str(copy), "--quiet", only=("syntax",))
+    assert result.returncode == 1
+    assert f"{copy.resolve() / 'ontology/modules/scale.ttl'}:1: [syntax/parse]" in result.stdout
+    assert "(--root)" in result.stderr
+
+
+def test_check_outside_a_checkout_says_it_checks_the_installed_package(tmp_path: Path):
+    result = _check_in(tmp_path, "--quiet", only=("syntax",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checking the installed package" in result.stderr
+
+
+def test_root_that_is_not_a_source_tree_is_a_usage_error(tmp_path: Path):
+    result = _check_in(tmp_path, "--root", str(tmp_path), only=("syntax",))
+    assert result.returncode == 2
+    assert "not a source tree" in result.stderr
