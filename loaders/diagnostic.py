@@ -156,6 +156,8 @@ SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ROW_ID = re.compile(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")
 SDG_CODE = re.compile(r"([1-9][0-9]?)(?:\.([0-9a-z]+))?")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: the column a problem names when it comes from the diagnostic's territory (the about sheet's)
+ABOUT_TERRITORY = "about:territory"
 SHEET_FIELD = "_sheet"  # RawRecord field naming the sheet (sources' columns never start with "_")
 EXTRA_CELLS = "_extra_cells"
 YES, NO = ("yes", "oui", "true", "1", "y", "o"), ("no", "non", "false", "0", "n", "")
@@ -739,12 +741,15 @@ class DiagnosticLoader(Loader):
             else:
                 row.add(node, AGRS.siren, Literal(siren), "siren")
         self._territory(row, node, AGRS.basedIn, "territory")
+        if kind == AGRS.LocalAuthority:
+            # As the partners loader reads it: a local authority's territory is the one it governs.
+            self._territory(row, node, AGRS.governs, "territory")
 
     def _territory(self, row: _Row, node: URIRef, predicate: URIRef, column: str, *, default: bool = False) -> None:
         code = row.value(column)
         if not code:
             if default:
-                row.add(node, predicate, row.about.territory)
+                row.add(node, predicate, row.about.territory, ABOUT_TERRITORY)
             return
         territory = territory_iri(code)
         if territory is None:
@@ -758,7 +763,7 @@ class DiagnosticLoader(Loader):
         if node is None:
             return
         self._labels(row, node, fr="label_fr", en="label_en")
-        row.add(node, AGRS.commonsOf, row.about.territory, "id")
+        row.add(node, AGRS.commonsOf, row.about.territory, ABOUT_TERRITORY)
         for need in self._concepts(row, "needs", required=True):
             row.add(node, AGRS.meetsNeed, need, "needs")
         state = self._concept(row, "state")
@@ -785,7 +790,7 @@ class DiagnosticLoader(Loader):
         mutation = self._concept(row, "mutation", required=True)
         if mutation is not None:
             row.add(node, AGRS.expressesMutation, mutation, "mutation")
-        row.add(node, AGRS.actsOn, row.about.territory)
+        row.add(node, AGRS.actsOn, row.about.territory, ABOUT_TERRITORY)
         # The ontology has no property from a force to a commons: the commons it acts on are related to it.
         for commons in self._refs(row, "acts_on", "commons"):
             row.add(node, DCTERMS.relation, commons, "acts_on")
@@ -808,7 +813,7 @@ class DiagnosticLoader(Loader):
         if severity is not None:
             row.add(node, AGRS.severity, severity, "severity")
         self._horizon_and_scale(row, node)
-        row.add(node, AGRS.territory, row.about.territory)
+        row.add(node, AGRS.territory, row.about.territory, ABOUT_TERRITORY)
 
     def _horizon_and_scale(self, row: _Row, node: URIRef) -> None:
         horizon = self._concept(row, "time_horizon")
@@ -827,7 +832,7 @@ class DiagnosticLoader(Loader):
             return
         row_id = row.value("id")
         self._labels(row, node)
-        row.add(node, AGRS.territory, row.about.territory)
+        row.add(node, AGRS.territory, row.about.territory, ABOUT_TERRITORY)
         if hazard_type is not None:
             hazard = row.local("hazard", row_id)
             row.record.subjects.add(hazard)
@@ -923,7 +928,7 @@ class DiagnosticLoader(Loader):
         if node is None or classes is None:
             return
         self._labels(row, node)
-        row.add(node, AGRS.territory, row.about.territory)
+        row.add(node, AGRS.territory, row.about.territory, ABOUT_TERRITORY)
         contract = AGRS.TerritorialContract in classes
         if AGRS.TerritoryProject in classes or contract:
             row.add(node, AGRS.timeHorizon, URIRef(BASE + "temporal-scale/years"))  # their shapes say so
@@ -1034,7 +1039,7 @@ class DiagnosticLoader(Loader):
         kind = self._concept(row, "kind", required=True)
         if kind is not None:
             row.add(node, AGRS.capitalKind, kind, "kind")
-        row.add(node, AGRS.capitalOf, row.about.territory)
+        row.add(node, AGRS.capitalOf, row.about.territory, ABOUT_TERRITORY)
         assessment = self._integer(row, "assessment", 1, 5)
         if assessment is not None:
             row.add(node, AGRS.assessment, assessment, "assessment")
@@ -1109,7 +1114,7 @@ class DiagnosticLoader(Loader):
         row.record.subjects |= {node, period_iri(period_code)}
         row.add(node, RDF.type, AGRS.Observation)
         row.add(node, AGRS.indicator, indicator_iri(key), "indicator")
-        row.add(node, AGRS.territory, territory, "territory")
+        row.add(node, AGRS.territory, territory, "territory" if code else ABOUT_TERRITORY)
         row.add(node, AGRS.period, period_iri(period_code), "period")
         row.add(node, AGRS.value, decimal_literal(value), "value")
         row.add(node, AGRS.inDiagnostic, row.about.iri)
