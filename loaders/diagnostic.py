@@ -39,7 +39,7 @@ from agrs.loaders.indicators import (
     unit_triples,
 )
 from agrs.loaders.tabular import TRUNCATED, Row, Workbook, format_of, normalise, read_csv, truncation_problems
-from agrs.loaders.territory_codes import territory_iri
+from agrs.loaders.territory_codes import luhn_valid, territory_iri
 from agrs.ns import AGRS, BASE, ID, ROLE, curie
 from agrs.observations import decimal_literal, observation_iri
 from agrs.records import Problem, RawRecord, ReadError, Record
@@ -738,6 +738,9 @@ class DiagnosticLoader(Loader):
             if group or not re.fullmatch(r"[0-9]{9}", siren):
                 row.problem("siren", f"{row.value('siren')!r} is not the nine digits of an organisation's SIREN",
                             "siren-format")  # fmt: skip
+            elif not luhn_valid(siren):
+                row.problem("siren", f"SIREN {row.value('siren')!r} fails its checksum (Luhn key): probably mistyped",
+                            "siren-checksum")  # fmt: skip
             else:
                 row.add(node, AGRS.siren, Literal(siren), "siren")
         self._territory(row, node, AGRS.basedIn, "territory")

@@ -73,6 +73,14 @@ INTRODUCTION = (
         "les autres sont chargées.",
         "Faulty rows are quarantined with their sheet, row, column and reason; the others are loaded.",
     ),
+    (
+        "Ce modèle est produit depuis l'ontologie (agrs load diagnostic --template modele.xlsx) ; les tests le "
+        "régénèrent et le comparent au modèle livré (data/diagnostic/template.xlsx) cellule par cellule et liste "
+        "déroulante par liste déroulante, pas octet par octet. N'ajoutez pas de valeurs aux listes à la main.",
+        "This template is generated from the ontology (agrs load diagnostic --template template.xlsx); the tests "
+        "regenerate it and compare it with the shipped one (data/diagnostic/template.xlsx) cell by cell and "
+        "drop-down by drop-down, not byte by byte. Do not add values to the lists by hand.",
+    ),
 )
 
 #: (sheet, column) → (French, English) description; `about` fields are described as (about, <field>)
