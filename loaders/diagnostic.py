@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -465,7 +466,7 @@ class _Row:
     sheet: str
     about: About
     node: URIRef | None = None
-    origins: dict[str, str] = field(default_factory=dict)
+    origins: dict[URIRef, str] = field(default_factory=dict)
 
     def value(self, column: str) -> str:
         return str(self.record.raw.fields.get(column) or "").strip()
@@ -478,8 +479,8 @@ class _Row:
 
     def add(self, subject: Node, predicate: URIRef, obj: Node, column: str | None = None) -> None:
         self.record.triples.append((subject, predicate, obj))
-        if column is not None:
-            self.origins.setdefault(curie(str(predicate)) or str(predicate), column)
+        if column is not None and predicate not in self.origins:
+            self.origins[predicate] = column
 
     def local(self, kind: str, row_id: str) -> URIRef:
         return ID[f"{kind}/{self.about.key}-{row_id}"]
@@ -497,7 +498,7 @@ class DiagnosticLoader(Loader):
         self._lookups: dict[tuple[str, str], dict[str, URIRef]] = {}
         self._actors: dict[tuple[str, str], URIRef] = {}  # (diagnostic, actor id) → IRI
         self._units: dict[str, str | None] = {}  # indicator key → unit, for the indicators defined in this load
-        #: id(record) → {predicate CURIE: column}, to name the column of a SHACL result
+        #: id(record) → {predicate: column}, to name the column of a SHACL result
         self._origins: dict[int, dict[str, str]] = {}
         self._ids: dict[tuple[str, str], set[str]] = {}  # (diagnostic, sheet) → the row ids seen
 
@@ -584,7 +585,7 @@ class DiagnosticLoader(Loader):
     def after_gate(self, records: Sequence[Record]) -> None:
         """Name the column each SHACL result comes from (the path stays in the message)."""
         for record in records:
-            origins = self._origins.get(id(record), {})
+            origins = {_curie(predicate): column for predicate, column in self._origins.get(id(record), {}).items()}
             for problems in (record.problems, record.warnings):
                 for index, problem in enumerate(problems):
                     column = origins.get(problem.field or "")
@@ -1127,6 +1128,12 @@ class DiagnosticLoader(Loader):
         if unit is not None:
             row.add(node, AGRS.unitCode, Literal(unit))
             row.add(node, AGRS.unit, unit_iri(unit))
+
+
+@cache
+def _curie(predicate: URIRef) -> str:
+    """Return a predicate as the SHACL problems name their path (`agrs:commonsOf`)."""
+    return curie(str(predicate)) or str(predicate)
 
 
 __all__ = [
