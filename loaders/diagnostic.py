@@ -332,6 +332,32 @@ def diagnostic_sources(paths: Iterable[Path | str]) -> list[DiagnosticSource]:
     return sources
 
 
+def load_diagnostics(
+    paths: Iterable[Path | str], store, *, quarantine_dir: Path | str, force: bool = False, resources=None,
+    key: str | None = None, graph: str | None = None, progress=None,
+) -> list:  # fmt: skip
+    """Load every diagnostic the paths hold, each as its own source; return their LoadSummary objects.
+
+    What `agrs load diagnostic` does: the graph key is the diagnostic's key (unless `key` or `graph` is given, for
+    one diagnostic only); a diagnostic whose about sheet says synthetic=yes gets the bundled synthetic sources'
+    provenance notes. ReadError as for any load (nothing of that diagnostic is written).
+    """
+    from agrs.loaders.bundled import SYNTHETIC_NOTES
+    from agrs.loaders.pipeline import run_load
+
+    sources = diagnostic_sources(paths)
+    if (key or graph) and len(sources) > 1:
+        raise ValueError(f"a key or a graph names one graph: these paths hold {len(sources)} diagnostics")
+    return [
+        run_load(
+            DiagnosticLoader(), source.files, store, graph=graph, key=None if graph else key or source.key,
+            quarantine_dir=quarantine_dir, force=force, resources=resources, progress=progress,
+            notes=SYNTHETIC_NOTES if source.synthetic else (),
+        )  # fmt: skip
+        for source in sources
+    ]
+
+
 # --- The about sheet -----------------------------------------------------------------------------------------
 
 
@@ -1145,6 +1171,7 @@ __all__ = [
     "Vocabulary",
     "diagnostic_sources",
     "expand_files",
+    "load_diagnostics",
     "read_about",
     "scheme_concepts",
 ]  # fmt: skip

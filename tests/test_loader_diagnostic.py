@@ -23,6 +23,7 @@ from agrs.loaders.diagnostic import (
     Vocabulary,
     diagnostic_sources,
     expand_files,
+    load_diagnostics,
     scheme_concepts,
 )
 from agrs.loaders.diagnostic_template import lists, workbook_content, write_csv, write_workbook
@@ -204,6 +205,14 @@ def test_reload_is_unchanged_and_force_gives_the_same_triples(store, tmp_path, r
     assert again.unchanged and again.version == first.version
     forced = load(store, tmp_path, resources, vocabulary, GOOD["brasserie"], force=True)
     assert not forced.unchanged and set(store.triples(first.graph)) == before
+
+
+def test_load_diagnostics_keys_each_graph_by_its_diagnostic(store, tmp_path, resources):
+    territories(store, tmp_path, resources)
+    [summary] = load_diagnostics([MINIMAL], store, quarantine_dir=tmp_path / "q", resources=resources)
+    assert summary.graph.endswith("/graph/diagnostic/minimal-2026") and summary.loaded == summary.read == 5
+    with pytest.raises(ValueError):
+        load_diagnostics([MINIMAL, MESSY], store, quarantine_dir=tmp_path / "q", key="both")
 
 
 def test_files_of_a_csv_diagnostic_are_found_from_any_sheet_or_the_folder():
