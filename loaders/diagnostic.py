@@ -353,7 +353,7 @@ def load_diagnostics(
             DiagnosticLoader(), source.files, store, graph=graph, key=None if graph else key or source.key,
             quarantine_dir=quarantine_dir, force=force, resources=resources, progress=progress,
             notes=SYNTHETIC_NOTES if source.synthetic else (),
-        )  # fmt: skip
+        )
         for source in sources
     ]
 
