@@ -39,6 +39,14 @@ Graphs and keys:
   of the respondents' pseudonyms comes from --salt or $AGRS_SURVEY_SALT:
   without one the load is refused (exit 2); after changing it, use --force.
 \b
+  diagnostic: agrs load diagnostic FILE-or-FOLDER... reads resilience-
+  diagnostic workbooks (template agrs-diagnostic/1): a .xlsx, a CSV sheet
+  <stem>.<sheet>.csv (its sibling sheets join it) or a folder of them. Each
+  diagnostic is one source, its graph key the diagnostic's key (about sheet).
+  An unknown template version refuses the file (exit 2). A diagnostic whose
+  about sheet says synthetic=yes is marked synthetic in its load's provenance.
+  agrs load diagnostic --template OUT.xlsx writes the empty template.
+\b
   Rejected records go to QUARANTINE/<KIND>-<KEY>.jsonl with their file,
   line, fields and the SHACL messages."""
 )

@@ -152,6 +152,18 @@ def test_unknown_template_version_refuses_the_whole_file(vocabulary):
     assert error.value.field == "template_version"
 
 
+def test_unknown_template_version_refuses_a_workbook_too(vocabulary, tmp_path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(GOOD["ouessant"])
+    about = book["about"]
+    row = next(row for row in about.iter_rows() if row[0].value == "template_version")
+    row[1].value = "agrs-diagnostic/2"
+    book.save(tmp_path / "newer.xlsx")
+    with pytest.raises(ReadError, match=r"template version 'agrs-diagnostic/2' is not agrs-diagnostic/1"):
+        mapped(vocabulary, tmp_path / "newer.xlsx")
+
+
 # --- Through the pipeline: the gate, the quarantine, re-loads -------------------------------------------------
 
 
