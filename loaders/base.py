@@ -1,6 +1,6 @@
 """The contract every loader fulfils: read files into raw records, map each record to RDF."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -39,6 +39,10 @@ class Loader:
     def map(self, raw: RawRecord) -> Record:
         """Map one raw record to RDF."""
         raise NotImplementedError
+
+    def after_gate(self, records: "Sequence[Record]") -> None:
+        """Called by the pipeline after the SHACL gate, before the commit: a loader may reword the gate's problems
+        in its source's terms (the diagnostic loader names the column a result's path comes from)."""
 
 
 Built = TypeVar("Built")

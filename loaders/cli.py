@@ -39,6 +39,14 @@ Graphs and keys:
   of the respondents' pseudonyms comes from --salt or $AGRS_SURVEY_SALT:
   without one the load is refused (exit 2); after changing it, use --force.
 \b
+  diagnostic: agrs load diagnostic FILE-or-FOLDER... reads resilience-
+  diagnostic workbooks (template agrs-diagnostic/1): a .xlsx, a CSV sheet
+  <stem>.<sheet>.csv (its sibling sheets join it) or a folder of them. Each
+  diagnostic is one source, its graph key the diagnostic's key (about sheet).
+  An unknown template version refuses the file (exit 2). A diagnostic whose
+  about sheet says synthetic=yes is marked synthetic in its load's provenance.
+  agrs load diagnostic --template OUT.xlsx writes the empty template.
+\b
   Rejected records go to QUARANTINE/<KIND>-<KEY>.jsonl with their file,
   line, fields and the SHACL messages."""
 )
@@ -46,7 +54,7 @@ Graphs and keys:
 
 @click.command("load", epilog=EPILOG)
 @click.argument("kind", type=click.Choice(sorted(LOADERS)))
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @store_option
 @click.option("--graph", help="Target graph IRI (default https://w3id.org/agrs/graph/<KIND>/<KEY>).")
 @click.option("--key", help="Source key naming the graph and the quarantine file.")
@@ -65,8 +73,26 @@ Graphs and keys:
     show_envvar=True,
     help="survey: the secret salt of the respondents' pseudonyms (keep it: the same salt gives the same IRIs).",
 )
-def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form_path, salt) -> None:
+@click.option(
+    "--template",
+    "template_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="diagnostic: write the empty workbook template (drop-downs from the ontology) to this path, load nothing.",
+)
+def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form_path, salt, template_out) -> None:
     """Validate FILE... with the SHACL shapes and load the valid records into the store."""
+    if template_out is not None:
+        if kind != "diagnostic":
+            raise click.UsageError("--template is an option of the diagnostic kind only")
+        from agrs.loaders.diagnostic_template import write_workbook
+
+        click.echo(f"template written: {write_workbook(template_out)}")
+        return
+    if not files:
+        raise click.UsageError("missing argument FILES...")
+    if kind == "diagnostic":
+        _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, quiet)
+        return
     from agrs.loaders.pipeline import run_load
     from agrs.records import ReadError
     from agrs.store import StoreError, open_store
@@ -94,6 +120,39 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
         sys.exit(2)
     print_summary(summary, quiet)
     sys.exit(1 if summary.faulty else 0)
+
+
+def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, quiet) -> None:
+    """Load each diagnostic the paths hold as its own source (graph key: the diagnostic's key)."""
+    from agrs.loaders.bundled import SYNTHETIC_NOTES
+    from agrs.loaders.diagnostic import diagnostic_sources
+    from agrs.loaders.pipeline import run_load
+    from agrs.records import ReadError
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    faulty = False
+    try:
+        sources = diagnostic_sources(files)
+        if (key or graph) and len(sources) > 1:
+            raise click.UsageError(f"--key and --graph name one graph: these paths hold {len(sources)} diagnostics")
+        with open_store(store_location(store_path)) as store:
+            for source in sources:
+                with ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
+                    summary = run_load(
+                        make_loader("diagnostic"), source.files, store, graph=graph,
+                        key=None if graph else key or source.key, quarantine_dir=quarantine_dir, force=force,
+                        progress=progress, notes=SYNTHETIC_NOTES if source.synthetic else (),
+                    )  # fmt: skip
+                print_summary(summary, quiet)
+                faulty = faulty or summary.faulty
+    except ReadError as error:
+        click.echo(f"agrs load: cannot read {error}", err=True)
+        sys.exit(2)
+    except StoreError as error:
+        click.echo(f"agrs load: {error}", err=True)
+        sys.exit(2)
+    sys.exit(1 if faulty else 0)
 
 
 def _survey_files(form_path: Path | None, salt: str | None, files: tuple[Path, ...]) -> tuple[Path, ...]:

@@ -89,6 +89,7 @@ def run_load(
     context = context_for(store, graph, records, resources.ontology)
     report("validate", 0, sum(not record.rejected for record in records))
     gate(records, resources.shapes, context, progress=lambda done: report("validate", done, None))
+    loader.after_gate(records)
     valid = [record for record in records if not record.rejected]
     warnings = _dangling(store, graph, valid) if valid else []
     report("commit", 0, None)

@@ -15,6 +15,7 @@ LOADERS = {
     "indicators": "agrs.loaders.indicators:IndicatorsLoader",
     "risks": "agrs.loaders.risks:RisksLoader",
     "commons": "agrs.loaders.commons:CommonsLoader",
+    "diagnostic": "agrs.loaders.diagnostic:DiagnosticLoader",
 }
 
 
