@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib import URIRef
+from rdflib.namespace import RDF
 
 from agrs.graphs import PROVENANCE_GRAPH
 from agrs.loaders.diagnostic import (
@@ -52,21 +52,8 @@ def resources() -> Resources:
 
 @pytest.fixture(scope="module")
 def vocabulary(resources) -> Vocabulary:
-    """The ontology's vocabulary, with the stand-in concepts of the schemes the ontology does not define yet."""
-    ontology = resources.ontology
-    stand_in = Graph().parse(HERE / "stand-in-schemes.ttl")
-    missing = {scheme for scheme in set(stand_in.objects(None, SKOS.inScheme)) if not any(
-        ontology.subjects(SKOS.inScheme, scheme))}  # fmt: skip
-    if not missing:
-        return Vocabulary.from_graph(ontology)
-    graph = Graph()
-    for triple in ontology:
-        graph.add(triple)
-    for concept in stand_in.subjects(SKOS.inScheme, None):
-        if stand_in.value(concept, SKOS.inScheme) in missing:
-            for triple in stand_in.triples((concept, None, None)):
-                graph.add(triple)
-    return Vocabulary.from_graph(graph)
+    """The diagnostic vocabulary, built from the merged ontology as the pipeline builds it."""
+    return Vocabulary.from_graph(resources.ontology)
 
 
 def mapped(vocabulary: Vocabulary, path: Path):
