@@ -52,6 +52,12 @@ Graphs and keys:
 @click.option("--key", help="Source key naming the graph and the quarantine file.")
 @quarantine_option()
 @click.option("--force", is_flag=True, help="Load even when the content is unchanged since the last load.")
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="The source is synthetic (invented, not observed): its provenance says so (agrs:synthetic true), and the "
+    "pages and /api answers that show its records mark them.",
+)
 @quiet_option()
 @click.option(
     "--form",
@@ -65,7 +71,7 @@ Graphs and keys:
     show_envvar=True,
     help="survey: the secret salt of the respondents' pseudonyms (keep it: the same salt gives the same IRIs).",
 )
-def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form_path, salt) -> None:
+def load(kind, files, store_path, graph, key, quarantine_dir, force, synthetic, quiet, form_path, salt) -> None:
     """Validate FILE... with the SHACL shapes and load the valid records into the store."""
     from agrs.loaders.pipeline import run_load
     from agrs.records import ReadError
@@ -84,7 +90,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
         with open_store(location) as store, ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
             summary = run_load(
                 loader, files, store, graph=graph, key=key, quarantine_dir=quarantine_dir, force=force,
-                progress=progress,
+                progress=progress, synthetic=synthetic,
             )  # fmt: skip
     except ReadError as error:
         click.echo(f"agrs load: cannot read {error}", err=True)
