@@ -54,19 +54,28 @@ SYNTHETIC_NOTES = (
 )
 SYNTHETIC_BATCH = 500  # IRIs per VALUES block when asking which records are synthetic
 # A record is synthetic when a current graph version that holds a triple about it is marked synthetic. The named
-# graphs of the union default dataset are the current versions, under the version IRIs the provenance names.
-SYNTHETIC_SUBJECTS = f"""SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ $values }}
-  ?v <{AGRS}synthetic> true GRAPH ?v {{ ?s ?p ?o }} }}"""
+# graphs of the union default dataset are the current versions, under the version IRIs the provenance names (an old
+# version's GRAPH is empty). The versions are read first (few), then each is asked about the IRIs: one
+# `?v agrs:synthetic true GRAPH ?v {…}` join over 500 IRIs takes Oxigraph 0.5 s on the full COG, this 20 ms.
+SYNTHETIC_VERSIONS = f"SELECT DISTINCT ?v WHERE {{ ?v a <{AGRS}GraphVersion> ; <{AGRS}synthetic> true }}"
+SUBJECTS_IN = "SELECT DISTINCT ?s WHERE { GRAPH <$version> { VALUES ?s { $values } ?s ?p ?o } }"
 
 
 def synthetic_subjects(query, iris) -> set[str]:
     """Return those of `iris` (strings) that a synthetic load wrote (the subject of a triple of a synthetic graph
     version); `query` is a SPARQL callable over the union default graph (`store.query`)."""
     names = sorted({str(iri) for iri in iris if _SAFE_IRI.match(str(iri))})
+    if not names:
+        return set()
+    versions = [row["v"].value for row in query(SYNTHETIC_VERSIONS)]
     found: set[str] = set()
-    for start in range(0, len(names), SYNTHETIC_BATCH):
-        values = " ".join(f"<{iri}>" for iri in names[start : start + SYNTHETIC_BATCH])
-        found.update(row["s"].value for row in query(SYNTHETIC_SUBJECTS.replace("$values", values)))
+    for version in versions:
+        if not _SAFE_IRI.match(version):
+            continue
+        for start in range(0, len(names), SYNTHETIC_BATCH):
+            values = " ".join(f"<{iri}>" for iri in names[start : start + SYNTHETIC_BATCH])
+            sparql = SUBJECTS_IN.replace("$version", version).replace("$values", values)
+            found.update(row["s"].value for row in query(sparql))
     return found
 
 

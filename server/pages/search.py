@@ -37,9 +37,10 @@ LABELS = """SELECT ?s ?label WHERE {
   VALUES ?l { <http://www.w3.org/2000/01/rdf-schema#label> <http://www.w3.org/2004/02/skos/core#prefLabel>
               <http://www.w3.org/2004/02/skos/core#altLabel> }
   ?s ?l ?label FILTER(isIRI(?s) && isLiteral(?label)) }"""
-KINDS = """SELECT ?s ?kind WHERE { VALUES ?s { $values } VALUES ?p {
-  <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/agrs/hasLevel>
-  <http://www.w3.org/2004/02/skos/core#inScheme> } ?s ?p ?kind FILTER(isIRI(?kind)) }"""
+# A UNION, not `VALUES ?p {…} ?s ?p ?kind`: Oxigraph answers the UNION in 30 ms, the VALUES join in 1.5 s (full COG)
+KINDS = """SELECT ?s ?kind WHERE { VALUES ?s { $values }
+  { ?s a ?kind } UNION { ?s <https://w3id.org/agrs/hasLevel> ?kind }
+  UNION { ?s <http://www.w3.org/2004/02/skos/core#inScheme> ?kind } FILTER(isIRI(?kind)) }"""
 #: types too general to say what a match is
 GENERAL_TYPES = frozenset("http://www.w3.org/2002/07/owl#" + name for name in ("Thing", "NamedIndividual")) | {
     "http://www.w3.org/2000/01/rdf-schema#Resource",
