@@ -265,6 +265,7 @@ def test_aligned_and_entailed_relations_are_shown_once(server):
     status, _, body = get(server.url + "/id/region/11", "text/html")
     incoming = body.split('<h2 id="incoming">', 1)[1]
     assert incoming.count('href="/id/test/place"') == 1
+    assert "links shown" not in incoming  # folding is not truncation: no "n of m links shown"
     assert ">geo:sfWithin</a>" in incoming and ">schema:containedInPlace</a>" in incoming
     # the RDF documents keep every triple: only the page folds them
     graph = parse(get(server.url + "/id/test/place", "text/turtle")[2], "text/turtle")

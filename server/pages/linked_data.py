@@ -200,6 +200,7 @@ def _page_context(query, description: Description) -> dict:
         "rows": rows,
         "incoming": incoming,
         "incoming_total": description.incoming_total,
+        "incoming_shown": len(pointing),  # (subject, property) pairs read, before the aligned ones were folded
         "alternates": alternates,
         "sparql": render.href("/sparql"),
         **_charts(query, str(iri)),
