@@ -68,11 +68,13 @@ def commit_records(
     notes: Sequence[Literal] = (),
     extra_triples: Iterable[tuple] = (),
     allow_empty: bool = False,
+    synthetic: bool = False,
 ) -> Committed:
     """Write the valid records' triples (rdflib terms) as the graph's new version; quarantine the rejected ones.
 
     `extra_triples` (rdflib terms) join the content (a roll-up's activity). With no valid record the graph is not
     replaced and no provenance is written, unless `allow_empty` (a roll-up of nothing is a true empty result).
+    `synthetic`: the source is declared synthetic; its provenance marks the load and the version (agrs:synthetic).
     """
     valid = [record for record in records if not record.rejected]
     counts = (len(records), len(valid), len(records) - len(valid))
@@ -82,7 +84,7 @@ def commit_records(
     content = chain(extra_triples, (triple for record in valid for triple in record.triples))
     committed = _write(
         store, source, (to_oxigraph(triple) for triple in content), started=started, files=files, counts=counts,
-        shapes_digest=shapes_digest, notes=notes,
+        shapes_digest=shapes_digest, notes=notes, synthetic=synthetic,
     )  # fmt: skip
     committed.quarantine = write_quarantine(records, quarantine_dir, source.kind, source.key)
     committed.warnings = write_warnings(records, quarantine_dir, source.kind, source.key)
@@ -101,6 +103,7 @@ def commit_graph(
     notes: Sequence[Literal] = (),
     used: Sequence[str] = (),
     expected_version: str | None = None,
+    synthetic: bool = False,
 ) -> Committed:
     """Write `triples` (pyoxigraph terms) as the graph's new version, with its provenance; nothing is quarantined.
 
@@ -110,7 +113,7 @@ def commit_graph(
     """
     return _write(
         store, source, triples, started=started, files=files, counts=counts, shapes_digest=shapes_digest,
-        notes=notes, used=used, expected_version=expected_version,
+        notes=notes, used=used, expected_version=expected_version, synthetic=synthetic,
     )  # fmt: skip
 
 
@@ -135,13 +138,14 @@ def _write(
     notes: Sequence[Literal],
     used: Sequence[str] = (),
     expected_version: str | None = None,
+    synthetic: bool = False,
 ) -> Committed:
     """Replace the graph, then record the provenance: the one sequence every commit runs."""
     info = store.replace_graph(source.graph, triples, expected_version=expected_version)
     read, loaded, rejected = counts
     facts = provenance.LoadFacts(
         source.kind, source.key, source.graph, info.version, tuple(files), started, datetime.now(UTC), read,
-        info.triples if loaded is None else loaded, rejected, shapes_digest, tuple(notes), tuple(used),
+        info.triples if loaded is None else loaded, rejected, shapes_digest, tuple(notes), tuple(used), synthetic,
     )  # fmt: skip
     activity = provenance.record_load(store, facts)
     return Committed(source.graph, info.version, True, info.triples, activity)

@@ -21,6 +21,10 @@ class Loader:
     kind: str = ""
     #: the graph's key when the user gives none (`https://w3id.org/agrs/graph/<kind>/<default_key>`)
     default_key: str = "default"
+    #: whether the source is synthetic (invented for a demonstration, not observed): set by the constructor, or by
+    #: `read` when the file itself says so (a diagnostic workbook's `synthetic` field); the pipeline then marks the
+    #: load and its graph version `agrs:synthetic true` in the provenance, which pages and /api answers show
+    synthetic: bool = False
     #: the merged ontology, when the pipeline has handed it over (see `use_ontology`)
     ontology: "Graph | None" = None
 

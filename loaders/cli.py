@@ -60,6 +60,12 @@ Graphs and keys:
 @click.option("--key", help="Source key naming the graph and the quarantine file.")
 @quarantine_option()
 @click.option("--force", is_flag=True, help="Load even when the content is unchanged since the last load.")
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="The source is synthetic (invented, not observed): its provenance says so (agrs:synthetic true), and the "
+    "pages and /api answers that show its records mark them.",
+)
 @quiet_option()
 @click.option(
     "--form",
@@ -79,7 +85,9 @@ Graphs and keys:
     type=click.Path(dir_okay=False, path_type=Path),
     help="diagnostic: write the empty workbook template (drop-downs from the ontology) to this path, load nothing.",
 )
-def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form_path, salt, template_out) -> None:
+def load(
+    kind, files, store_path, graph, key, quarantine_dir, force, synthetic, quiet, form_path, salt, template_out
+) -> None:
     """Validate FILE... with the SHACL shapes and load the valid records into the store."""
     if template_out is not None:
         if kind != "diagnostic":
@@ -91,7 +99,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
     if not files:
         raise click.UsageError("missing argument FILES...")
     if kind == "diagnostic":
-        _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, quiet)
+        _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet)
         return
     from agrs.loaders.pipeline import run_load
     from agrs.records import ReadError
@@ -110,7 +118,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
         with open_store(location) as store, ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
             summary = run_load(
                 loader, files, store, graph=graph, key=key, quarantine_dir=quarantine_dir, force=force,
-                progress=progress,
+                progress=progress, synthetic=synthetic,
             )  # fmt: skip
     except ReadError as error:
         click.echo(f"agrs load: cannot read {error}", err=True)
@@ -122,7 +130,7 @@ def load(kind, files, store_path, graph, key, quarantine_dir, force, quiet, form
     sys.exit(1 if summary.faulty else 0)
 
 
-def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, quiet) -> None:
+def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet) -> None:
     """Load each diagnostic the paths hold as its own source (graph key: the diagnostic's key)."""
     from agrs.loaders.bundled import SYNTHETIC_NOTES
     from agrs.loaders.diagnostic import diagnostic_sources
@@ -143,6 +151,7 @@ def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, quie
                         make_loader("diagnostic"), source.files, store, graph=graph,
                         key=None if graph else key or source.key, quarantine_dir=quarantine_dir, force=force,
                         progress=progress, notes=SYNTHETIC_NOTES if source.synthetic else (),
+                        synthetic=synthetic or source.synthetic,
                     )  # fmt: skip
                 print_summary(summary, quiet)
                 faulty = faulty or summary.faulty

@@ -340,7 +340,7 @@ def load_diagnostics(
 
     What `agrs load diagnostic` does: the graph key is the diagnostic's key (unless `key` or `graph` is given, for
     one diagnostic only); a diagnostic whose about sheet says synthetic=yes gets the bundled synthetic sources'
-    provenance notes. ReadError as for any load (nothing of that diagnostic is written).
+    provenance notes and `agrs:synthetic true`. ReadError as for any load (nothing of that diagnostic is written).
     """
     from agrs.loaders.bundled import SYNTHETIC_NOTES
     from agrs.loaders.pipeline import run_load
@@ -352,7 +352,7 @@ def load_diagnostics(
         run_load(
             DiagnosticLoader(), source.files, store, graph=graph, key=None if graph else key or source.key,
             quarantine_dir=quarantine_dir, force=force, resources=resources, progress=progress,
-            notes=SYNTHETIC_NOTES if source.synthetic else (),
+            notes=SYNTHETIC_NOTES if source.synthetic else (), synthetic=source.synthetic,
         )
         for source in sources
     ]

@@ -83,7 +83,7 @@ def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) 
                     summary = run_load(
                         make_loader(source.kind, **source.options), source.files, store, key=source.key,
                         quarantine_dir=quarantine_dir, force=force, progress=progress, resources=resources,
-                        notes=source.notes,
+                        notes=source.notes, synthetic=source.synthetic,
                     )  # fmt: skip
                 print_summary(summary, quiet)
                 faulty = faulty or summary.faulty

@@ -70,10 +70,13 @@ def run_load(
     progress: Progress | None = None,
     resources: Resources | None = None,
     notes: Sequence[Literal] = (),
+    synthetic: bool = False,
 ) -> LoadSummary:
     """Load `files` (one source) with `loader` into the store; ReadError propagates (nothing is written then).
 
-    `notes` go into the load's provenance as rdfs:comment (the bundled synthetic survey says so there).
+    `notes` go into the load's provenance as rdfs:comment. `synthetic` (or the loader's `synthetic`, which its
+    `read` may set from the file) declares the source synthetic: the provenance marks the load and the version
+    `agrs:synthetic true` (agrs.provenance), and the pages and the /api answers show it.
     """
     resources = resources or Resources.load()
     report = progress or (lambda stage, amount, total: None)
@@ -96,6 +99,7 @@ def run_load(
     committed = commit_records(
         store, Source(loader.kind, key, graph), records, started=started, quarantine_dir=quarantine_dir,
         shapes_digest=resources.shapes_digest, files=sources, notes=notes,
+        synthetic=synthetic or bool(getattr(loader, "synthetic", False)),
     )  # fmt: skip
     return LoadSummary(
         len(records), len(valid), len(records) - len(valid), False, graph, committed.version, warnings, records,

@@ -166,6 +166,11 @@ def test_the_synthetic_sources_say_so_in_their_provenance(loaded):
             ?load a agrs:Load ; agrs:loaderKind ?kind ; rdfs:comment ?comment . FILTER(LANG(?comment) = "en")
         }} }}""")  # fmt: skip
     assert {row["kind"] for row in rows if row["comment"].startswith("Synthetic data")} == {"survey", "risks"}
+    marked = select(loaded["store"], f"""
+        SELECT ?kind WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+            ?load agrs:loaderKind ?kind ; agrs:synthetic true ; <http://www.w3.org/ns/prov#generated> ?version .
+            ?version agrs:synthetic true }} }}""")  # fmt: skip
+    assert {row["kind"] for row in marked} == {"survey", "risks"}  # the queryable mark the pages and /api read
     respondents = select(loaded["store"], """
         SELECT ?r ?territory WHERE { ?r a agrs:Respondent ; agrs:territory ?territory }""")  # fmt: skip
     pilots = {f"{ID}commune/{code}" for code in ("33063", "78440", "69123", "69266", "69259", "69029")}

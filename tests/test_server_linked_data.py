@@ -1,6 +1,7 @@
 """Linked-data pages over real HTTP: /id/…, /def/…, /page/…, /data/….<ext> and /ontology, on a store filled here."""
 
 import gc
+import re
 
 import pyoxigraph as ox
 import pytest
@@ -17,6 +18,14 @@ PARIS = ID + "commune/75056"
 GREETING = ID + "test/greeting"
 POPULAR = ID + "test/popular"
 POINTERS = 510  # more than describe.INCOMING_CAP (500)
+UNIT = ID + "unit/%7Binhab%7D"  # the UCUM unit {inhab}, percent-encoded in the IRI as the indicators loader mints it
+DEGREE = ID + "unit/%C2%B0C"  # an IRI holding the percent-encoded UTF-8 of a non-ASCII character
+SUMMER = ID + "test/été"  # an IRI holding a non-ASCII character itself
+PLACE = ID + "test/place"
+EPCI, REGION = ID + "epci/200054781", ID + "region/11"
+AGRS = "https://w3id.org/agrs/"
+GEO_WITHIN = "http://www.opengis.net/ont/geosparql#sfWithin"
+CONTAINED = "https://schema.org/containedInPlace"
 RDF_FORMATS = {
     "text/turtle": "turtle",
     "application/ld+json": "json-ld",
@@ -34,6 +43,17 @@ def _test_triples():
     yield greeting, label, ox.Literal("Bonjour", language="fr")
     yield greeting, label, ox.Literal("<script>alert('x')</script> Hello", language="en")
     yield greeting, ox.NamedNode("https://w3id.org/agrs/within"), ox.NamedNode(PARIS)
+    yield ox.NamedNode(UNIT), label, ox.Literal("habitants", language="fr")
+    yield ox.NamedNode(UNIT), label, ox.Literal("inhabitants", language="en")
+    yield ox.NamedNode(DEGREE), label, ox.Literal("degré Celsius", language="fr")
+    yield ox.NamedNode(SUMMER), label, ox.Literal("Été", language="fr")
+    # as `agrs reason` leaves a place: its direct parent, what agrs:within infers, and the aligned super-properties
+    place = ox.NamedNode(PLACE)
+    yield place, label, ox.Literal("Lieu de test", language="fr")
+    yield place, ox.NamedNode(AGRS + "directlyWithin"), ox.NamedNode(EPCI)
+    for prop in (AGRS + "within", GEO_WITHIN, CONTAINED):
+        for parent in (EPCI, REGION):
+            yield place, ox.NamedNode(prop), ox.NamedNode(parent)
     points = ox.NamedNode("http://example.org/points")
     for number in range(POINTERS):
         yield ox.NamedNode(f"{ID}test/pointer-{number:03}"), points, popular
@@ -152,9 +172,104 @@ def test_unknown_resource_is_404_in_html_and_plain(server):
     assert get(server.url + "/data/id/commune/00000.ttl")[0] == 404
 
 
+def raw_get(server, path: str) -> tuple[int, str]:
+    """GET `path` sent byte for byte as given (no client-side quoting)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_accept_encoding=True)
+        connection.putheader("Accept", "text/html")
+        connection.endheaders()
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
 def test_iri_with_forbidden_characters_is_refused(server):
-    status, _, body = get(server.url + "/id/a%3Eb%20c", "text/html")
+    status, body = raw_get(server, "/id/a{b")  # a raw `{`: no IRI holds one
     assert status == 400 and "not a valid IRI" in body
+    # percent-encoded, the same characters are part of a valid IRI, which the store does not hold
+    status, _, body = get(server.url + "/id/a%3Eb%20c", "text/html")
+    assert status == 404 and "https://w3id.org/agrs/id/a%3Eb%20c" in body
+
+
+@pytest.mark.parametrize(
+    ("path", "iri"),
+    [
+        ("/id/unit/%7Binhab%7D", UNIT),  # the IRI keeps its %7B: never decoded into `{`
+        ("/id/unit/%7binhab%7d", UNIT),  # hexadecimal digits in either case (RFC 3986 §6.2.2.1)
+        ("/page/id/unit/%7Binhab%7D", UNIT),
+        ("/id/unit/%C2%B0C", DEGREE),  # the IRI holds the percent-encoding itself
+        ("/id/test/%C3%A9t%C3%A9", SUMMER),  # the IRI holds the characters (RFC 3987 §3.2)
+        ("/id/%74est/%C3%A9t%C3%A9", SUMMER),  # an encoded unreserved character is that character
+    ],
+)
+def test_percent_encoded_iris_are_served_as_they_are(server, path, iri):
+    status, _, body = get(server.url + path, "text/html")
+    assert status == 200, body
+    assert f'<p class="iri">{iri}</p>' in body
+
+
+def test_a_decoded_path_is_not_the_encoded_iri(server):
+    """`%257B` is `%7B` sent encoded: the IRI …/unit/%257Binhab%257D, which the store does not hold."""
+    assert get(server.url + "/id/unit/%257Binhab%257D", "text/html")[0] == 404
+
+
+ALTERNATE = re.compile(r'<link rel="alternate" type="([^"]+)" href="([^"]+)">')
+FORMAT_LINK = re.compile(r'<a href="(/data/[^"]+)">(Turtle|JSON-LD|RDF/XML|N-Triples)</a>')
+NAMES = {"Turtle": "text/turtle", "JSON-LD": "application/ld+json", "RDF/XML": "application/rdf+xml",
+         "N-Triples": "application/n-triples"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "iri"),
+    [
+        ("/id/commune/75056", PARIS),
+        ("/id/unit/%7Binhab%7D", UNIT),
+        ("/id/unit/%C2%B0C", DEGREE),
+        ("/id/test/%C3%A9t%C3%A9", SUMMER),
+        ("/def/Territory", AGRS + "Territory"),
+        ("/def/level/commune", AGRS + "level/commune"),
+    ],
+)
+def test_every_alternate_format_link_answers_its_media_type(server, path, iri):
+    status, _, body = get(server.url + path, "text/html")
+    assert status == 200
+    alternates = ALTERNATE.findall(body)
+    formats = [(NAMES[name], href) for href, name in FORMAT_LINK.findall(body)]
+    assert len(alternates) == 4 and sorted(alternates) == sorted(formats), (alternates, formats)
+    for media_type, href in alternates:
+        status, headers, text = get(server.url + href.replace("&amp;", "&"), "text/html")
+        assert status == 200, (href, status, text[:300])
+        assert headers["content-type"].split(";")[0] == media_type, href
+        graph = parse(text, media_type)
+        assert (URIRef(iri), None, None) in graph, href
+        assert headers["content-location"] == href  # the document names itself by the link the page gave
+
+
+def test_aligned_and_entailed_relations_are_shown_once(server):
+    """within, geo:sfWithin and schema:containedInPlace say the same: one row, the aligned ones named beside it."""
+    status, _, body = get(server.url + "/id/test/place", "text/html")
+    assert status == 200
+    properties = body.split("<h2>Propriétés / Properties</h2>", 1)[1].split('<h2 id="incoming">', 1)[0]
+    assert properties.count('href="/id/region/11"') == 1  # within, sfWithin and containedInPlace: once
+    assert properties.count('href="/id/epci/200054781"') == 1  # directlyWithin, restated by the three: once
+    assert 'href="/def/directlyWithin"' in properties and 'href="/def/within"' in properties
+    assert f'href="{GEO_WITHIN}"' not in properties.split("aussi / also:")[0]  # not a row of its own
+    also = properties.split("aussi / also:", 1)[1].split("</th>", 1)[0]
+    assert ">geo:sfWithin</a>" in also and ">schema:containedInPlace</a>" in also
+    assert "the values of « " in properties  # within says it holds directlyWithin's values too
+    # incoming: the place points at the region with three properties; it is listed once
+    status, _, body = get(server.url + "/id/region/11", "text/html")
+    incoming = body.split('<h2 id="incoming">', 1)[1]
+    assert incoming.count('href="/id/test/place"') == 1
+    assert "links shown" not in incoming  # folding is not truncation: no "n of m links shown"
+    assert ">geo:sfWithin</a>" in incoming and ">schema:containedInPlace</a>" in incoming
+    # the RDF documents keep every triple: only the page folds them
+    graph = parse(get(server.url + "/id/test/place", "text/turtle")[2], "text/turtle")
+    assert (URIRef(PLACE), URIRef(CONTAINED), URIRef(REGION)) in graph
 
 
 def test_unacceptable_type_is_406_naming_the_offer(server):

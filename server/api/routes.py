@@ -32,6 +32,7 @@ from agrs.server.conneg import negotiate
 from agrs.server.protocol.sparql import answer_response, infer_flag
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
+from agrs.store import StoreError
 
 blueprint = Blueprint("api", __name__)
 
@@ -41,6 +42,13 @@ ENUM_LIMIT = 500  # values listed at most for an `enumerate` parameter
 #: request parameters the API reads itself; a question parameter may not take these names
 RESERVED = ("page", "per_page", "infer", "format")
 JSON_RESULTS = "application/sparql-results+json"
+#: response header: how many records of the page are synthetic (CSV answers have no room for the JSON fields)
+SYNTHETIC_HEADER = "X-AGRS-Synthetic-Records"
+SYNTHETIC_NOTE = (
+    "Some rows name records of a source declared synthetic (agrs:synthetic true in its load's provenance): invented "
+    "for the demonstration, not observed. / Certaines lignes nomment des enregistrements d'une source déclarée "
+    "synthétique (inventée pour la démonstration, non observée)."
+)
 SELECT_TYPES = (JSON_RESULTS, "application/json", "text/csv")
 SCALAR_SCHEMAS = {
     "iri": {"type": "string", "format": "uri"},
@@ -187,16 +195,35 @@ def _answer(question, given: dict[str, str]) -> Response:
     bindings = results["results"]["bindings"]
     more = len(bindings) > per_page
     del bindings[per_page:]
+    synthetic = _synthetic_records(bindings)
     if media_type == "text/csv":
         parsed = ox.parse_query_results(json.dumps(results).encode(), format=ox.QueryResultsFormat.JSON)
         body, content_type = parsed.serialize(format=ox.QueryResultsFormat.CSV), "text/csv; charset=utf-8"
     else:
+        results["synthetic"] = bool(synthetic)
+        if synthetic:
+            results["synthetic_records"] = synthetic
+            results["synthetic_note"] = SYNTHETIC_NOTE
         body, content_type = json.dumps(results, ensure_ascii=False).encode(), media_type + "; charset=utf-8"
     response = Response(body, content_type=content_type)
     response.headers.update(answer.headers)
+    response.headers[SYNTHETIC_HEADER] = str(len(synthetic))
     response.headers["Link"] = _links(page, more, len(bindings))
     response.headers["Vary"] = "Accept"
     return response
+
+
+def _synthetic_records(bindings: list[dict]) -> list[str]:
+    """Return the IRIs of the page's rows that are records of a synthetic load (agrs.provenance), sorted."""
+    from agrs.provenance import synthetic_subjects
+
+    iris = {term["value"] for row in bindings for term in row.values() if term.get("type") == "uri"}
+    if not iris:
+        return []
+    try:
+        return sorted(synthetic_subjects(runtime().store.query, iris))
+    except StoreError as error:
+        raise ApiError(503, f"the store could not be read: {error}") from None
 
 
 def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | None):
@@ -427,7 +454,11 @@ def _responses(question) -> dict:
                 "Link": {
                     "description": "RFC 8288 links: first, prev, next (when more rows exist), last (on the last page).",
                     "schema": {"type": "string"},
-                }
+                },
+                SYNTHETIC_HEADER: {
+                    "description": "How many IRIs of the page are records of a synthetic source (0: none).",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
             },
             "content": {
                 JSON_RESULTS: {"schema": _results_schema(question.variables)},
@@ -452,8 +483,20 @@ def _results_schema(variables: list[str]) -> dict:
         names = {"type": "array", "items": {"type": "string"}}
     return {
         "type": "object",
-        "required": ["head", "results"],
+        "required": ["head", "results", "synthetic"],
         "properties": {
+            "synthetic": {
+                "type": "boolean",
+                "description": "Whether some IRI of the page is a record of a source declared synthetic (invented "
+                "for the demonstration, not observed: `agrs:synthetic true` on its load and graph version in the "
+                "provenance graph). / Si la page nomme des enregistrements synthétiques.",
+            },
+            "synthetic_records": {
+                "type": "array",
+                "items": {"type": "string", "format": "uri"},
+                "description": "The synthetic records the page names (present when `synthetic` is true).",
+            },
+            "synthetic_note": {"type": "string", "description": "What `synthetic` means (present when true)."},
             "head": {"type": "object", "required": ["vars"], "properties": {"vars": names}},
             "results": {
                 "type": "object",

@@ -20,16 +20,20 @@ INCOMING_CAP = 500  # incoming triples fetched per resource; the total is always
 #: characters an IRI written between < and > in SPARQL may not hold (plus controls and space)
 IRI_PATTERN = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
 
-LABELS = "<http://www.w3.org/2000/01/rdf-schema#label> <http://www.w3.org/2004/02/skos/core#prefLabel>"
-
 Query = Callable[[str], object]
 
 # $iri is replaced by a checked <IRI>; SPARQL's own braces stay as they are. The incoming triples kept are the first
 # ones in the store's index order, not sorted: ORDER BY … LIMIT takes Oxigraph 5 s over 50,000 links, this 3 ms.
 BLANK_NODES = """CONSTRUCT { ?b ?p ?o . ?c ?q ?x } WHERE {
   $iri ?r ?b FILTER(isBlank(?b)) ?b ?p ?o OPTIONAL { ?b ?s ?c FILTER(isBlank(?c)) ?c ?q ?x } }"""
+# The label properties as a UNION, not `VALUES ?l {…} ?x ?l ?label`: Oxigraph answers the VALUES join over the
+# full COG store in ~150 ms, the UNION in ~2 ms.
+LABEL_PATTERN = """{ ?$node <http://www.w3.org/2000/01/rdf-schema#label> ?label
+  BIND(<http://www.w3.org/2000/01/rdf-schema#label> AS ?l) }
+  UNION { ?$node <http://www.w3.org/2004/02/skos/core#prefLabel> ?label
+  BIND(<http://www.w3.org/2004/02/skos/core#prefLabel> AS ?l) }"""
 OBJECT_LABELS = f"""CONSTRUCT {{ ?o ?l ?label }} WHERE {{
-  $iri ?p ?o FILTER(isIRI(?o)) VALUES ?l {{ {LABELS} }} ?o ?l ?label }}"""
+  $iri ?p ?o FILTER(isIRI(?o)) {LABEL_PATTERN.replace("$node", "o")} }}"""
 INCOMING_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } }"
 INCOMING = """CONSTRUCT { ?s ?p $iri } WHERE {
   { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } LIMIT $cap } }"""
@@ -87,9 +91,8 @@ def labels_of(query: Query, iris: set[URIRef]) -> Graph:
     names = [iri for iri in iris if IRI_PATTERN.match(str(iri))]
     for start in range(0, len(names), 200):
         values = " ".join(f"<{iri}>" for iri in names[start : start + 200])
-        sparql = (
-            f"CONSTRUCT {{ ?x ?l ?label }} WHERE {{ VALUES ?x {{ {values} }} VALUES ?l {{ {LABELS} }} ?x ?l ?label }}"
-        )
+        pattern = LABEL_PATTERN.replace("$node", "x")
+        sparql = f"CONSTRUCT {{ ?x ?l ?label }} WHERE {{ VALUES ?x {{ {values} }} {pattern} }}"
         _add(graph, query(sparql))
     return graph
 

@@ -18,10 +18,14 @@ from flask import Blueprint, Response, render_template, request
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from agrs.graphs import ONTOLOGY_GRAPH
 from agrs.ns import BASE
+from agrs.provenance import synthetic_subjects
 from agrs.server.pages import render
+from agrs.server.pages.aligned import fold_incoming, fold_rows, property_hierarchy
 from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
 from agrs.server.pages.describe import BadIri, Description, describe, labels_of
+from agrs.server.pages.iri_path import raw_rest
 from agrs.server.pages.ontology_source import ontology_query, ontology_source
 from agrs.server.pages.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
 from agrs.server.responses import text_response
@@ -40,28 +44,33 @@ def _content_security_policy(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
 
+
 OFFERED = (HTML, *RDF_TYPES)
 ALTERNATES = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdf"), ("N-Triples", "nt"))
 #: path prefixes under https://w3id.org/agrs/ whose resources live in the data, not in the ontology
 DATA_PREFIXES = ("id/", "graph/")
 
 
+# The routes read the IRI from the raw request path (agrs.server.pages.iri_path): `/id/unit/%7Binhab%7D` is the IRI
+# `…/id/unit/%7Binhab%7D`, never `…/id/unit/{inhab}` (which the decoded `rest` would give).
+
+
 @blueprint.get("/id/<path:rest>")
 def data_resource(rest: str):
     """Describe `https://w3id.org/agrs/id/<rest>` in the negotiated format."""
-    return _negotiated(render.ID_BASE + rest)
+    return _negotiated([render.ID_BASE + iri for iri in raw_rest("/id/", rest)])
 
 
 @blueprint.get("/def/<path:rest>")
 def term_resource(rest: str):
     """Describe `https://w3id.org/agrs/<rest>` (an ontology term, a concept…) in the negotiated format."""
-    return _negotiated(BASE + rest)
+    return _negotiated([BASE + iri for iri in raw_rest("/def/", rest)])
 
 
 @blueprint.get("/page/<path:rest>")
 def page(rest: str):
     """The HTML page of `https://w3id.org/agrs/<rest>` (target of the w3id rules)."""
-    return _answer(BASE + rest, HTML)
+    return _answer([BASE + iri for iri in raw_rest("/page/", rest)], HTML)
 
 
 @blueprint.get("/data/<path:rest>")
@@ -70,7 +79,8 @@ def data_document(rest: str):
     stem, _, extension = rest.rpartition(".")
     if not stem or extension not in EXTENSIONS:
         return text_response(404, f"/data/ needs a path ending in one of .{', .'.join(EXTENSIONS)}: {rest}")
-    return _answer(BASE + stem, EXTENSIONS[extension])
+    stems = [iri.rpartition(".")[0] for iri in raw_rest("/data/", rest)]
+    return _answer([BASE + iri for iri in stems], EXTENSIONS[extension])
 
 
 @blueprint.get("/ontology")
@@ -101,23 +111,32 @@ def _ontology(media_type: str):
     return response
 
 
-def _negotiated(iri: str):
+def _negotiated(iris: list[str]):
     media_type = choose(OFFERED)
     if media_type is None:
         return not_acceptable(OFFERED)
-    return _answer(iri, media_type)
+    return _answer(iris, media_type)
 
 
-def _answer(iri: str, media_type: str):
-    query = _query_for(iri)
-    try:
-        description = describe(query, iri)
-    except BadIri as error:
-        return text_response(400, str(error))
-    except StoreError as error:
-        return text_response(503, f"503 Service Unavailable: the store could not be read: {error}")
+def _answer(iris: list[str], media_type: str):
+    """Answer the first of `iris` (the readings of one request path, iri_path.iri_candidates) the store knows."""
+    description = query = bad = None
+    for iri in iris:
+        query = _query_for(iri)
+        try:
+            description = describe(query, iri)
+        except BadIri as error:
+            bad = bad or error
+            continue
+        except StoreError as error:
+            return text_response(503, f"503 Service Unavailable: the store could not be read: {error}")
+        if description.found:
+            break
+    if description is None:
+        return text_response(400, str(bad))
+    iri = str(description.iri)
     if not description.found:
-        return _not_found(iri, media_type)
+        return _not_found(str(iris[0]) if bad is None else iri, media_type)
     if media_type != HTML:
         response = rdf_response(_with_truncation_note(description), media_type)
         extension = {value: key for key, value in EXTENSIONS.items()}[media_type]
@@ -161,24 +180,44 @@ def _page_context(query, description: Description) -> dict:
         return (source, render.link(everything, prop))
 
     incoming = sorted(map(incoming_link, pointing), key=lambda pair: (pair[1].text, pair[0].text if pair[0] else ""))
+    hierarchy = property_hierarchy(ontology_query(), runtime().store.current_version(ONTOLOGY_GRAPH))
     types = [render.link(everything, t) for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef)]
     rest = str(iri)[len(BASE) :] if str(iri).startswith(BASE) else None
     alternates = (
         [(name, render.href(f"/data/{render.quote_path(rest)}.{ext}")) for name, ext in ALTERNATES] if rest else []
     )
+    rows = fold_rows(render.property_rows(graph, iri, labels), hierarchy)
+    incoming = fold_incoming(incoming, hierarchy)
+    synthetic = _mark_synthetic(str(iri), rows, incoming)
     return {
         "iri": str(iri),
+        "synthetic": str(iri) in synthetic,
+        "synthetic_shown": len(synthetic - {str(iri)}),
         "title": render.best_label(graph, iri) or render.curie(str(iri)),
         "labels": render.texts(graph, iri, render.LABEL_PROPERTIES),
         "definitions": render.texts(graph, iri, render.DEFINITION_PROPERTIES),
         "types": sorted(types, key=lambda item: item.text),
-        "rows": render.property_rows(graph, iri, labels),
+        "rows": rows,
         "incoming": incoming,
         "incoming_total": description.incoming_total,
+        "incoming_shown": len(pointing),  # (subject, property) pairs read, before the aligned ones were folded
         "alternates": alternates,
         "sparql": render.href("/sparql"),
         **_charts(query, str(iri)),
     }
+
+
+def _mark_synthetic(iri: str, rows, incoming) -> set[str]:
+    """Find which of the resource and the records it links to are synthetic (one query); mark their links."""
+    links = [value.link for row in rows for value in row.values if value.link is not None]
+    links += [subject for subject, _, _ in incoming if subject is not None]
+    try:
+        synthetic = synthetic_subjects(runtime().store.query, [iri, *(link.iri for link in links if link.local)])
+    except StoreError:
+        return set()
+    for link in links:
+        link.synthetic = link.iri in synthetic
+    return synthetic
 
 
 def _charts(query, iri: str) -> dict:

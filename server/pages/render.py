@@ -7,7 +7,6 @@ an IRI elsewhere links to itself.
 """
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from flask import request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -16,10 +15,9 @@ from rdflib.namespace import RDF
 from agrs.labels import DEFINITION_PROPERTIES, LABEL_PROPERTIES, best_label, language_rank, texts
 from agrs.ns import BASE, ID, ONTOLOGY_IRI
 from agrs.ns import curie as prefixed
+from agrs.server.pages.iri_path import to_path
 
 ID_BASE = str(ID)
-#: characters kept as they are in a local path (the rest is percent-encoded)
-PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 @dataclass
@@ -30,6 +28,8 @@ class Link:
     text: str
     iri: str
     local: bool
+    #: the resource is a record of a synthetic load (agrs.provenance.synthetic_subjects): the link says so
+    synthetic: bool = False
 
 
 @dataclass
@@ -63,8 +63,9 @@ def local_path(iri: str) -> str | None:
 
 
 def quote_path(rest: str) -> str:
-    """Return the part of an IRI after https://w3id.org/agrs/ as a URL path (non-ASCII and unsafe bytes encoded)."""
-    return quote(rest, safe=PATH_SAFE)
+    """Return the part of an IRI after https://w3id.org/agrs/ as a URL path: the IRI's own `%XX` kept as they are,
+    non-ASCII and unsafe characters encoded (`agrs.server.pages.iri_path`)."""
+    return to_path(rest)
 
 
 def href(path: str) -> str:

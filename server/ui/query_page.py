@@ -120,6 +120,9 @@ def query_page() -> Response:
         f'<link rel="stylesheet" href="{escape(root)}/ui/static/query.css">\n'
     )
     body = f"""<header>
+<form class="search-box" action="{escape(root)}/search" method="get" role="search"><input type="search" name="q"
+ placeholder="Chercher / Search…" aria-label="Chercher un nom / Search by name" maxlength="200">
+ <button type="submit">OK</button></form>
 <h1>AGRS SPARQL endpoint</h1>
 <p>Query the AGRS knowledge graph with SPARQL 1.1. The endpoint is <code>{escape(root)}/sparql</code>; a query
 that names no dataset sees the union of all graphs. Its service description (the same URL, asked for RDF, e.g.
