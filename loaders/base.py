@@ -40,6 +40,13 @@ class Loader:
         """Map one raw record to RDF."""
         raise NotImplementedError
 
+    def finish(self, records: list[Record]) -> None:
+        """Complete, in place, what one record cannot say alone: called once after every file of a load is mapped.
+
+        Most loaders need nothing here. It may add triples (about a record's own subjects) and warnings to
+        records; it never touches the store.
+        """
+
 
 Built = TypeVar("Built")
 
