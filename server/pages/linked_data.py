@@ -23,6 +23,7 @@ from agrs.server.pages import render
 from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
 from agrs.server.pages.describe import BadIri, Description, describe, labels_of
 from agrs.server.pages.ontology_source import ontology_query, ontology_source
+from agrs.server.pages.populations import population_figures
 from agrs.server.pages.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
@@ -166,6 +167,7 @@ def _page_context(query, description: Description) -> dict:
     alternates = (
         [(name, render.href(f"/data/{render.quote_path(rest)}.{ext}")) for name, ext in ALTERNATES] if rest else []
     )
+    charts = _charts(query, str(iri))
     return {
         "iri": str(iri),
         "title": render.best_label(graph, iri) or render.curie(str(iri)),
@@ -177,7 +179,8 @@ def _page_context(query, description: Description) -> dict:
         "incoming_total": description.incoming_total,
         "alternates": alternates,
         "sparql": render.href("/sparql"),
-        **_charts(query, str(iri)),
+        **charts,
+        "populations": population_figures(query, graph, iri, [chart["series"] for chart in charts["charts"]]),
     }
 
 
