@@ -275,7 +275,8 @@ class Territory:
         if self.dgcl_population is not None:
             triples.append(
                 (node, AGRS.dgclMunicipalPopulation, Literal(self.dgcl_population, datatype=XSD.nonNegativeInteger))
-            )        # agrs:within is stated for the direct parents too: the data do not rely on a reasoner for it.
+            )
+        # agrs:within is stated for the direct parents too: the data do not rely on a reasoner for it.
         for parent in self.parents:
             triples += [(node, AGRS.directlyWithin, parent), (node, AGRS.within, parent)]
         triples += [(node, AGRS.within, ancestor) for ancestor in self.ancestors]
@@ -428,8 +429,8 @@ def _map_etalab_epci(fields: Fields) -> Territory | None:
     members = _epci_members(fields)
     if level is None or siren is None or name is None or members is None:
         return None
-    return Territory(ID[f"epci/{siren}"], level, name, siren, None, (), (FRANCE,), members, population,
-                     (level, LEVEL.epci))
+    return Territory(ID[f"epci/{siren}"], level, name, siren, ancestors=(FRANCE,), members=members,
+                     dgcl_population=population, broader_levels=(level, LEVEL.epci))
 
 
 def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
