@@ -3,7 +3,9 @@
 The trees are commune → EPCI, and commune → département → région → France (overseas collectivities: commune →
 collectivity → France). Each enclosing territory's value is computed from the **current communes** within it
 (`agrs:within`, level `level:commune`): municipal arrondissements, delegated and associated communes are never
-counted, and départements are reached from their communes, not from the EPCI (some EPCI straddle départements).
+counted, and départements are reached from their communes, not from the EPCI (some EPCI straddle départements:
+they are only agrs:partlyWithin those, which passes no commune on; an EPCI agrs:within a département adds no leaf,
+since the leaves are a set of communes).
 The derived observation points (`agrs:derivedFrom`) to the observations of the territories directly within it.
 
 `compute` is pure (plain data in, derived observations out); `run_rollup` reads the store, computes, validates

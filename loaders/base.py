@@ -48,6 +48,13 @@ class Loader:
         """Called by the pipeline after the SHACL gate, before the commit: a loader may reword the gate's problems
         in its source's terms (the diagnostic loader names the column a result's path comes from)."""
 
+    def finish(self, records: list[Record]) -> None:
+        """Complete, in place, what one record cannot say alone: called once after every file of a load is mapped.
+
+        Most loaders need nothing here. It may add triples (about a record's own subjects) and warnings to
+        records; it never touches the store.
+        """
+
 
 Built = TypeVar("Built")
 

@@ -122,6 +122,7 @@ def _read_and_map(loader: Loader, sources: Sequence[SourceFile], report: Progres
         for raw in loader.read(source.path):
             records.append(loader.map(raw))
             report("read", 1, None)
+    loader.finish(records)
     return records
 
 

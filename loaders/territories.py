@@ -9,9 +9,17 @@ It reads two renderings of the same code lists and recognises each file by its c
   the départements file (DEP,REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE) and the régions file
   (REG,CHEFLIEU,TNCC,NCC,NCCENR,LIBELLE), UTF-8, comma-separated.
 
-Each record becomes one territory, `https://w3id.org/agrs/id/<kind>/<code>`, with its level, French label, code,
-legal population (when the source has it) and its agrs:directlyWithin / agrs:within links, all drawn from that
-record alone. The régions file also yields the record of France itself (`…/id/pays/FR`), the top of the chain.
+Each record becomes one territory, `https://w3id.org/agrs/id/<kind>/<code>`, with its level (agrs:hasLevel, and
+agrs:inLevel for it and each broader level: an EPCI's kind and level:epci), French label, code, population (when
+the source has it: a commune's agrs:legalPopulation, INSEE's municipal population in force at the COG's date; an
+EPCI's agrs:dgclMunicipalPopulation, the DGCL list's figure, one vintage older) and its agrs:directlyWithin /
+agrs:within links, all drawn from that record alone. The régions file also yields the record of France itself
+(`…/id/pays/FR`), the top of the chain.
+
+One thing needs several records: where an EPCI lies. Once every file of a load is mapped, `finish` places each
+EPCI from its member communes (the communes file must be in the same load): agrs:within the département (région)
+that holds all of them, agrs:partlyWithin each département (région) that holds some but not all. Its communes are
+never placed through it: each commune is within its own département, so a roll-up counts it once.
 
 etalab files the overseas collectivities (zone "com": Saint-Pierre-et-Miquelon 975, Saint-Barthélemy 977,
 Saint-Martin 978, TAAF 984, Wallis-et-Futuna 986, Polynésie française 987, Nouvelle-Calédonie 988, Clipperton 989)
@@ -110,6 +118,12 @@ COG_COMMUNE_KINDS: Mapping[str, CommuneKind] = MappingProxyType(
     {"COM": _COMMUNE, "ARM": _ARRONDISSEMENT, "COMD": _DELEGATED, "COMA": _ASSOCIATED}
 )
 
+#: the IRI segments of the territories an EPCI is placed in, by division (an overseas collectivity counts as both)
+PLACEMENT_DIVISIONS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "département": frozenset({"departement", "collectivite-outre-mer"}),
+    "région": frozenset({"region", "collectivite-outre-mer"}),
+})  # fmt: skip
+
 #: etalab's EPCI `type` (the DGCL nature) → level; MET69 is the Métropole de Lyon, a collectivity of its own
 EPCI_LEVELS: Mapping[str, URIRef] = MappingProxyType(
     {
@@ -204,6 +218,27 @@ class TerritoriesLoader(Loader):
         record.subjects = {territory.node}
         return record
 
+    def finish(self, records: list[Record]) -> None:
+        """Place each EPCI in the départements and régions of its member communes (see the module's docstring).
+
+        An EPCI with a member the load does not describe (epci.json loaded without communes.json) stays placed
+        within France only, with a warning `epci-placement`.
+        """
+        places = _commune_places(records)
+        for record in records:
+            if record.rejected or record.raw.fields.get(LAYOUT) != Layout.ETALAB_EPCI.value:
+                continue
+            (epci,) = record.subjects
+            members = sorted({s for s, p, o in record.triples if p == AGRS.directlyWithin and o == epci})
+            unplaced = [member for member in members if member not in places]
+            if unplaced or not members:
+                record.warnings.append(Problem(
+                    f"{len(unplaced)} of its {len(members)} member communes are not in this load (give the communes "
+                    f"file with the EPCI file): placed within France only", "membres", "epci-placement",
+                ))  # fmt: skip
+                continue
+            record.triples += epci_placement(epci, [places[member] for member in members])
+
 
 # --- Mapping ---------------------------------------------------------------------------------------------
 
@@ -220,6 +255,8 @@ class Territory:
     parents: tuple[URIRef, ...] = ()  # agrs:directlyWithin (and agrs:within)
     ancestors: tuple[URIRef, ...] = ()  # agrs:within only: the parents' own ancestors
     members: tuple[URIRef, ...] = ()  # territories directly within this one, stated by this record (EPCI)
+    dgcl_population: int | None = None  # an EPCI's municipal population in the DGCL's list
+    broader_levels: tuple[URIRef, ...] = ()  # agrs:inLevel: the level and those it is a kind of (EPCI); else level
 
     def triples(self) -> list[Triple]:
         """Return the record's triples; member links have the member as subject."""
@@ -229,10 +266,16 @@ class Territory:
             (node, AGRS.hasLevel, self.level),
             (node, RDFS.label, Literal(self.name, lang="fr")),
         ]
+        # agrs:inLevel = agrs:hasLevel ∘ skos:broaderTransitive*, stated: agrs reason runs no property chain.
+        triples += [(node, AGRS.inLevel, level) for level in self.broader_levels or (self.level,)]
         if self.code is not None:
             triples.append((node, AGRS.inseeCode, Literal(self.code)))
         if self.population is not None:
             triples.append((node, AGRS.legalPopulation, Literal(self.population, datatype=XSD.nonNegativeInteger)))
+        if self.dgcl_population is not None:
+            triples.append(
+                (node, AGRS.dgclMunicipalPopulation, Literal(self.dgcl_population, datatype=XSD.nonNegativeInteger))
+            )
         # agrs:within is stated for the direct parents too: the data do not rely on a reasoner for it.
         for parent in self.parents:
             triples += [(node, AGRS.directlyWithin, parent), (node, AGRS.within, parent)]
@@ -374,8 +417,10 @@ def _map_cog_commune(fields: Fields) -> Territory | None:
 def _map_etalab_epci(fields: Fields) -> Territory | None:
     """Map an EPCI and its membership: each member commune is directly within it (stated by this record).
 
-    An EPCI may straddle départements and even régions (89 and 26 of them in the 2026 file), so the only
-    container true of every EPCI is France.
+    The record places the EPCI within France (agrs:within, not directly: a département lies between); its
+    départements and régions come from its members, once the whole load is mapped (`TerritoriesLoader.finish`):
+    89 EPCI of the 2026 file straddle départements, 26 of them régions.
+    Its population is the DGCL list's (`populationMunicipale`, one vintage older than the communes').
     """
     level = fields.choice("type", EPCI_LEVELS, "EPCI type")
     siren = fields.code("code", SIREN, "SIREN")
@@ -384,7 +429,8 @@ def _map_etalab_epci(fields: Fields) -> Territory | None:
     members = _epci_members(fields)
     if level is None or siren is None or name is None or members is None:
         return None
-    return Territory(ID[f"epci/{siren}"], level, name, siren, population, (FRANCE,), (), members)
+    return Territory(ID[f"epci/{siren}"], level, name, siren, ancestors=(FRANCE,), members=members,
+                     dgcl_population=population, broader_levels=(level, LEVEL.epci))
 
 
 def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
@@ -401,6 +447,42 @@ def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
             continue
         nodes.append(ID[f"commune/{code}"])
     return tuple(nodes)
+
+
+def _segment(node: Node) -> str:
+    """Return the kind segment of a territory IRI (`…/id/departement/33` → `departement`)."""
+    return str(node).removeprefix(str(ID)).split("/", 1)[0]
+
+
+def _commune_places(records: Sequence[Record]) -> dict[URIRef, frozenset[URIRef]]:
+    """Return the départements, régions and collectivities each current commune described by `records` lies within."""
+    segments = frozenset().union(*PLACEMENT_DIVISIONS.values())
+    places = {}
+    for record in records:
+        if record.rejected or len(record.subjects) != 1:
+            continue
+        (node,) = record.subjects
+        if _segment(node) == "commune":
+            places[node] = frozenset(
+                o for s, p, o in record.triples if s == node and p == AGRS.within and _segment(o) in segments
+            )
+    return places
+
+
+def epci_placement(epci: URIRef, member_places: Sequence[frozenset[URIRef]]) -> list[Triple]:
+    """Return an EPCI's placement from its members' containers: agrs:within the département (région) holding every
+    member, agrs:partlyWithin each one holding some but not all.
+
+    agrs:within is never agrs:directlyWithin here: the commune → département → région tree stays the COG's.
+    """
+    triples: list[Triple] = []
+    for division in PLACEMENT_DIVISIONS.values():
+        of_members = [frozenset(place for place in places if _segment(place) in division) for places in member_places]
+        some = frozenset().union(*of_members)
+        every = frozenset.intersection(*of_members) if of_members else frozenset()
+        for place in sorted(some):
+            triples.append((epci, AGRS.within if place in every else AGRS.partlyWithin, place))
+    return sorted(set(triples))
 
 
 def _map_overseas_collectivity(fields: Fields, code_field: str, name_field: str) -> Territory | None:

@@ -21,6 +21,7 @@ from agrs.loaders.territories import (
     FRANCE,
     LEVEL,
     TerritoriesLoader,
+    epci_placement,
 )
 from agrs.ns import AGRS, ID
 from agrs.paths import ontology_dir
@@ -46,6 +47,14 @@ REGENERATE = os.environ.get("AGRS_REGENERATE") == "1"
 def load(path: Path) -> list[Record]:
     loader = TerritoriesLoader()
     return [loader.map(raw) for raw in loader.read(path)]
+
+
+def load_together(paths: list[Path]) -> list[Record]:
+    """Map several files as one load does: every record, then `finish` (the EPCI's placement)."""
+    loader = TerritoriesLoader()
+    records = [loader.map(raw) for path in paths for raw in loader.read(path)]
+    loader.finish(records)
+    return records
 
 
 
@@ -141,7 +150,7 @@ def test_delegated_commune_sharing_its_parents_code_is_a_distinct_node():
 @pytest.mark.parametrize("files", CONSISTENT.values(), ids=CONSISTENT.keys())
 def test_fixture_set_is_closed(files: list[Path]):
     """Every territory a consistent fixture set points to is described by one of its files."""
-    graph = graph_of([record for path in files for record in load(path)])
+    graph = graph_of(load_together(files))
     described = set(graph.subjects(RDF.type, AGRS.Territory))
     pointed = set(graph.objects(None, AGRS.within))
     assert described >= pointed, sorted(pointed - described)
@@ -157,6 +166,61 @@ def test_levels_exist_in_the_ontology_with_matching_notations():
         assert ontology.value(kind.level, SKOS.notation) == Literal(code)
     for code, level in EPCI_LEVELS.items():
         assert ontology.value(level, SKOS.notation) == Literal("METRO" if code == "MET69" else code)
+        # the loader states agrs:inLevel level:epci for them: they must be kinds of EPCI in the ontology
+        assert (level, SKOS.broader, LEVEL.epci) in ontology
+
+
+# --- EPCI placement: within one département / région, or partly within several ------------------------------
+
+
+ETALAB_SET = [HERE / f"etalab-{name}.json" for name in ("communes", "epci", "departements", "regions")]
+
+
+def placement(graph: Graph, epci: URIRef) -> dict[str, set[str]]:
+    def codes(prop):
+        return {str(o).removeprefix(str(ID)) for o in graph.objects(epci, prop)}
+
+    return {"within": codes(AGRS.within), "partlyWithin": codes(AGRS.partlyWithin)}
+
+
+def test_epci_in_one_departement_is_within_it_and_its_region():
+    graph = graph_of(load_together(ETALAB_SET))
+    lyon = ID["epci/200046977"]
+    assert placement(graph, lyon) == {"within": {"departement/69", "region/84", "pays/FR"}, "partlyWithin": set()}
+    # never directly: the commune → département → région tree stays the COG's
+    assert set(graph.objects(lyon, AGRS.directlyWithin)) == set()
+    assert set(graph.objects(lyon, AGRS.inLevel)) == {LEVEL.metropole, LEVEL.epci}
+
+
+def test_epci_straddling_departements_and_regions_is_partly_within_each():
+    """The CU d'Alençon has communes in the Orne (Normandie) and the Sarthe (Pays de la Loire)."""
+    graph = graph_of(load_together(ETALAB_SET))
+    alencon = ID["epci/246100663"]
+    assert placement(graph, alencon) == {
+        "within": {"pays/FR"},
+        "partlyWithin": {"departement/61", "departement/72", "region/28", "region/52"},
+    }
+    # its communes stay each within its own département only: none is placed through the EPCI
+    for commune in graph.subjects(AGRS.directlyWithin, alencon):
+        departements = {o for o in graph.objects(commune, AGRS.within) if "/departement/" in str(o)}
+        assert len(departements) == 1, commune
+
+
+def test_epci_placement_rule():
+    d1, d2, r = ID["departement/01"], ID["departement/69"], ID["region/84"]
+    epci = ID["epci/200040590"]
+    triples = set(epci_placement(epci, [frozenset({d1, r}), frozenset({d2, r}), frozenset({d2, r})]))
+    assert triples == {(epci, AGRS.partlyWithin, d1), (epci, AGRS.partlyWithin, d2), (epci, AGRS.within, r)}
+
+
+def test_epci_without_its_communes_in_the_load_is_placed_within_france_only_with_a_warning():
+    records = load_together([HERE / "etalab-epci.json"])
+    for record in records:
+        if record.rejected:
+            continue
+        assert [warning.rule for warning in record.warnings] == ["epci-placement"]
+        (epci,) = record.subjects
+        assert set(graph_of([record]).objects(epci, AGRS.within)) == {FRANCE}
 
 
 @pytest.mark.parametrize("files", CONSISTENT.values(), ids=CONSISTENT.keys())
@@ -164,8 +228,7 @@ def test_fixtures_conform_to_the_territory_shapes(files: list[Path]):
     """The gate's verdict: every territory conforms, the communes of overseas collectivities included."""
     shapes = REPO / "shapes" / "territory.shapes.ttl"
     data = Graph().parse(ontology_dir() / "modules" / "territory.ttl")  # the levels, as the store holds them
-    records = [record for path in files for record in load(path)]
-    data += graph_of(records)
+    data += graph_of(load_together(files))
     # advanced=True: the level shapes select their targets with SPARQL.
     report = validate(data, Graph().parse(shapes), inplace=False)
     failures = {(result.focus, result.shape) for result in report.results}
@@ -180,7 +243,9 @@ def real() -> dict:
     if not REAL.is_dir():
         pytest.fail(f"{REAL} is missing: run scripts/setup.sh (npm ci)")
     source = {name: json.loads((REAL / f"{name}.json").read_text(encoding="utf-8")) for name in FILES}
-    records = {name: load(REAL / f"{name}.json") for name in FILES}
+    loader = TerritoriesLoader()
+    records = {name: [loader.map(raw) for raw in loader.read(REAL / f"{name}.json")] for name in FILES}
+    loader.finish([record for name in FILES for record in records[name]])
     graph = Graph()
     for name in FILES:
         graph += graph_of(records[name])
@@ -287,3 +352,25 @@ def test_real_cog_is_closed_and_each_node_has_one_record(real):
             sorted(record.triples) for name in FILES for record in records[name] if node in record.subjects
         ]
         assert triples[0] == triples[1], node
+
+
+@pytest.mark.slow
+def test_real_cog_epci_are_placed_from_their_members(real):
+    """Measured on the 2026 COG: 89 of the 1,255 EPCI straddle départements, 26 of them régions."""
+    source, graph = real["source"], real["graph"]
+    communes = {entry["code"]: entry for entry in source["communes"] if entry["type"] == "commune-actuelle"}
+    straddling = Counter()
+    for epci in source["epci"]:
+        node = ID[f"epci/{epci['code']}"]
+        found = placement(graph, node)
+        for key, segment in (("departement", "departement"), ("region", "region")):
+            codes = {communes[member["code"]][key] for member in epci["membres"]}
+            places = {f"{segment}/{code}" for code in codes}
+            if len(codes) == 1:
+                assert places <= found["within"], node
+            else:
+                straddling[segment] += 1
+                assert places <= found["partlyWithin"] and not places & found["within"], node
+    assert len(source["epci"]) == 1255
+    assert straddling == {"departement": 89, "region": 26}
+    assert not any(record.warnings for record in real["records"]["epci"])

@@ -167,6 +167,35 @@ def test_fixture_rollup_counts_each_commune_once(store, tmp_path: Path, resource
     assert set(store.triples(again.graph)) == first and again.version != summary.version
 
 
+def test_straddling_epci_communes_count_once_in_their_departements(store, tmp_path: Path, resources):
+    """EPCI are placed in départements and régions (agrs:within, or agrs:partlyWithin for those they straddle), and
+    with the entailments materialised: a département's total is still the sum of its own communes, each once."""
+    from agrs.derived.reason import materialise
+
+    _load_fixtures(store, tmp_path, resources)
+    ask = "PREFIX agrs: <https://w3id.org/agrs/> ASK {{ <{}> agrs:{} <{}> }}"
+    alencon, lyon = ID["epci/246100663"], ID["epci/200046977"]
+    for epci, prop, place in ((alencon, "partlyWithin", "departement/61"), (alencon, "partlyWithin", "departement/72"),
+                              (alencon, "partlyWithin", "region/28"), (alencon, "partlyWithin", "region/52"),
+                              (lyon, "within", "departement/69"), (lyon, "within", "region/84")):  # fmt: skip
+        assert store.query(ask.format(epci, prop, ID[place])), (epci, prop, place)
+    assert not store.query(ask.format(alencon, "within", ID["departement/61"]))
+    materialise(store)  # commune within EPCI within département: the inferred graph adds nothing that counts twice
+    run_rollup(store, quarantine_dir=tmp_path / "q", resources=resources)
+    values = _derived_values(store)
+    population = {territory: value for (indicator, territory, _), value in values.items()
+                  if indicator == "indicator/population"}  # fmt: skip
+    assert population["epci/246100663"] == 25490 + 1902
+    assert population["departement/61"] == population["region/28"] == 25490  # Alençon only, not the whole EPCI
+    assert population["departement/72"] == population["region/52"] == 1902
+    assert population["departement/69"] == population["epci/200046977"] == 519127  # the EPCI within it adds nothing
+    sources = """PREFIX agrs: <https://w3id.org/agrs/> SELECT ?from WHERE {
+        ?o a agrs:DerivedObservation ; agrs:territory <%s> ; agrs:derivedFrom ?from }"""
+    for departement in ("departement/61", "departement/69"):
+        derived_from = {row["from"].value for row in store.query(sources % ID[departement])}
+        assert derived_from and not any("/epci-" in iri or "/epci/" in iri for iri in derived_from), derived_from
+
+
 def test_cli_rolls_up_and_exits_0(tmp_path: Path, resources):
     from agrs.store.embedded import EmbeddedStore
 
@@ -181,11 +210,15 @@ def test_cli_rolls_up_and_exits_0(tmp_path: Path, resources):
 
 
 def _mapped(loader, paths):
+    records = []
     for path in paths:
         for raw in loader.read(path):
             record = loader.map(raw)
             assert not record.rejected, (path, raw.line, record.problems)
-            yield from record.triples
+            records.append(record)
+    loader.finish(records)  # the EPCI's placement in départements and régions
+    for record in records:
+        yield from record.triples
 
 
 @pytest.mark.slow

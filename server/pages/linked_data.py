@@ -27,6 +27,7 @@ from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
 from agrs.server.pages.describe import BadIri, Description, describe, labels_of
 from agrs.server.pages.iri_path import raw_rest
 from agrs.server.pages.ontology_source import ontology_query, ontology_source
+from agrs.server.pages.populations import population_figures
 from agrs.server.pages.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
@@ -189,6 +190,7 @@ def _page_context(query, description: Description) -> dict:
     rows = fold_rows(render.property_rows(graph, iri, labels), hierarchy)
     incoming = fold_incoming(incoming, hierarchy)
     synthetic = _mark_synthetic(str(iri), rows, incoming)
+    charts = _charts(query, str(iri))
     return {
         "iri": str(iri),
         "synthetic": str(iri) in synthetic,
@@ -203,7 +205,8 @@ def _page_context(query, description: Description) -> dict:
         "incoming_shown": len(pointing),  # (subject, property) pairs read, before the aligned ones were folded
         "alternates": alternates,
         "sparql": render.href("/sparql"),
-        **_charts(query, str(iri)),
+        **charts,
+        "populations": population_figures(query, graph, iri, [chart["series"] for chart in charts["charts"]]),
     }
 
 
