@@ -19,27 +19,39 @@ from datetime import date
 from pathlib import Path
 
 from agrs.loaders.bundled import SYNTHETIC_SURVEY_SALT
-from agrs.loaders.demo import SIZES, YEARS, write_france
+from agrs.loaders.demo import SIZES, write_france
 from agrs.loaders.registry import LOADERS, make_loader
 
 REPO = Path(__file__).resolve().parent.parent
 FORM = REPO / "data" / "survey" / "questionnaire.xlsx"
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
-ROLLUP_TERRITORIES = 1_400  # EPCI (1,255) + départements (101) + régions (18) + France, rounded up
+ROLLUP_TERRITORIES = 1_400
+DISTINCT_SAMPLE = 100_000  # EPCI (1,255) + départements (101) + régions (18) + France, rounded up
 
 
-def count_triples(kind: str, files: list[Path], options: dict, sample: int | None) -> tuple[int, int, int]:
-    """Return (records read, records mapped, triples of the mapped records) for one source."""
+def count_triples(kind: str, files: list[Path], options: dict, sample: int | None) -> tuple[int, int, int, int]:
+    """Return (records read, records mapped, triples mapped, distinct triples) for one source.
+
+    Distinct triples (what the store keeps: the period and unit nodes records share count once) are counted on
+    the first DISTINCT_SAMPLE mapped records and scaled to all of them.
+    """
     loader = make_loader(kind, **options)
     read = mapped = triples = 0
+    seen: set = set()
+    seen_triples = 0
     for path in files:
         for raw in loader.read(path):
             read += 1
             if sample is None or mapped < sample:
                 record = loader.map(raw)
                 mapped += 1
-                triples += len(record.triples or ())
-    return read, mapped, triples
+                found = list(record.triples or ())
+                triples += len(found)
+                if mapped <= DISTINCT_SAMPLE:
+                    seen.update(found)
+                    seen_triples += len(found)
+    distinct = round(triples * len(seen) / seen_triples) if seen_triples else 0
+    return read, mapped, triples, distinct
 
 
 def main() -> None:
@@ -62,36 +74,41 @@ def main() -> None:
         ("risks", [out / "risks" / "catnat.csv"], {}),
         ("survey", [FORM, out / "survey" / "responses.csv"], {"form": FORM, "salt": SYNTHETIC_SURVEY_SALT}),
     ]
-    total = 0
+    total = total_distinct = 0
     for kind, files, options in sources:
-        read, mapped, triples = count_triples(kind, files, options, args.sample)
+        read, mapped, triples, distinct = count_triples(kind, files, options, args.sample)
         scaled = round(triples * read / mapped) if mapped else 0
+        scaled_distinct = round(distinct * read / mapped) if mapped else 0
         how = "mapped" if mapped == read else f"mapped {mapped:,} of {read:,} records, scaled"
-        rows.append((kind, read, scaled, how))
+        rows.append((kind, read, scaled, scaled_distinct, how))
         total += scaled
-    observation_triples = rows[0][2] / max(1, counts["observations"])
-    rollup = round(ROLLUP_TERRITORIES * len(YEARS) * SIZES[args.size].indicators * observation_triples)
-    rows.append(("rollup (estimate)", ROLLUP_TERRITORIES * len(YEARS) * SIZES[args.size].indicators, rollup,
-                 f"{observation_triples:.1f} triples per observation"))
-    total += rollup
+        total_distinct += scaled_distinct
+    per_observation = rows[0][2] / max(1, counts["observations"])
+    distinct_per_observation = rows[0][3] / max(1, counts["observations"])
+    derived = ROLLUP_TERRITORIES * SIZES[args.size].years * SIZES[args.size].indicators
+    rows.append(("rollup (estimate)", derived, round(derived * per_observation),
+                 round(derived * distinct_per_observation), "territories above the communes × series × years"))
+    total += rows[-1][2]
+    total_distinct += rows[-1][3]
     diagnostics = counts["diagnostics"]
     if "diagnostic" in LOADERS:
-        read, mapped, triples = count_triples("diagnostic", [out / "diagnostics"], {}, args.sample)
-        rows.append(("diagnostic", read, triples, "mapped"))
-        total += triples
+        read, mapped, triples, distinct = count_triples("diagnostic", [out / "diagnostics"], {}, args.sample)
+        rows.append(("diagnostic", read, triples, distinct, "mapped"))
     else:
-        rows.append(("diagnostic (estimate)", diagnostics, diagnostics * args.per_diagnostic,
-                     f"loader not installed: {args.per_diagnostic} triples per diagnostic"))
-        total += diagnostics * args.per_diagnostic
+        estimate = diagnostics * args.per_diagnostic
+        rows.append(("diagnostic (estimate)", diagnostics, estimate, estimate,
+                     f"loader not merged: {args.per_diagnostic} triples per diagnostic"))
+    total += rows[-1][2]
+    total_distinct += rows[-1][3]
     lines = [
         f"## Synthetic observatory, size {args.size} (`agrs demo generate --size {args.size} --seed {args.seed}`)",
         "",
         f"{date.today()}, {sys.version.split()[0]}; generation {generated:.1f} s wall clock into {out}",
         "",
-        "| source | records | triples | how counted |",
-        "|---|---:|---:|---|",
-        *(f"| {kind} | {read:,} | {triples:,} | {how} |" for kind, read, triples, how in rows),
-        f"| **total** | | **{total:,}** | |",
+        "| source | records | triples mapped | distinct triples | how counted |",
+        "|---|---:|---:|---:|---|",
+        *(f"| {kind} | {read:,} | {triples:,} | {distinct:,} | {how} |" for kind, read, triples, distinct, how in rows),
+        f"| **total** | | **{total:,}** | **{total_distinct:,}** | |",
         "",
     ]
     text = "\n".join(lines)

@@ -152,6 +152,8 @@ RISKS = (
 )
 LEVERS = ("identify", "connect", "resist", "anticipate", "cooperate", "act", "sobriety", "mutual-aid",
           "integrated-governance", "anticipation-monitoring")  # fmt: skip
+#: SDG target per commons (the import ontology/imports/sdg.ttl types 9.c, 10.7, 11.1, 11.2, 11.b, 13.1 and 16.7 as
+#: sdgo:Target, which the SDG questions ask for: every project serves at least one of those)
 SDG = {"water": "6.4", "food": "2.4", "energy": "7.2", "housing": "11.1", "health": "3.d", "mobility": "11.2",
        "biodiversity": "15.1", "digital": "9.c", "civic": "16.7", "electricity": "7.1"}  # fmt: skip
 CRISIS_PHASES = ("prevention", "anticipation", "crisis-management", "post-crisis-repair")
@@ -320,7 +322,7 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     flood, second_risk = risks[0]["id"], risks[1]["id"] if len(risks) > 1 else risks[0]["id"]
     projects = [
         {"id": "p1", "kind": "individual", "label": f"Plan de continuité d'activité ({pilot.name})",
-         "needs": "energy", "mutations": "energy", "commons": "c-energy", "risks": second_risk, "sdg": "7.2",
+         "needs": "energy", "mutations": "energy", "commons": "c-energy", "risks": second_risk, "sdg": "7.2|13.1",
          "levers": "resist|anticipate", "crisis_phase": "anticipation", "carried_by": enterprise_id,
          "partners": "", "funders": "", "budget_eur": str(draw.randrange(20, 120) * 1000),
          "start": f"{start}-03-01", "end": f"{start + 2}-12-31"},
@@ -337,12 +339,12 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
          "budget_eur": str(draw.randrange(500, 2000) * 1000), "start": f"{start}-09-01", "end": f"{start + 6}-12-31"},
         {"id": "p4", "kind": "crte-contract", "label": f"Contrat pour la réussite de la transition écologique "
          f"({pilot.name})", "needs": "energy|water", "mutations": "climate-change|energy", "commons": "c-energy",
-         "risks": "", "sdg": "13.2", "levers": "integrated-governance", "crisis_phase": "prevention",
+         "risks": "", "sdg": "13.2|11.b", "levers": "integrated-governance", "crisis_phase": "prevention",
          "carried_by": "a1", "partners": "a5", "funders": "a5", "budget_eur": "",
          "start": f"{start + 1}-06-01", "end": f"{start + 6}-12-31", "includes": "p2|p3", "based_on": "p3"},
         {"id": "p5", "kind": "collective", "label": f"Réseau d'entraide de quartier ({pilot.name})",
          "needs": "social-cohesion|health", "mutations": "inequalities", "commons": f"c-{chosen[2]}",
-         "risks": "", "sdg": "1.5|10.2", "levers": "mutual-aid|cooperate", "crisis_phase": "crisis-management",
+         "risks": "", "sdg": "1.5|10.2|16.7", "levers": "mutual-aid|cooperate", "crisis_phase": "crisis-management",
          "carried_by": "a8", "partners": "a3|a1", "funders": "a1", "budget_eur": str(draw.randrange(10, 80) * 1000),
          "start": f"{start + 2}-02-01", "end": ""},
     ]  # fmt: skip
@@ -351,7 +353,7 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
             *projects[:2],
             {"id": "p6", "kind": "csr-action", "label": "Achats de lait aux fermes du territoire (RSE élargie)",
              "needs": "food|work-economy", "mutations": "climate-change|geoeconomics", "commons": "c-water",
-             "risks": second_risk, "sdg": "12.2|8.3", "levers": "connect|sobriety", "crisis_phase": "prevention",
+             "risks": second_risk, "sdg": "12.2|8.3|11.b", "levers": "connect|sobriety", "crisis_phase": "prevention",
              "carried_by": "e1", "partners": "a3|a1", "funders": "", "budget_eur": "150000",
              "start": f"{start}-01-01", "end": ""},
         ]  # fmt: skip
@@ -772,19 +774,21 @@ def pilot_diagnostic_files(demo_dir: Path) -> tuple[Path, ...]:
 class Size:
     """How much of each source an observatory of a size holds (every count is over all communes of France)."""
 
-    indicators: int  # indicator series per commune (× len(YEARS) observations each)
+    indicators: int  # indicator series per commune
+    years: int  # yearly observations per series (the last years of YEARS)
     diagnostics: int  # territory diagnostics (CSV variant), on communes drawn from the seed
     respondents: int  # survey respondents
     catnat: int  # GASPAR-like CatNat rows
 
 
-#: Calibrated on the loaders' output (benchmarks/README.md): an observation is ~6 triples once loaded
-#: (plus its roll-up), a diagnostic ~600, a respondent ~40, a CatNat row ~12.
+#: Calibrated on the loaders' output (benchmarks/demo_sizes.py, benchmarks/RESULTS.md): an observation maps to
+#: 10 triples (its period and unit nodes included, which the store keeps once), a CatNat row to 23, a respondent
+#: to ~60, a diagnostic to ~600 (estimated until the diagnostic loader is merged).
 SIZES = {
-    "XS": Size(indicators=1, diagnostics=5, respondents=100, catnat=500),
-    "S": Size(indicators=1, diagnostics=100, respondents=2_000, catnat=10_000),
-    "M": Size(indicators=6, diagnostics=1_000, respondents=20_000, catnat=100_000),
-    "L": Size(indicators=30, diagnostics=5_000, respondents=100_000, catnat=400_000),
+    "XS": Size(indicators=1, years=7, diagnostics=5, respondents=100, catnat=500),
+    "S": Size(indicators=1, years=2, diagnostics=100, respondents=1_000, catnat=5_000),
+    "M": Size(indicators=2, years=7, diagnostics=1_000, respondents=10_000, catnat=50_000),
+    "L": Size(indicators=10, years=7, diagnostics=5_000, respondents=50_000, catnat=200_000),
 }
 CATNAT_PERILS = (("ICB", "Inondations et/ou Coulées de Boue"), ("SEC", "Sécheresse"), ("TMP", "Tempête"),
                  ("MVT", "Mouvement de terrain"))  # fmt: skip
@@ -825,6 +829,7 @@ def write_france(out: Path, size: str | Size, seed: int = 1, etalab_dir: Path | 
     form = form or default_data_dir() / "survey" / "questionnaire.xlsx"
     counts: dict[str, int] = {}
     series_list = france_series(plan.indicators)
+    years = YEARS[-plan.years:]
     counts["definitions"] = write_csv(out / "indicators" / "definitions.csv", definition_rows(series_list))
     draw = random.Random(f"{seed}:france:series")
 
@@ -833,7 +838,7 @@ def write_france(out: Path, size: str | Size, seed: int = 1, etalab_dir: Path | 
         for code in codes:
             population = int(communes[code].get("population") or 100)
             for series in series_list:
-                for year, value in series_values(series, code, population, draw):
+                for year, value in series_values(series, code, population, draw, years):
                     yield [code, series.key, str(year), value, series.unit, ""]
 
     counts["observations"] = write_csv(out / "indicators" / "series.csv", observations())

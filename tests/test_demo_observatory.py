@@ -112,7 +112,7 @@ def test_an_observatory_of_any_size_is_deterministic_from_its_seed(tmp_path):
     first = demo.write_france(tmp_path / "a", "XS", seed=1, etalab_dir=ETALAB, limit=40)
     demo.write_france(tmp_path / "b", "XS", seed=1, etalab_dir=ETALAB, limit=40)
     demo.write_france(tmp_path / "c", "XS", seed=2, etalab_dir=ETALAB, limit=40)
-    assert first["observations"] == 40 * len(demo.YEARS) and first["diagnostics"] == 5
+    assert first["observations"] == 40 * demo.SIZES["XS"].years and first["diagnostics"] == 5
     files = sorted(path.relative_to(tmp_path / "a") for path in (tmp_path / "a").rglob("*.csv"))
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
     assert any(
