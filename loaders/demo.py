@@ -781,14 +781,15 @@ class Size:
     catnat: int  # GASPAR-like CatNat rows
 
 
-#: Calibrated on the loaders' output (benchmarks/demo_sizes.py, benchmarks/RESULTS.md): an observation maps to
-#: 10 triples (its period and unit nodes included, which the store keeps once), a CatNat row to 23, a respondent
-#: to ~60, a diagnostic to ~600 (estimated until the diagnostic loader is merged).
+#: Calibrated with benchmarks/demo_sizes.py (benchmarks/RESULTS.md): an observation maps to 10 triples, 7 distinct
+#: once stored (the period and unit nodes observations share are kept once), a CatNat row to 23, a respondent to
+#: ~60, a diagnostic to ~600 (estimated until the diagnostic loader is merged); the roll-up adds ~1,400 derived
+#: observations per series and year. Distinct triples: S ≈ 1.0M, M ≈ 10.5M, L ≈ 51M.
 SIZES = {
     "XS": Size(indicators=1, years=7, diagnostics=5, respondents=100, catnat=500),
-    "S": Size(indicators=1, years=2, diagnostics=100, respondents=1_000, catnat=5_000),
-    "M": Size(indicators=2, years=7, diagnostics=1_000, respondents=10_000, catnat=50_000),
-    "L": Size(indicators=10, years=7, diagnostics=5_000, respondents=50_000, catnat=200_000),
+    "S": Size(indicators=1, years=3, diagnostics=100, respondents=1_000, catnat=5_000),
+    "M": Size(indicators=5, years=7, diagnostics=1_000, respondents=10_000, catnat=20_000),
+    "L": Size(indicators=24, years=7, diagnostics=5_000, respondents=50_000, catnat=100_000),
 }
 CATNAT_PERILS = (("ICB", "Inondations et/ou Coulées de Boue"), ("SEC", "Sécheresse"), ("TMP", "Tempête"),
                  ("MVT", "Mouvement de terrain"))  # fmt: skip
