@@ -451,7 +451,22 @@ def write_diagnostic_xlsx(sheets: dict[str, list[dict]], path: Path) -> Path:
     workbook.properties.creator = "agrs.loaders.demo"
     workbook.properties.created = datetime(2026, 1, 1)
     workbook.save(path)
+    _freeze_zip(path)
     return path
+
+
+def _freeze_zip(path: Path) -> None:
+    """Rewrite a saved workbook with fixed entry times and modification date, so that same cells, same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                modified = rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)"
+                data = re.sub(modified, rb"\g<1>2026-01-01T00:00:00Z\g<2>", data)
+            target.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def read_workbook_cells(path: Path) -> dict[str, list[list[str]]]:

@@ -42,6 +42,12 @@ def test_the_committed_demo_files_are_what_the_generator_writes(tmp_path):
         assert content(tmp_path / name) == content(DEMO / name), f"{name} differs: run `agrs demo pilot`"
 
 
+def test_a_workbook_written_twice_is_the_same_bytes(tmp_path):
+    sheets = demo.diagnostic(demo.PILOTS[0])
+    first = demo.write_diagnostic_xlsx(sheets, tmp_path / "a.xlsx").read_bytes()
+    assert demo.write_diagnostic_xlsx(sheets, tmp_path / "b.xlsx").read_bytes() == first
+
+
 def test_every_diagnostic_is_synthetic_and_of_the_template_version():
     for pilot in demo.PILOTS:
         about = {row["field"]: row["value"] for row in demo.diagnostic(pilot)["about"]}
