@@ -104,15 +104,19 @@ def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None
 def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
     """Return the SYNTHETIC demonstration observatory's sources (data/demo/, written by `agrs demo pilot`).
 
-    The territory types it assigns first; then the diagnostics of the pilot territories and of an enterprise
-    (their commons, risks, projects… and their own indicators); then the indicator definitions that measure
+    The territory types it assigns first; then the diagnostics of the pilot territories and of an enterprise,
+    one source and graph each, keyed by the diagnostic as `agrs load diagnostic` keys them (their commons,
+    risks, projects… and their own indicators); then the indicator definitions that measure
     those commons and risks, with the communes' yearly series (rolled up by `agrs rollup`); then the survey.
     """
     from agrs.loaders.demo import PILOT_LAYOUT, pilot_diagnostic_files
 
     return [
         BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],)),
-        BundledSource("diagnostic", "demo", pilot_diagnostic_files(demo_dir), notes=SYNTHETIC_NOTES),
+        *(
+            BundledSource("diagnostic", key, files, notes=SYNTHETIC_NOTES)
+            for key, files in pilot_diagnostic_files(demo_dir).items()
+        ),
         BundledSource(
             "indicators",
             "demo-series",

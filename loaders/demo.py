@@ -315,7 +315,7 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
          "strengthens": "adaptive|transformative",
          "opportunity": "Renaturer les berges et créer une filière locale de réemploi des matériaux"},
         {"id": "l2", "label": f"Boucle de coopération énergétique ({pilot.name})",
-         "triggered_by": impacts[2]["id"], "reactions": "re2", "strengthens": "absorptive",
+         "triggered_by": _join([impacts[2]["id"], risks[-1]["id"]]), "reactions": "re2", "strengthens": "absorptive",
          "opportunity": "Une communauté énergétique citoyenne"},
     ]  # fmt: skip
     start = 2020 + draw.randrange(3)
@@ -777,10 +777,21 @@ def write_pilot(out: Path, seed: int = DEFAULT_SEED, form: Path | None = None, e
     return written
 
 
-def pilot_diagnostic_files(demo_dir: Path) -> tuple[Path, ...]:
-    """Return the diagnostic files the loader is given: each workbook, and each CSV variant's `about` sheet."""
+def pilot_diagnostic_files(demo_dir: Path) -> dict[str, tuple[Path, ...]]:
+    """Return each diagnostic's files, by diagnostic key: its workbook, or its CSV sheets (the `about` first).
+
+    The grouping and order `agrs load diagnostic FOLDER` uses, so that `agrs observatory` writes the same graph
+    per diagnostic (`diagnostic/<key>`).
+    """
     folder = demo_dir / PILOT_LAYOUT["diagnostics"]
-    return tuple(sorted([*folder.glob("*.xlsx"), *folder.glob("*.about.csv")]))
+    groups: dict[str, tuple[Path, ...]] = {}
+    for pilot in PILOTS:
+        if pilot.form == "csv":
+            groups[pilot.key] = tuple(folder / f"{pilot.key}.{sheet}.csv" for sheet in SHEETS
+                                      if (folder / f"{pilot.key}.{sheet}.csv").is_file())  # fmt: skip
+        else:
+            groups[pilot.key] = (folder / f"{pilot.key}.xlsx",)
+    return groups
 
 
 # --- observatories of any size over France (benchmarks) --------------------------------------------------------
@@ -798,7 +809,7 @@ class Size:
 
 #: Calibrated with benchmarks/demo_sizes.py (benchmarks/RESULTS.md): an observation maps to 10 triples, 7 distinct
 #: once stored (the period and unit nodes observations share are kept once), a CatNat row to 23, a respondent to
-#: ~60, a diagnostic to ~600 (estimated until the diagnostic loader is merged); the roll-up adds ~1,400 derived
+#: ~60, a diagnostic to ~400 (h2's loader before the merge: 380 and its concept links); the roll-up adds ~1,400 derived
 #: observations per series and year. Distinct triples: S ≈ 1.0M, M ≈ 10.5M, L ≈ 51M.
 SIZES = {
     "XS": Size(indicators=1, years=7, diagnostics=5, respondents=100, catnat=500),
