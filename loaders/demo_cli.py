@@ -48,7 +48,7 @@ Load the result with the ordinary loaders:
   agrs load indicators OUT/indicators/definitions.csv OUT/indicators/series.csv --key demo-series
   agrs load risks OUT/risks/catnat.csv --key demo-catnat
   agrs load survey --form data/survey/questionnaire.xlsx OUT/survey/responses.csv --key demo-survey
-  agrs load diagnostic OUT/diagnostics --key demo-diagnostics""")
+  agrs load diagnostic OUT/diagnostics   (one graph per diagnostic)""")
 @click.option("--size", type=click.Choice(["XS", "S", "M", "L"], case_sensitive=False), default="S",
               show_default=True, help="How large an observatory.")  # fmt: skip
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the draw: same seed, same files.")
