@@ -337,10 +337,11 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
          "risks": "", "sdg": _join(SDG[slug] for slug in chosen) + "|11.b", "levers": "identify|act|sobriety",
          "crisis_phase": "prevention", "carried_by": "a1", "partners": "a2|a3|a7", "funders": "a5",
          "budget_eur": str(draw.randrange(500, 2000) * 1000), "start": f"{start}-09-01", "end": f"{start + 6}-12-31"},
+        # a CRTE contract is no project (agrs:TerritorialContract): what it answers is its projects' (the shapes
+        # take a node with needs, SDG targets, levers or a budget for a project)
         {"id": "p4", "kind": "crte-contract", "label": f"Contrat pour la réussite de la transition écologique "
-         f"({pilot.name})", "needs": "energy|water", "mutations": "climate-change|energy", "commons": "c-energy",
-         "risks": "", "sdg": "13.2|11.b", "levers": "integrated-governance", "crisis_phase": "prevention",
-         "carried_by": "a1", "partners": "a5", "funders": "a5", "budget_eur": "",
+         f"({pilot.name})", "needs": "", "mutations": "", "commons": "", "risks": "", "sdg": "", "levers": "",
+         "crisis_phase": "", "carried_by": "a1", "partners": "a5", "funders": "a5", "budget_eur": "",
          "start": f"{start + 1}-06-01", "end": f"{start + 6}-12-31", "includes": "p2|p3", "based_on": "p3"},
         {"id": "p5", "kind": "collective", "label": f"Réseau d'entraide de quartier ({pilot.name})",
          "needs": "social-cohesion|health", "mutations": "inequalities", "commons": f"c-{chosen[2]}",
@@ -371,7 +372,9 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
         "actors": actors, "commons": commons, "forces": forces, "impacts": impacts, "risks": risks,
         "reactions": reactions, "loops": loops, "projects": projects,
     }
-    indicators = list(DIAGNOSTIC_INDICATORS) + (list(ENTERPRISE_INDICATORS) if pilot.enterprise else [])
+    # an enterprise's diagnostic shares its territory with the territory's own: it gives only its own indicator
+    # (one observation per indicator, territory and period, whichever diagnostic gives it)
+    indicators = list(ENTERPRISE_INDICATORS if pilot.enterprise else DIAGNOSTIC_INDICATORS)
     if pilot.enterprise:
         sheets["value_chain"] = [
             {"id": "v1", "stage": "supply", "label": "Collecte du lait dans les fermes du Puy-de-Dôme",
@@ -393,8 +396,8 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
             {"id": "k3", "kind": "knowledge", "label": "Partenariat avec l'université", "assessment": "3"},
         ]  # fmt: skip
         sheets["performance"] = [
-            {"id": "g1", "dimension": dimension, "assessment": str(draw.randint(2, 5))}
-            for dimension in ("economic", "social", "environmental", "territorial")
+            {"id": f"g{number}", "dimension": dimension, "assessment": str(draw.randint(2, 5))}
+            for number, dimension in enumerate(("economic", "social", "environmental", "territorial"), 1)
         ]
     sheets["indicators"] = [dict(zip(COLUMNS["indicators"], row, strict=True)) for row in indicators]
     values = []
