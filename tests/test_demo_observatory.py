@@ -172,16 +172,26 @@ def slice_data(target: Path, communes: set[str]) -> Path:
     return target
 
 
-@pytest.mark.slow
-@needs_cog
-def test_every_stored_question_answers_on_the_demo_observatory(tmp_path):
-    from agrs.questions.library import load_library
-    from agrs.store.embedded import EmbeddedStore
+#: Stored questions the diagnostic format `agrs-diagnostic/1` gives nothing to answer yet, and why (proposals in
+#: data/demo/README.md); strict: a question that starts answering must leave this list.
+NOT_ANSWERABLE_YET = {
+    "cq09-ademe-commons-same-challenge": "no other ADEME commons has a challenge (ADEME data, not a diagnostic)",
+    "cq11-disturbances-on-commons": "no shock or chronic stress in a diagnostic: impacts are caused by forces",
+    "cq14-resilience-loops-opportunities": "a diagnostic's loops are triggered by impacts and risks, never by a shock",
+    "cq20-vital-needs-exposed-to-hazards": "a diagnostic's risks give no hazard degree",
+    "cq30-ademe-commons-in-pilot-projects": "a diagnostic's actors cannot be the organisations carrying ADEME commons",
+}
+QUESTIONS = sorted(path.stem for path in (REPO / "queries" / "cq").glob("*.rq"))
 
-    etalab = slice_etalab(tmp_path / "etalab")
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory) -> Path:
+    """Load the bundled observatory over a slice of the COG (the pilots' départements) into a new store, once."""
+    folder = tmp_path_factory.mktemp("demo-observatory")
+    etalab = slice_etalab(folder / "etalab")
     kept = {row["code"] for row in json.loads((etalab / "communes.json").read_text(encoding="utf-8"))}
-    data = slice_data(tmp_path / "data", kept)
-    store, quarantine = tmp_path / "store", tmp_path / "quarantine"
+    data = slice_data(folder / "data", kept)
+    store, quarantine = folder / "store", folder / "quarantine"
     run = subprocess.run(
         [sys.executable, "-m", "agrs", "observatory", "--quiet", "--data", str(data), "--etalab", str(etalab),
          "--store", str(store), "--quarantine", str(quarantine)],
@@ -189,15 +199,26 @@ def test_every_stored_question_answers_on_the_demo_observatory(tmp_path):
     )  # fmt: skip
     rejected = sorted(path.name for path in quarantine.glob("*.jsonl"))
     assert run.returncode == 0, f"{run.stderr[-3000:]}\nquarantined: {rejected}"
-    empty = []
-    with EmbeddedStore(store, read_only=True) as opened:
-        for name, question in sorted(load_library().items()):
-            if "SERVICE" in question.sparql.upper():  # federated questions ask another endpoint
-                continue
-            answer = question.run(opened)
-            if not answer.rows:
-                empty.append(name)
-    assert not empty, f"stored questions answering no row on the demonstration observatory: {empty}"
+    return store
+
+
+@pytest.mark.slow
+@needs_cog
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_ANSWERABLE_YET[name]))
+    if name in NOT_ANSWERABLE_YET else name
+    for name in QUESTIONS
+])  # fmt: skip
+def test_every_stored_question_answers_on_the_demo_observatory(demo_store, name):
+    from agrs.questions.library import load_library
+    from agrs.store.embedded import EmbeddedStore
+
+    question = load_library()[name]
+    if "SERVICE" in question.sparql.upper():
+        pytest.skip("a federated question asks another endpoint")
+    with EmbeddedStore(demo_store, read_only=True) as opened:
+        answer = question.run(opened)
+    assert answer.rows, f"{name} answers no row on the demonstration observatory"
 
 
 def test_default_etalab_dir_is_where_the_slice_reads():
