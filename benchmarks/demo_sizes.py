@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--sample", type=int, default=None)
-    parser.add_argument("--per-diagnostic", type=int, default=400)
+    parser.add_argument("--per-diagnostic", type=int, default=700)
     parser.add_argument("--append", action="store_true")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix=f"agrs-demo-{args.size}-"))

@@ -812,7 +812,7 @@ class Size:
 
 #: Calibrated with benchmarks/demo_sizes.py (benchmarks/RESULTS.md): an observation maps to 10 triples, 7 distinct
 #: once stored (the period and unit nodes observations share are kept once), a CatNat row to 23, a respondent to
-#: ~60, a diagnostic to ~400 (h2's loader before the merge: 380 and its concept links); the roll-up adds ~1,400 derived
+#: ~60, a diagnostic to ~715 (loaded, on the merged branches); the roll-up adds ~1,400 derived
 #: observations per series and year. Distinct triples: S ≈ 1.0M, M ≈ 10.5M, L ≈ 51M.
 SIZES = {
     "XS": Size(indicators=1, years=7, diagnostics=5, respondents=100, catnat=500),
