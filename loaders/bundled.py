@@ -108,9 +108,12 @@ def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
     one source and graph each, keyed by the diagnostic as `agrs load diagnostic` keys them (their commons,
     risks, projects… and their own indicators); then the indicator definitions that measure
     those commons and risks, with the communes' yearly series (rolled up by `agrs rollup`); then the survey.
+    A data folder with no `demo/` has no demonstration sources.
     """
     from agrs.loaders.demo import PILOT_LAYOUT, pilot_diagnostic_files
 
+    if not demo_dir.is_dir():  # a --data folder of one's own, with no demonstration
+        return []
     return [
         BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],)),
         *(
