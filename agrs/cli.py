@@ -14,6 +14,7 @@ Exit codes (every command):
 
 # name -> "module:attribute"; the module is imported only when the subcommand is used.
 SUBCOMMANDS = {
+    "demo": "agrs.loaders.demo_cli:demo",
     "load": "agrs.loaders.cli:load",
     "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",

@@ -70,7 +70,8 @@ def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None
 
     The Turtle files describe the endeavours the partners' roles point to, so they come first; what they say
     of the partners (a project's carrier) is checked by the shapes only as far as the partners' own records go.
-    The indicators, the survey and the risks point at territories only.
+    The indicators, the survey and the risks point at territories only. The synthetic demonstration observatory
+    (data/demo/, `demo_sources`) comes last: its diagnostics' projects may name the partners' endeavours.
     """
     data_dir = data_dir or default_data_dir()
     etalab_dir = etalab_dir or default_etalab_dir()
@@ -99,6 +100,42 @@ def bundled_sources(data_dir: Path | None = None, etalab_dir: Path | None = None
             (data_dir / "risks" / "gaspar-catnat-sample.csv",),
             notes=SYNTHETIC_NOTES,
             synthetic=True,
+        ),
+        *demo_sources(data_dir / "demo", form),
+    ]
+
+
+def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
+    """Return the SYNTHETIC demonstration observatory's sources (data/demo/, written by `agrs demo pilot`).
+
+    The territory types it assigns first; then the diagnostics of the pilot territories and of an enterprise,
+    one source and graph each, keyed by the diagnostic as `agrs load diagnostic` keys them (their commons,
+    risks, projects… and their own indicators); then the indicator definitions that measure
+    those commons and risks, with the communes' yearly series (rolled up by `agrs rollup`); then the survey.
+    A data folder with no `demo/` has no demonstration sources.
+    """
+    from agrs.loaders.demo import PILOT_LAYOUT, pilot_diagnostic_files
+
+    if not demo_dir.is_dir():  # a --data folder of one's own, with no demonstration
+        return []
+    return [
+        BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],)),
+        *(
+            BundledSource("diagnostic", key, files, notes=SYNTHETIC_NOTES)
+            for key, files in pilot_diagnostic_files(demo_dir).items()
+        ),
+        BundledSource(
+            "indicators",
+            "demo-series",
+            (demo_dir / PILOT_LAYOUT["definitions"], demo_dir / PILOT_LAYOUT["series"]),
+            notes=SYNTHETIC_NOTES,
+        ),
+        BundledSource(
+            "survey",
+            "demo",
+            (form, demo_dir / PILOT_LAYOUT["survey"]),
+            MappingProxyType({"form": form, "salt": SYNTHETIC_SURVEY_SALT}),
+            SYNTHETIC_NOTES,
         ),
     ]
 

@@ -55,6 +55,8 @@ DEFINITION_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "unit": ("unit", "unité", "unite", "ucum", "unit code", "code unité"),
         "aggregation": ("aggregation", "agrégation", "aggregation method", "méthode d'agrégation", "méthode"),
         "references": ("references", "reference", "références", "référence", "sdg", "odd", "crte"),
+        "theme": ("theme", "themes", "thème", "thèmes", "indicator theme", "thématique"),
+        "synthesises": ("synthesises", "synthesizes", "synthétise", "composite of", "composantes", "components"),
         "source": ("source", "sources", "citation"),
     }
 )
@@ -155,6 +157,22 @@ LIST_SEPARATORS = re.compile(r"[;|\s]+")
 def indicator_iri(key: str) -> URIRef:
     """Return the IRI of the indicator `key`: `https://w3id.org/agrs/id/indicator/<key>`."""
     return ID[f"indicator/{key}"]
+
+
+def theme_iri(value: str) -> URIRef | None:
+    """Return the IRI of an indicator theme: a key of the `theme:` scheme (`mitigation`), a CURIE or an IRI."""
+    value = value.strip()
+    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", value):
+        return URIRef(f"{AGRS}theme/{value}")
+    return term_iri(value)
+
+
+def component_iri(value: str) -> URIRef | None:
+    """Return the IRI of an indicator a composite synthesises: its key (`population`) or its IRI."""
+    value = value.strip()
+    if re.fullmatch(r"[A-Za-z0-9._\-]+", value):
+        return indicator_iri(value)
+    return term_iri(value)
 
 
 def unit_iri(code: str) -> URIRef:
@@ -389,6 +407,8 @@ class IndicatorsLoader(Loader):
             )
         measures = self._iris(record, fields.get("measures", ""), "measures", term_iri, "term")
         references = self._iris(record, fields.get("references", ""), "references", term_iri, "reference")
+        themes = self._iris(record, fields.get("theme", ""), "theme", theme_iri, "theme")
+        components = self._iris(record, fields.get("synthesises", ""), "synthesises", component_iri, "indicator")
         sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
         if problems:
             return
@@ -421,6 +441,10 @@ class IndicatorsLoader(Loader):
                 triples.append((node, prop, Literal(fields[column], lang=lang)))
         triples += [(node, AGRS.measures, iri) for iri in measures]
         triples += [(node, DCTERMS.references, iri) for iri in references]
+        triples += [(node, AGRS.indicatorTheme, iri) for iri in themes]
+        if components:  # a composite indicator: typed as such, as the shapes ask
+            triples.append((node, RDF.type, AGRS.CompositeIndicator))
+            triples += [(node, AGRS.synthesises, iri) for iri in components]
         triples += [(node, DCTERMS.source, iri) for iri in sources]
         record.subjects = {node}
         if unit is not None:

@@ -27,6 +27,17 @@ graph, provenance and quarantine file; an unchanged source is skipped):
   survey/pilot-sample  data/survey/: the questionnaire and a SYNTHETIC
                        sample of answers from the pilot territories
   risks/gaspar-sample  data/risks/: a SYNTHETIC GASPAR CatNat sample
+  rdf/demo-territory-types  data/demo/territory-types.ttl: the types the
+                       demonstration assigns (rural Lagrasse, Picardie Verte…)
+  diagnostic/demo-*    data/demo/diagnostics/: SYNTHETIC resilience
+                       diagnostics of the pilot territories and of an
+                       enterprise (agrs-diagnostic/1, XLSX and CSV), one
+                       graph each
+  indicators/demo-series  data/demo/indicators/: SYNTHETIC indicators (themes,
+                       a composite) and yearly series 2019-2025 of the pilot
+                       territories' communes
+  survey/demo          data/demo/survey/: SYNTHETIC answers from every pilot
+                       territory (`agrs demo pilot` writes data/demo/)
 Then `agrs rollup` and `agrs reason`, when a source changed (or --force)."""
 )
 

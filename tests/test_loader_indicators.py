@@ -258,3 +258,26 @@ def test_throughput_on_the_largest_fixture(store, tmp_path: Path, resources):
     triples = sum(len(record.triples) for record in summary.records if not record.rejected)
     print(f"\n{largest.name}: {summary.read / elapsed:.0f} records/s, {triples / elapsed:.0f} triples/s")
     assert summary.read
+
+
+def test_themes_and_composite_indicators(tmp_path):
+    source = tmp_path / "composite.csv"
+    source.write_text(
+        "id,label_fr,aggregation,theme,synthesises\n"
+        "a,indicateur a,sum,mitigation|governance,\n"
+        "b,indicateur b,mean,,\n"
+        "index,indice,mean,adaptation,a|b\n"
+        "bad,mauvais,mean,pas?un-theme,\n",
+        encoding="utf-8",
+    )
+    records = load(source)
+    graph = graph_of(records)
+    theme = "https://w3id.org/agrs/theme/"
+    assert set(graph.objects(ID["indicator/a"], AGRS.indicatorTheme)) == {URIRef(theme + "mitigation"),
+                                                                          URIRef(theme + "governance")}  # fmt: skip
+    assert (ID["indicator/index"], AGRS.synthesises, ID["indicator/b"]) in graph
+    assert (ID["indicator/index"], URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            AGRS.CompositeIndicator) in graph  # fmt: skip
+    assert (ID["indicator/b"], URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            AGRS.CompositeIndicator) not in graph  # fmt: skip
+    assert [(problem["line"], problem["rule"]) for problem in problems_of(records)] == [(5, "unknown-theme")]
