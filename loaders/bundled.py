@@ -119,9 +119,9 @@ def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
     if not demo_dir.is_dir():  # a --data folder of one's own, with no demonstration
         return []
     return [
-        BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],)),
+        BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],), synthetic=True),
         *(
-            BundledSource("diagnostic", key, files, notes=SYNTHETIC_NOTES)
+            BundledSource("diagnostic", key, files, notes=SYNTHETIC_NOTES, synthetic=True)
             for key, files in pilot_diagnostic_files(demo_dir).items()
         ),
         BundledSource(
@@ -129,6 +129,7 @@ def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
             "demo-series",
             (demo_dir / PILOT_LAYOUT["definitions"], demo_dir / PILOT_LAYOUT["series"]),
             notes=SYNTHETIC_NOTES,
+            synthetic=True,
         ),
         BundledSource(
             "survey",
@@ -136,6 +137,7 @@ def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
             (form, demo_dir / PILOT_LAYOUT["survey"]),
             MappingProxyType({"form": form, "salt": SYNTHETIC_SURVEY_SALT}),
             SYNTHETIC_NOTES,
+            synthetic=True,
         ),
     ]
 
