@@ -14,6 +14,7 @@ BLUEPRINTS = (
     "graph_store.routes",
     "discovery.routes",
     "pages.linked_data",
+    "pages.map_page",
     "ui.query_page",
     "api.routes",
 )
