@@ -299,3 +299,28 @@ def test_screenshots_of_a_territory_page_and_of_maps(server, chromium, tmp_path)
     problems = [entry for entry in chromium.get_log("browser") if entry["level"] == "SEVERE"]
     assert not problems, problems
     assert all((tmp_path / name).stat().st_size > 10_000 for name in ("territory.png", "map-departement.png"))
+
+
+def test_synthetic_values_are_marked(monkeypatch):
+    """A value written by a synthetic load is counted and marked (agrs.provenance decides which are)."""
+    import pyoxigraph
+
+    from agrs.server.pages import maps
+
+    store = pyoxigraph.Store()
+    store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
+    INSERT DATA {{
+      <{ID}departement/13> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "13" .
+      <{ID}departement/974> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "974" .
+      <{ID}period/2024> agrs:periodCode "2024" .
+      <{ID}o/1> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/13> ;
+        agrs:period <{ID}period/2024> ; agrs:value 5 .
+      <{ID}o/2> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/974> ;
+        agrs:period <{ID}period/2024> ; agrs:value 7 .
+    }}""")
+    monkeypatch.setattr(maps, "synthetic_subjects", lambda query, iris: {f"{ID}o/2"} & set(iris))
+    data = maps.choropleth(store.query, f"{ID}indicator/x")
+    assert data.period == "2024" and data.synthetic == 1 and data.left_out == ["974"]
+    assert [(area.code, area.synthetic) for area in data.with_values] == [("13", False), ("974", True)]
+    monkeypatch.setattr(maps, "synthetic_subjects", None)
+    assert maps.choropleth(store.query, f"{ID}indicator/x").synthetic == 0

@@ -24,6 +24,11 @@ from agrs.server.pages.charts import _decimal, _text, format_number, value_text
 from agrs.server.pages.describe import checked_iri
 from agrs.server.pages.map_geometry import france_map
 
+try:
+    from agrs.provenance import synthetic_subjects
+except ImportError:  # a store whose loads cannot be declared synthetic yet (before the synthetic marks landed)
+    synthetic_subjects = None
+
 LEVELS = {"departement": ("départements", "départements"), "region": ("régions", "regions")}
 #: Blues, light to dark, for 1 … 5 classes (ColorBrewer, Cynthia Brewer, Apache 2.0; its 6-class scheme without its
 #: near-white first step, so that the lightest class stands out from the page and from the grey of "no value")
@@ -42,7 +47,7 @@ ROW_CAP = 20000  # rows read for one indicator at one level (100 territories × 
 
 VALUES_QUERY = """PREFIX agrs: <https://w3id.org/agrs/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?territory ?code ?name ?period ?value ?unit ?derived WHERE {
+SELECT ?o ?territory ?code ?name ?period ?value ?unit ?derived WHERE {
   ?o agrs:indicator $indicator ; agrs:territory ?territory ; agrs:period ?p ; agrs:value ?value .
   FILTER(isNumeric(?value))
   ?territory agrs:hasLevel $level ; agrs:inseeCode ?code .
@@ -84,6 +89,7 @@ class Area:
     value: Decimal | None = None
     derived: bool = False
     colour: str = NO_VALUE
+    synthetic: bool = False  # the value was written by a load of a source declared synthetic
 
 
 @dataclass
@@ -113,6 +119,11 @@ class ChoroplethMap:
                       key=lambda area: area.code)  # fmt: skip
 
     @property
+    def synthetic(self) -> int:
+        """How many of the values shown are synthetic."""
+        return sum(area.synthetic for area in self.with_values)
+
+    @property
     def left_out(self) -> list[str]:
         """The codes of the territories with a value that the map does not draw."""
         return [area.code for area in self.off_map]
@@ -130,8 +141,8 @@ def choropleth(query, indicator: str, level: str = "departement", period: str | 
     about = next(iter(query(INDICATOR_QUERY.replace("$indicator", iri))), None)
     sparql = (VALUES_QUERY.replace("$indicator", iri).replace("$level", f"<{LEVEL[level]}>")
               .replace("$limit", str(ROW_CAP)))  # fmt: skip
-    # period → code → (value, derived), an observed value winning over a derived one
-    by_period: dict[str, dict[str, tuple[Decimal, bool]]] = {}
+    # period → code → (value, derived, observation), an observed value winning over a derived one
+    by_period: dict[str, dict[str, tuple[Decimal, bool, str]]] = {}
     units: set[str] = set()
     names: dict[str, str] = {}
     for row in query(sparql):
@@ -143,7 +154,7 @@ def choropleth(query, indicator: str, level: str = "departement", period: str | 
         code = row["code"].value
         names.setdefault(code, _text(row["name"]) or code)
         if code not in values or (values[code][1] and not derived):
-            values[code] = (value, derived)
+            values[code] = (value, derived, row["o"].value)
         if unit := _text(row["unit"]):
             units.add(unit)
     periods = sorted(by_period)
@@ -157,15 +168,19 @@ def choropleth(query, indicator: str, level: str = "departement", period: str | 
     )  # fmt: skip
     shapes = france_map()["departements" if level == "departement" else "regions"]
     known = {shape["code"] for shape in shapes}
-    result.off_map = [Area(code, names.get(code, code), f"{ID}{level}/{code}", *values[code])
-                      for code in sorted(values) if code not in known]  # fmt: skip
-    result.classes = quantile_classes([value for code, (value, _) in values.items() if code in known])
+    synthetic = synthetic_subjects(query, [o for _, _, o in values.values()]) if synthetic_subjects else set()
+    result.classes = quantile_classes([value for code, (value, _, _) in values.items() if code in known])
+    result.off_map = [
+        Area(code, names.get(code, code), f"{ID}{level}/{code}", value, derived, colour_of(value, result.classes),
+             observation in synthetic)
+        for code, (value, derived, observation) in sorted(values.items()) if code not in known
+    ]  # fmt: skip
     for shape in shapes:
         code = shape["code"]
-        value, derived = values.get(code, (None, False))
+        value, derived, observation = values.get(code, (None, False, None))
         result.areas.append(Area(
             code, shape["name"], f"{ID}{level}/{code}", value, derived,
-            NO_VALUE if value is None else colour_of(value, result.classes),
+            NO_VALUE if value is None else colour_of(value, result.classes), observation in synthetic,
         ))  # fmt: skip
     return result
 
