@@ -224,7 +224,9 @@ FONT_SIZE = 11
 def svg_map(data: ChoroplethMap, href) -> Markup:
     """Return the map as an accessible SVG: a title, a description, a linked shape per territory, a legend.
 
-    `href(iri)` gives the local link of a territory's page. All text is escaped.
+    `href(iri)` gives the local link of a territory's page. All text is escaped. The shapes' links are for the
+    mouse (tabindex -1, inside a role="img"): the data table under the map carries the same links for the keyboard
+    and screen readers.
     """
     geometry = france_map()
     _, _, width, height = (float(number) for number in geometry["viewBox"].split())
@@ -256,8 +258,9 @@ def svg_map(data: ChoroplethMap, href) -> Markup:
         )  # fmt: skip
         kind = "no-value" if area.value is None else ("derived" if area.derived else "observed")
         parts.append(
-            f'<a href="{escape(href(area.territory))}"><path class="area {kind}" data-code="{escape(area.code)}" '
-            f'd="{d}" fill="{area.colour}" stroke="{stroke}" stroke-width="{width_}">'
+            f'<a href="{escape(href(area.territory))}" tabindex="-1">'
+            f'<path class="area {kind}" data-code="{escape(area.code)}" d="{d}" fill="{area.colour}" '
+            f'stroke="{stroke}" stroke-width="{width_}">'
             f"<title>{escape(tooltip)}</title></path></a>"
         )
     parts.append("</g>")
