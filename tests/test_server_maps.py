@@ -16,7 +16,7 @@ import pytest
 
 from agrs.server.pages.charts import format_number
 from agrs.server.pages.map_geometry import PACKAGE, build, dumps, france_map, rings
-from agrs.server.pages.maps import NO_VALUE, PALETTES, colour_of, quantile_classes
+from agrs.server.pages.maps import NO_VALUE, PALETTES, colour_of, legend_decimals, quantile_classes
 
 from conftest import DATA, REPO, LiveServer
 from conftest import http_get as get
@@ -143,6 +143,9 @@ def test_quantile_classes():
     two = quantile_classes([Decimal(1), Decimal(1), Decimal(1), Decimal(9)])
     assert [(low, high) for _, low, high in two] == [(1, 1), (9, 9)]
     assert quantile_classes([]) == [] and colour_of(Decimal(1), []) == NO_VALUE
+    # the legend writes bounds with the fewest decimals that keep them apart (float noise does not show)
+    assert legend_decimals([Decimal(9), Decimal("10.899999999999999"), Decimal(11)]) == 1
+    assert legend_decimals([Decimal(1), Decimal(2)]) == 0 and legend_decimals([]) == 0
 
 
 # --- the pages ----------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from agrs.ns import ID, LEVEL
-from agrs.server.pages.charts import _decimal, _text, format_number, value_text
+from agrs.server.pages.charts import SHOWN_DECIMALS, _decimal, _text, format_number, value_text
 from agrs.server.pages.describe import checked_iri
 from agrs.server.pages.map_geometry import france_map
 
@@ -279,8 +279,10 @@ def _legend(data: ChoroplethMap, x: float) -> list[str]:
              f'<text class="legend-title" x="0" y="0" font-weight="600">{escape(_short(data.label, 30))}</text>',
              f'<text x="0" y="16" fill="#555">{escape((data.period or "") + unit)}</text>']  # fmt: skip
     y = 34
+    decimals = legend_decimals([bound for _, low, high in data.classes for bound in (low, high)])
     for colour, low, high in data.classes:
-        text = format_number(low) if low == high else f"{format_number(low)} – {format_number(high)}"
+        low_text, high_text = format_number(low, decimals), format_number(high, decimals)
+        text = low_text if low_text == high_text else f"{low_text} – {high_text}"
         parts.append(f'<rect class="swatch" x="0" y="{y}" width="18" height="14" fill="{colour}" stroke="#999" '
                      'stroke-width="0.5"/>')  # fmt: skip
         parts.append(f'<text x="26" y="{y + 11}">{escape(text)}</text>')
@@ -290,6 +292,15 @@ def _legend(data: ChoroplethMap, x: float) -> list[str]:
     parts.append(f'<text x="26" y="{y + 11}">pas de valeur / no value</text>')
     parts.append("</g>")
     return parts
+
+
+def legend_decimals(bounds: list[Decimal]) -> int:
+    """The fewest decimals (at most SHOWN_DECIMALS) that keep distinct class bounds distinct once written."""
+    distinct = set(bounds)
+    for decimals in range(SHOWN_DECIMALS + 1):
+        if len({format_number(bound, decimals) for bound in distinct}) == len(distinct):
+            return decimals
+    return SHOWN_DECIMALS
 
 
 def _short(text: str, length: int) -> str:
