@@ -327,3 +327,34 @@ def test_synthetic_values_are_marked(monkeypatch):
     assert [(area.code, area.synthetic) for area in data.with_values] == [("13", False), ("974", True)]
     monkeypatch.setattr(maps, "synthetic_subjects", None)
     assert maps.choropleth(store.query, f"{ID}indicator/x").synthetic == 0
+
+
+def test_typed_period_codes_and_the_kept_period_list():
+    """A period code typed by its loader still maps; the period list is kept per store state."""
+    import pyoxigraph
+
+    from agrs.server.pages import maps
+
+    store = pyoxigraph.Store()
+    store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
+    INSERT DATA {{
+      <{ID}departement/13> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "13" .
+      <{ID}departement/33> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "33" .
+      <{ID}period/a> agrs:periodCode "2023" .
+      <{ID}period/b> agrs:periodCode "2024"^^<http://www.w3.org/2001/XMLSchema#gYear> .
+      <{ID}o/1> agrs:indicator <{ID}indicator/y> ; agrs:territory <{ID}departement/13> ;
+        agrs:period <{ID}period/a> ; agrs:value 5 .
+      <{ID}o/2> agrs:indicator <{ID}indicator/y> ; agrs:territory <{ID}departement/33> ;
+        agrs:period <{ID}period/b> ; agrs:value "7.5"^^<http://www.w3.org/2001/XMLSchema#decimal> .
+      <{ID}o/3> agrs:indicator <{ID}indicator/y> ; agrs:territory <{ID}departement/13> ;
+        agrs:period <{ID}period/b> ; agrs:value "n/a" .
+    }}""")
+    data = maps.choropleth(store.query, f"{ID}indicator/y", state=("v1",))
+    assert data.periods == ["2023", "2024"] and data.period == "2024"
+    assert [(area.code, area.value) for area in data.with_values] == [("33", Decimal("7.5"))]  # "n/a" is no number
+    assert maps.choropleth(store.query, f"{ID}indicator/y", period="2023").with_values[0].value == 5
+    store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
+    INSERT DATA {{ <{ID}period/c> agrs:periodCode "2025" . <{ID}o/4> agrs:indicator <{ID}indicator/y> ;
+      agrs:territory <{ID}departement/13> ; agrs:period <{ID}period/c> ; agrs:value 1 . }}""")
+    assert maps.choropleth(store.query, f"{ID}indicator/y", state=("v1",)).periods == ["2023", "2024"]  # kept
+    assert maps.choropleth(store.query, f"{ID}indicator/y", state=("v2",)).period == "2025"

@@ -59,7 +59,8 @@ def map_view():
             return render_template("linked_data/map_index.html", title="Cartes / Maps", entries=entries,
                                    attribution=attribution)  # fmt: skip
         iri = indicator_iri(indicator)
-        data = choropleth(query, iri, level, request.args.get("period") or None)
+        state = tuple(sorted(runtime().store.current_versions().items()))  # the period lists are kept per state
+        data = choropleth(query, iri, level, request.args.get("period") or None, state)
     except BadIri as error:
         return text_response(400, str(error))
     except StoreError as error:

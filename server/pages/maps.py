@@ -43,15 +43,25 @@ CLASSES = 5
 NO_VALUE = "#d9d9d9"
 BORDER = "#ffffff"
 REGION_BORDER = "#555555"
-ROW_CAP = 20000  # rows read for one indicator at one level (100 territories × 200 periods)
+ROW_CAP = 5000  # rows read for one period of one indicator at one level (a territory per row, labels aside)
+PERIODS_CACHE = 256  # (indicator, level, store state) period lists kept
+
+# Every period with a value at the level. Read once per state of the store (the versions of its graphs): it joins
+# every observation of the indicator at that level, where the values of one period start from that period's code.
+PERIODS_QUERY = """PREFIX agrs: <https://w3id.org/agrs/>
+SELECT DISTINCT ?period WHERE {
+  ?o agrs:indicator $indicator ; agrs:territory ?territory ; agrs:period ?p .
+  ?territory agrs:hasLevel $level .
+  ?p agrs:periodCode ?period .
+}"""
 
 VALUES_QUERY = """PREFIX agrs: <https://w3id.org/agrs/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?o ?territory ?code ?name ?period ?value ?unit ?derived WHERE {
-  ?o agrs:indicator $indicator ; agrs:territory ?territory ; agrs:period ?p ; agrs:value ?value .
-  FILTER(isNumeric(?value))
-  ?territory agrs:hasLevel $level ; agrs:inseeCode ?code .
+SELECT ?o ?territory ?code ?name ?value ?unit ?derived WHERE {
+  VALUES ?period { $period }
   ?p agrs:periodCode ?period .
+  ?o agrs:period ?p ; agrs:indicator $indicator ; agrs:territory ?territory ; agrs:value ?value .
+  ?territory agrs:hasLevel $level ; agrs:inseeCode ?code .
   OPTIONAL { ?o agrs:unitCode ?unit }
   OPTIONAL { ?territory rdfs:label ?name FILTER(LANGMATCHES(LANG(?name), "fr")) }
   BIND(EXISTS { ?o a agrs:DerivedObservation } AS ?derived)
@@ -135,36 +145,66 @@ def indicator_iri(text: str) -> str:
     return text if ":" in text else f"{ID}indicator/{text}"
 
 
-def choropleth(query, indicator: str, level: str = "departement", period: str | None = None) -> ChoroplethMap:
-    """Read the values of `indicator` at `level` and build the map's data (areas, classes, periods)."""
+_periods_cache: dict[tuple, dict[str, list[str]]] = {}
+
+
+def periods_of(query, indicator: str, level: str, state: object = None) -> dict[str, list[str]]:
+    """The periods in which `indicator` has a value for a territory of `level`: code → its literals (N-Triples).
+
+    A code is usually one plain literal; a loader that typed it (`"2024"^^xsd:gYear`) adds another, and the values'
+    query asks for each, matching terms exactly (a FILTER on STR() would cost it 4×). With a `state` (anything that
+    changes when the store's data does, e.g. its current graph versions), the answer is kept for the next call with
+    the same arguments.
+    """
+    key = (indicator, level, state)
+    if state is not None and key in _periods_cache:
+        return _periods_cache[key]
+    sparql = PERIODS_QUERY.replace("$indicator", f"<{checked_iri(indicator)}>").replace("$level", f"<{LEVEL[level]}>")
+    periods: dict[str, list[str]] = {}
+    for row in query(sparql):
+        periods.setdefault(row["period"].value, []).append(str(row["period"]))
+    periods = dict(sorted(periods.items()))
+    if state is not None:
+        if len(_periods_cache) >= PERIODS_CACHE:
+            _periods_cache.pop(next(iter(_periods_cache)))
+        _periods_cache[key] = periods
+    return periods
+
+
+def choropleth(
+    query, indicator: str, level: str = "departement", period: str | None = None, state: object = None
+) -> ChoroplethMap:
+    """Read the values of `indicator` at `level` for `period` (default: the latest) and build the map's data.
+
+    `state` lets the list of periods be kept between calls (see periods_of).
+    """
     iri = f"<{checked_iri(indicator)}>"
     about = next(iter(query(INDICATOR_QUERY.replace("$indicator", iri))), None)
-    sparql = (VALUES_QUERY.replace("$indicator", iri).replace("$level", f"<{LEVEL[level]}>")
-              .replace("$limit", str(ROW_CAP)))  # fmt: skip
-    # period → code → (value, derived, observation), an observed value winning over a derived one
-    by_period: dict[str, dict[str, tuple[Decimal, bool, str]]] = {}
+    periods = periods_of(query, indicator, level, state)
+    if period not in periods:
+        period = list(periods)[-1] if periods else None
+    # code → (value, derived, observation), an observed value winning over a derived one
+    values: dict[str, tuple[Decimal, bool, str]] = {}
     units: set[str] = set()
     names: dict[str, str] = {}
-    for row in query(sparql):
-        value = _decimal(row["value"].value)
-        if value is None:
-            continue
-        derived = _text(row["derived"]) == "true"
-        values = by_period.setdefault(row["period"].value, {})
-        code = row["code"].value
-        names.setdefault(code, _text(row["name"]) or code)
-        if code not in values or (values[code][1] and not derived):
-            values[code] = (value, derived, row["o"].value)
-        if unit := _text(row["unit"]):
-            units.add(unit)
-    periods = sorted(by_period)
-    if period not in by_period:
-        period = periods[-1] if periods else None
-    values = by_period.get(period, {})
+    if period is not None:
+        sparql = (VALUES_QUERY.replace("$indicator", iri).replace("$level", f"<{LEVEL[level]}>")
+                  .replace("$period", " ".join(periods[period])).replace("$limit", str(ROW_CAP)))  # fmt: skip
+        for row in query(sparql):
+            value = _decimal(row["value"].value)
+            if value is None:
+                continue
+            derived = _text(row["derived"]) == "true"
+            code = row["code"].value
+            names.setdefault(code, _text(row["name"]) or code)
+            if code not in values or (values[code][1] and not derived):
+                values[code] = (value, derived, row["o"].value)
+            if unit := _text(row["unit"]):
+                units.add(unit)
     unit = (_text(about["unit"]) if about is not None else None) or (min(units) if units else None)
     result = ChoroplethMap(
         indicator, _text(about["labelFr"]) if about else None, _text(about["labelEn"]) if about else None, unit,
-        level, period, periods,
+        level, period, list(periods),
     )  # fmt: skip
     shapes = france_map()["departements" if level == "departement" else "regions"]
     known = {shape["code"] for shape in shapes}
