@@ -49,9 +49,10 @@ def map_view():
     if level not in LEVELS:
         return text_response(400, f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     attribution = france_map()["attribution"]
+    state = tuple(sorted(runtime().store.current_versions().items()))  # what is read once per state is kept
     try:
         if not indicator:
-            entries = mappable(query)
+            entries = mappable(query, state)
             for entry in entries:
                 entry["href"] = _href(entry["iri"])
                 entry["maps"] = [(key, LEVELS[key], map_href(entry["iri"], key)) for key in LEVELS
@@ -59,7 +60,6 @@ def map_view():
             return render_template("linked_data/map_index.html", title="Cartes / Maps", entries=entries,
                                    attribution=attribution)  # fmt: skip
         iri = indicator_iri(indicator)
-        state = tuple(sorted(runtime().store.current_versions().items()))  # the period lists are kept per state
         data = choropleth(query, iri, level, request.args.get("period") or None, state)
     except BadIri as error:
         return text_response(400, str(error))

@@ -360,8 +360,16 @@ def table_rows(data: ChoroplethMap) -> list[tuple[Area, str, str, str]]:
     ]  # fmt: skip
 
 
-def mappable(query) -> list[dict]:
-    """The indicators with values at the département or région level: IRI, labels, territories per level."""
+_mappable_cache: dict[object, list[dict]] = {}
+
+
+def mappable(query, state: object = None) -> list[dict]:
+    """The indicators with values at the département or région level: IRI, labels, territories per level.
+
+    With a `state` (see periods_of), the last answer is kept until the store's state changes.
+    """
+    if state is not None and state in _mappable_cache:
+        return [dict(entry) for entry in _mappable_cache[state]]
     found: dict[str, dict] = {}
     for row in query(MAPPABLE_QUERY):
         iri = row["indicator"].value
@@ -369,4 +377,8 @@ def mappable(query) -> list[dict]:
         entry["label_fr"] = entry["label_fr"] or _text(row["labelFr"])
         entry["label_en"] = entry["label_en"] or _text(row["labelEn"])
         entry["levels"][row["level"].value.rsplit("/", 1)[-1]] = int(row["n"].value)
-    return sorted(found.values(), key=lambda item: ((item["label_fr"] or item["label_en"] or item["iri"]).casefold()))
+    entries = sorted(found.values(), key=lambda item: (item["label_fr"] or item["label_en"] or item["iri"]).casefold())
+    if state is not None:
+        _mappable_cache.clear()
+        _mappable_cache[state] = entries
+    return [dict(entry) for entry in entries]
