@@ -46,22 +46,24 @@ REGION_BORDER = "#555555"
 ROW_CAP = 5000  # rows read for one period of one indicator at one level (a territory per row, labels aside)
 PERIODS_CACHE = 256  # (indicator, level, store state) period lists kept
 
-# Every period with a value at the level. Read once per state of the store (the versions of its graphs): it joins
-# every observation of the indicator at that level, where the values of one period start from that period's code.
+# Both queries start from the territories of the level (≈ 100), not from the indicator or the period, each of which
+# may have tens of thousands of observations (the population of every commune): in that order Oxigraph answers the
+# bundled observatory's population map in 0.2 s instead of 22 s (and so does FILTER IN where VALUES, which Oxigraph
+# joins first, would not).
+# Every period with a value at the level: read once per state of the store (the versions of its graphs).
 PERIODS_QUERY = """PREFIX agrs: <https://w3id.org/agrs/>
 SELECT DISTINCT ?period WHERE {
-  ?o agrs:indicator $indicator ; agrs:territory ?territory ; agrs:period ?p .
   ?territory agrs:hasLevel $level .
+  ?o agrs:territory ?territory ; agrs:indicator $indicator ; agrs:period ?p .
   ?p agrs:periodCode ?period .
 }"""
 
 VALUES_QUERY = """PREFIX agrs: <https://w3id.org/agrs/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?o ?territory ?code ?name ?value ?unit ?derived WHERE {
-  VALUES ?period { $period }
-  ?p agrs:periodCode ?period .
-  ?o agrs:period ?p ; agrs:indicator $indicator ; agrs:territory ?territory ; agrs:value ?value .
   ?territory agrs:hasLevel $level ; agrs:inseeCode ?code .
+  ?o agrs:territory ?territory ; agrs:indicator $indicator ; agrs:period ?p ; agrs:value ?value .
+  ?p agrs:periodCode ?period FILTER(?period IN ($period))
   OPTIONAL { ?o agrs:unitCode ?unit }
   OPTIONAL { ?territory rdfs:label ?name FILTER(LANGMATCHES(LANG(?name), "fr")) }
   BIND(EXISTS { ?o a agrs:DerivedObservation } AS ?derived)
@@ -152,7 +154,7 @@ def periods_of(query, indicator: str, level: str, state: object = None) -> dict[
     """The periods in which `indicator` has a value for a territory of `level`: code → its literals (N-Triples).
 
     A code is usually one plain literal; a loader that typed it (`"2024"^^xsd:gYear`) adds another, and the values'
-    query asks for each, matching terms exactly (a FILTER on STR() would cost it 4×). With a `state` (anything that
+    query asks for each, matching terms exactly (a FILTER on STR() costs more). With a `state` (anything that
     changes when the store's data does, e.g. its current graph versions), the answer is kept for the next call with
     the same arguments.
     """
@@ -189,7 +191,7 @@ def choropleth(
     names: dict[str, str] = {}
     if period is not None:
         sparql = (VALUES_QUERY.replace("$indicator", iri).replace("$level", f"<{LEVEL[level]}>")
-                  .replace("$period", " ".join(periods[period])).replace("$limit", str(ROW_CAP)))  # fmt: skip
+                  .replace("$period", ", ".join(periods[period])).replace("$limit", str(ROW_CAP)))  # fmt: skip
         for row in query(sparql):
             value = _decimal(row["value"].value)
             if value is None:
