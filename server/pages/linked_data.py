@@ -19,13 +19,14 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from agrs.graphs import ONTOLOGY_GRAPH
-from agrs.ns import BASE
+from agrs.ns import AGRS, BASE
 from agrs.provenance import synthetic_subjects
 from agrs.server.pages import render
 from agrs.server.pages.aligned import fold_incoming, fold_rows, property_hierarchy
 from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
 from agrs.server.pages.describe import BadIri, Description, describe, labels_of
 from agrs.server.pages.iri_path import raw_rest
+from agrs.server.pages.map_page import map_href
 from agrs.server.pages.ontology_source import ontology_query, ontology_source
 from agrs.server.pages.populations import population_figures
 from agrs.server.pages.rdf_out import EXTENSIONS, HTML, RDF_TYPES, choose, not_acceptable, rdf_response
@@ -205,6 +206,7 @@ def _page_context(query, description: Description) -> dict:
         "incoming_shown": len(pointing),  # (subject, property) pairs read, before the aligned ones were folded
         "alternates": alternates,
         "sparql": render.href("/sparql"),
+        "map_href": _indicator_map(graph, iri),
         **charts,
         "populations": population_figures(query, graph, iri, [chart["series"] for chart in charts["charts"]]),
     }
@@ -235,8 +237,20 @@ def _charts(query, iri: str) -> dict:
             "href": render.href(path) if path else item.indicator,
             "svg": svg_chart(item, chart_id=f"chart-{number}"),
             "rows": table_rows(item),
+            "map": _map_link(iri, item),
         })  # fmt: skip
     return {"charts": charts, "chart_notes": series.notes}
+
+
+def _map_link(territory: str, series) -> str:
+    """The map of a chart's indicator, at the territory's level when it is a région, for the chart's latest period."""
+    level = "region" if territory.startswith(render.ID_BASE + "region/") else "departement"
+    return map_href(series.indicator, level, series.points[-1].period if series.points else None)
+
+
+def _indicator_map(graph, iri) -> str | None:
+    """The map link of an indicator's page (None for any other resource)."""
+    return map_href(str(iri)) if (iri, RDF.type, AGRS.Indicator) in graph else None
 
 
 def _not_found(iri: str, media_type: str):
