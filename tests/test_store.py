@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH
+from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import Dataset, QueryError, StoreError, VersionConflict
 from agrs.store.terms import to_oxigraph, triple_to_rdflib
 
@@ -308,8 +308,13 @@ def test_base_iri_resolves_relative_iris(two_graphs):
 def test_resolve_names_stored_graphs(two_graphs):
     default, named = two_graphs.resolve(Dataset.protocol([A, PROVENANCE_GRAPH], [B]), ALL_TRIPLES)
     assert (default, named) == ([A + "/v2", PROVENANCE_GRAPH], [B + "/v1"])
+    # The union default graph is the store's merge of the current graphs, then the plain graphs.
     default, named = two_graphs.resolve(Dataset(), ALL_TRIPLES)
-    assert set(default) == set(named) == {A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    assert default[:2] == [UNION_GRAPH, UNION_INFERRED_GRAPH]
+    assert set(default[2:]) == {REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    assert set(named) == {A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    default, _ = two_graphs.resolve(Dataset(infer=False), ALL_TRIPLES)
+    assert default[0] == UNION_GRAPH and UNION_INFERRED_GRAPH not in default
 
 
 def test_current_versions_and_visible_graphs(two_graphs):

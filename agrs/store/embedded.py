@@ -12,16 +12,30 @@ RocksDB's memtables (one per index), so old versions are deleted in batches with
 Read-only opens (other processes) see the store as it was when they opened. pyoxigraph calls a read-only open
 during writes "undefined behaviour"; in our tests (readers opened and kept open through replacements, drops and
 compactions) they read consistently, but a long-lived reader should reopen to see new data.
+
+The default graph is a set. Oxigraph matches a triple once per graph of a query's default graph that holds it, so
+the store keeps the merge of the current graphs materialised: UNION_GRAPH holds the distinct triples of the
+current asserted graphs, UNION_INFERRED_GRAPH those of the inferred graphs that UNION_GRAPH lacks (so the two
+never share one). Each switch brings them up to date with set-at-a-time work inside Oxigraph: the new version's
+triples are bulk-copied in; the old version's triples that no other current graph holds are deleted (a scan of
+the old version, one index probe per triple). The switch writes a stale mark in its own transaction and the
+update removes it: a query needing the union never reads it while it is stale (it waits; a read-only open
+reopens to see the writer's progress), and a killed write leaves the mark, so the next write-open rebuilds the
+union from the current versions. `FROM g1 FROM g2` (and default-graph-uri lists) are read as stored when the
+registry says their versions share no triple (recorded at each switch), else merged into a temporary in-memory
+store (up to MERGE_LIMIT triples).
 """
 
 import gc
 import itertools
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from agrs.graphs import UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
@@ -29,12 +43,20 @@ from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
+DELTA_BATCH = 200_000  # quads deleted from a union graph per transaction (≈0.15 GB)
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
+UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
+UNION_POLL = 0.05
+MERGE_LIMIT = 2_000_000  # triples a query's overlapping FROM graphs may hold, merged in memory (≈1 GB)
+MERGED_GRAPH = "urn:x-agrs:merged-default-graph"  # the in-memory merge's graph: never a stored graph's name
 
 
 class EmbeddedStore(Store):
     """An Oxigraph store in a folder: one writing process (locked), any number of read-only ones."""
+
+    #: seconds a query needing the union graphs waits while they are stale (a write is bringing them up to date)
+    union_wait = UNION_WAIT
 
     def __init__(self, location: str | Path, *, read_only: bool = False, load_batch: int = LOAD_BATCH):
         self.location = Path(location).expanduser()
@@ -52,6 +74,8 @@ class EmbeddedStore(Store):
         try:
             self._oxigraph = _open_writable(self.location)
             self._collect_garbage()
+            if not self._union_fresh():  # a new store, one an older AGRS wrote, or a write killed midway
+                self._rebuild_union()
         except BaseException:
             self.close()
             raise
@@ -63,16 +87,76 @@ class EmbeddedStore(Store):
 
     def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
         """Resolve `dataset` on the current registry and run the query; retry when a graph it reads was switched."""
-        store = self._store
-        for _ in range(QUERY_ATTEMPTS):
+        deadline = time.monotonic() + self.union_wait
+        attempts = 0
+        while attempts < QUERY_ATTEMPTS:
             current = self.current_versions()
             default, named = self.resolve(dataset, sparql, current)
-            result = _run_query(store, sparql, default, named, base_iri)
-            # The query took its snapshot when it started. Old versions are deleted only after a switch, so if
-            # no switch happened since `current` was read, the snapshot holds every version the query reads.
-            if self.read_only or self.current_versions() == current:
+            union = UNION_GRAPH in default
+            if union and not self._union_fresh():
+                self._wait_for_union(deadline)
+                continue
+            target, default = self._set_semantics(dataset, default, named, current)
+            result = _run_query(target, sparql, default, named, base_iri)
+            # The query took its snapshot when it started. Old versions are deleted only after a switch (and the
+            # union graphs are changed only after one), so if no switch happened since `current` was read, the
+            # snapshot holds every version the query reads, and union graphs that match them.
+            if self.read_only or (self.current_versions() == current and (not union or self._union_fresh())):
                 return result
+            attempts += 1
         raise StoreError("the store's graphs kept changing while the query started; try again")
+
+    def _wait_for_union(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise StoreBusy(
+                f"the union of the graphs of {self.location} is being brought up to date by a write, or a write was "
+                "interrupted: try again when the write ends (the next write-open, any agrs load, reason or serve, "
+                "rebuilds it after an interrupted write)"
+            )
+        time.sleep(UNION_POLL)
+        if self.read_only:  # a read-only open sees the store as it was when opened: look again
+            self._oxigraph = None
+            self._oxigraph = _open_read_only(self.location)
+
+    def _set_semantics(self, dataset: Dataset, default: list[str], named: list[str], current: dict[str, str]):
+        """Return the pyoxigraph store and default graph names that read `default` as a merge (a set of triples)."""
+        if not dataset.merge or len(default) < 2 or UNION_GRAPH in default or self._disjoint(default, current):
+            return self._store, default
+        return self._merge_in_memory(default, named, current), [MERGED_GRAPH]
+
+    def _disjoint(self, names: list[str], current: dict[str, str]) -> bool:
+        """Return whether no two of the graphs `names` share a triple (the registry knows it for versions)."""
+        versions = set(current.values())
+        sharing = {frozenset((row["a"].value, row["b"].value)) for row in self._store.query(registry.SHARING)}
+        for first, second in itertools.combinations(names, 2):
+            if first in versions and second in versions:
+                if frozenset((first, second)) in sharing:
+                    return False
+            elif bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
+                return False
+        return True
+
+    def _merge_in_memory(self, default: list[str], named: list[str], current: dict[str, str]) -> ox.Store:
+        """Copy the default graphs, merged into one, and the named graphs into an in-memory store."""
+        counts = {info.version: info.triples for info in self.graphs()}
+        total = 0
+        for name in dict.fromkeys([*default, *named]):
+            if name not in counts:
+                query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+                counts[name] = _integer(next(iter(self._store.query(query)))["n"])
+            total += counts[name]
+        if total > MERGE_LIMIT:
+            raise QueryError(
+                f"the query's default graph merges graphs that share triples, and they hold {total:,} triples (more "
+                f"than {MERGE_LIMIT:,} to merge for one query): query the union of all graphs (no FROM), or fewer"
+            )
+        memory, merged = ox.Store(), ox.NamedNode(MERGED_GRAPH)
+        for name in default:
+            quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+            memory.extend(ox.Quad(quad.subject, quad.predicate, quad.object, merged) for quad in quads)
+        for name in named:
+            memory.extend(self._store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+        return memory
 
     def graphs(self) -> list[GraphInfo]:
         """List the current graphs, with the triple counts the registry recorded (no scan of the data)."""
@@ -87,7 +171,7 @@ class EmbeddedStore(Store):
     def plain_graphs(self) -> list[str]:
         """Return the graphs stored under a name that cannot be a version: the system graphs, what updates wrote."""
         names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-        return [name for name in names if not registry.is_version_iri(name)]
+        return [name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS]
 
     def triples(self, graph: str) -> Iterator[tuple]:
         """Stream the (s, p, o) of the current version of `graph` (nothing if it has none), from a snapshot."""
@@ -140,6 +224,7 @@ class EmbeddedStore(Store):
         except Exception as error:
             self._discard_after_failure(version, error)
             raise
+        self._update_union(graph, old, version)
         self._after_switch()
         if old is not None:
             self._drop_data(old)
@@ -153,7 +238,8 @@ class EmbeddedStore(Store):
             old = self.current_versions().get(graph)
             if old is None:
                 return False
-            store.update(registry.retire(graph))
+            store.update(registry.stale_after(registry.retire(graph)))
+        self._update_union(graph, old, None)
         self._drop_data(old)
         return True
 
@@ -217,11 +303,101 @@ class EmbeddedStore(Store):
             old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
-            self._store.update(registry.switch(graph, version, count))
+            # The union graphs are stale from the switch on (same transaction) until _update_union has run.
+            self._store.update(registry.stale_after(registry.switch(graph, version, count)))
         return old
 
     def _after_switch(self) -> None:
         """Do nothing: the seam where tests kill the process between the switch and the drop of the old version."""
+
+    def _during_union_update(self) -> None:
+        """Do nothing: the seam where tests kill the process while the union graphs are being brought up to date."""
+
+    # --- the union graphs ----------------------------------------------------------------------------------
+
+    def _union_fresh(self) -> bool:
+        return bool(self._store.query(registry.UNION_FRESH))
+
+    def _update_union(self, graph: str, old: str | None, new: str | None) -> None:
+        """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
+
+        A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
+        inferred graph holds it and UNION_GRAPH does not. Only the triples of `old` and `new` can change that.
+        """
+        current = self.current_versions()
+        asserted = [version for name, version in current.items() if not is_inferred(name)]
+        inferred = [version for name, version in current.items() if is_inferred(name)]
+        not_asserted = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
+        if not is_inferred(graph):
+            if new is not None:
+                self._copy_into(UNION_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}", version=new)
+                self._during_union_update()
+                if inferred:  # now asserted: no longer an inferred-only triple
+                    self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}")
+            if old is not None:
+                self._delete_from(UNION_GRAPH, f"GRAPH <{old}> {{ ?s ?p ?o }} {_held_by_none(asserted)}")
+                if inferred:  # no longer asserted, still inferred
+                    where = f"GRAPH <{old}> {{ ?s ?p ?o }} {not_asserted} FILTER EXISTS {{ {_held_by(inferred)} }}"
+                    self._copy_into(UNION_INFERRED_GRAPH, where)
+        else:
+            if new is not None:
+                self._copy_into(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }} {not_asserted}")
+                self._during_union_update()
+            if old is not None:
+                self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{old}> {{ ?s ?p ?o }} {_held_by_none(inferred)}")
+        shares = self._shares_of(new, current) if new is not None else []
+        self._store.update(registry.mark_fresh(shares))
+
+    def _rebuild_union(self) -> None:
+        """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store)."""
+        store = self._store
+        store.update(registry.MARK_STALE)
+        for name in UNION_GRAPHS:
+            self._drop_data(name)
+        current = self.current_versions()
+        for graph, version in current.items():
+            if not is_inferred(graph):
+                self._copy_into(UNION_GRAPH, f"GRAPH <{version}> {{ ?s ?p ?o }}", version=version)
+        not_asserted = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
+        for graph, version in current.items():
+            if is_inferred(graph):
+                self._copy_into(UNION_INFERRED_GRAPH, f"GRAPH <{version}> {{ ?s ?p ?o }} {not_asserted}")
+        shares = sorted({pair for version in current.values() for pair in self._shares_of(version, current)})
+        store.update(registry.mark_fresh(shares))
+
+    def _copy_into(self, target: str, where: str, *, version: str | None = None) -> None:
+        """Add to `target` the ?s ?p ?o that `where` matches (all of `version` if given), in bulk batches."""
+        store, name = self._store, ox.NamedNode(target)
+        if version is not None:
+            found = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
+        else:
+            found = store.query(f"SELECT ?s ?p ?o WHERE {{ {where} }}")
+        rows = ((row[0], row[1], row[2]) for row in found)
+        while batch := [ox.Quad(s, p, o, name) for s, p, o in itertools.islice(rows, self._load_batch)]:
+            store.bulk_extend(batch)
+
+    def _delete_from(self, target: str, where: str) -> None:
+        """Delete from `target` the ?s ?p ?o that `where` matches, in bounded transactions."""
+        store = self._store
+        found = f"{where} GRAPH <{target}> {{ ?s ?p ?o }}"
+        delete = (
+            f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} "
+            f"WHERE {{ SELECT ?s ?p ?o WHERE {{ {found} }} LIMIT {DELTA_BATCH} }}"
+        )
+        while bool(store.query(f"ASK {{ {found} }}")):
+            store.update(delete)
+            store.flush()
+
+    def _shares_of(self, version: str, current: dict[str, str]) -> list[tuple[str, str]]:
+        """Return (version, other) for each other current version holding a triple `version` holds."""
+        others = [other for other in current.values() if other != version]
+        if not others:
+            return []
+        query = (
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({', '.join(f'<{o}>' for o in others)})) }}"
+        )
+        return [(version, row["g"].value) for row in self._store.query(query)]
 
     # --- data ----------------------------------------------------------------------------------------------
 
@@ -335,6 +511,14 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
             f"replace_graph takes pyoxigraph Triples or (s, p, o) of pyoxigraph terms, not {triple!r} ({error}); "
             "convert rdflib triples with agrs.store.terms.to_oxigraph"
         ) from error
+
+
+def _held_by(versions: list[str]) -> str:
+    return f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({', '.join(f'<{v}>' for v in versions)}))"
+
+
+def _held_by_none(versions: list[str]) -> str:
+    return f"FILTER NOT EXISTS {{ {_held_by(versions)} }}" if versions else ""
 
 
 def _integer(literal: ox.Literal | None) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from rdflib.term import URIRef, Variable
 
-from agrs.graphs import REGISTRY_GRAPH
+from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPHS
 from agrs.sparql_text import translate_query, translate_update
 from agrs.store.errors import QueryError
 from agrs.store.registry import is_version_iri
@@ -83,6 +83,8 @@ def refusal(target, is_managed: Callable[[str], bool]) -> str | None:
         return "the store's default graph is in no query's dataset: write into a named graph (GRAPH <…>)"
     if target == REGISTRY_GRAPH:
         return f"{target} is the registry of graph versions: it changes only through replace_graph and drop_graph"
+    if target in UNION_GRAPHS:
+        return f"{target} is the store's union of the current graphs: it changes only with the graphs it merges"
     if is_version_iri(target):
         return f"{target} is a version graph (…/v<n>): versions are written only by replace_graph"
     if is_managed(target):
