@@ -322,31 +322,72 @@ class EmbeddedStore(Store):
         """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
 
         A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
-        inferred graph holds it and UNION_GRAPH does not. Only the triples of `old` and `new` can change that.
+        inferred graph holds it and UNION_GRAPH does not. Only the triples in one of `old` and `new` but not the
+        other can change that: Oxigraph finds them (MINUS, a scan of both versions), and each is then looked up
+        in the index (which graphs hold it). A first load copies the new version whole.
         """
+        store = self._store
         current = self.current_versions()
-        asserted = [version for name, version in current.items() if not is_inferred(name)]
-        inferred = [version for name, version in current.items() if is_inferred(name)]
-        not_asserted = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
-        if not is_inferred(graph):
-            if new is not None:
-                self._copy_into(UNION_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}", version=new)
-                self._during_union_update()
-                if inferred:  # now asserted: no longer an inferred-only triple
-                    self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}")
-            if old is not None:
-                self._delete_from(UNION_GRAPH, f"GRAPH <{old}> {{ ?s ?p ?o }} {_held_by_none(asserted)}")
-                if inferred:  # no longer asserted, still inferred
-                    where = f"GRAPH <{old}> {{ ?s ?p ?o }} {not_asserted} FILTER EXISTS {{ {_held_by(inferred)} }}"
-                    self._copy_into(UNION_INFERRED_GRAPH, where)
-        else:
-            if new is not None:
-                self._copy_into(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }} {not_asserted}")
-                self._during_union_update()
-            if old is not None:
-                self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{old}> {{ ?s ?p ?o }} {_held_by_none(inferred)}")
-        shares = self._shares_of(new, current) if new is not None else []
-        self._store.update(registry.mark_fresh(shares))
+        asserted = {version for name, version in current.items() if not is_inferred(name)}
+        inferred = {version for name, version in current.items() if is_inferred(name)}
+        others = set(current.values()) - {new}
+        union, union_inferred = ox.NamedNode(UNION_GRAPH), ox.NamedNode(UNION_INFERRED_GRAPH)
+        shares: set[str] = set()
+        add, remove = _Additions(store, self._load_batch), _Removals(store, self._load_batch)
+        if new is not None and old is None and not is_inferred(graph):
+            # A first load: copy it whole; what it shares with others comes from one join.
+            self._copy_into(UNION_GRAPH, "", version=new)
+            if inferred:  # now asserted: no longer an inferred-only triple
+                self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}")
+            if others:
+                query = (f"SELECT DISTINCT ?g WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} "
+                         f"FILTER(?g IN ({', '.join(f'<{o}>' for o in sorted(others))})) }}")  # fmt: skip
+                shares |= {row["g"].value for row in store.query(query)}
+        elif new is not None:
+            for s_, p_, o_ in self._difference(new, old):
+                holders = self._holders(s_, p_, o_)
+                shares |= holders & others
+                if not is_inferred(graph):
+                    if UNION_GRAPH not in holders:
+                        add.put(ox.Quad(s_, p_, o_, union))
+                    if UNION_INFERRED_GRAPH in holders:
+                        remove.put(ox.Quad(s_, p_, o_, union_inferred))
+                elif UNION_GRAPH not in holders and UNION_INFERRED_GRAPH not in holders:
+                    add.put(ox.Quad(s_, p_, o_, union_inferred))
+        self._during_union_update()
+        if old is not None:
+            for s_, p_, o_ in self._difference(old, new):
+                holders = self._holders(s_, p_, o_)
+                if not is_inferred(graph):
+                    if not holders & asserted:
+                        remove.put(ox.Quad(s_, p_, o_, union))
+                        if holders & inferred:  # no longer asserted, still inferred
+                            add.put(ox.Quad(s_, p_, o_, union_inferred))
+                elif UNION_INFERRED_GRAPH in holders and not holders & inferred:
+                    remove.put(ox.Quad(s_, p_, o_, union_inferred))
+            if new is not None:  # what the old version shared, the new one may share too (never less than true)
+                shares |= {b for a, b in self._sharing() if a == old} | {a for a, b in self._sharing() if b == old}
+        remove.flush()
+        add.flush()
+        pairs = sorted((new, other) for other in shares & others) if new is not None else []
+        store.update(registry.mark_fresh(pairs))
+
+    def _difference(self, version: str, other: str | None) -> Iterator[tuple]:
+        """Yield the (s, p, o) of `version` that `other` lacks (all of them when `other` is None)."""
+        if other is None:
+            return ((q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None,
+                                                                                               ox.NamedNode(version)))
+        minus = f"MINUS {{ GRAPH <{other}> {{ ?s ?p ?o }} }}"
+        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} {minus} }}"
+        return ((row[0], row[1], row[2]) for row in self._store.query(query))
+
+    def _holders(self, subject, predicate, object_) -> set[str]:
+        """Return the names of the graphs that hold a triple (one index lookup)."""
+        return {quad.graph_name.value for quad in self._store.quads_for_pattern(subject, predicate, object_, None)
+                if isinstance(quad.graph_name, ox.NamedNode)}  # fmt: skip
+
+    def _sharing(self) -> set[tuple[str, str]]:
+        return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
 
     def _rebuild_union(self) -> None:
         """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store)."""
@@ -357,7 +398,7 @@ class EmbeddedStore(Store):
         current = self.current_versions()
         for graph, version in current.items():
             if not is_inferred(graph):
-                self._copy_into(UNION_GRAPH, f"GRAPH <{version}> {{ ?s ?p ?o }}", version=version)
+                self._copy_into(UNION_GRAPH, "", version=version)
         not_asserted = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
         for graph, version in current.items():
             if is_inferred(graph):
@@ -513,12 +554,30 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
         ) from error
 
 
-def _held_by(versions: list[str]) -> str:
-    return f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({', '.join(f'<{v}>' for v in versions)}))"
+class _Batch:
+    """Quads to add to, or remove from, the store, applied in batches (bulk loads; removals one by one)."""
+
+    def __init__(self, store: ox.Store, size: int):
+        self.store, self.size, self.quads = store, size, []
+
+    def put(self, quad: ox.Quad) -> None:
+        self.quads.append(quad)
+        if len(self.quads) >= self.size:
+            self.flush()
 
 
-def _held_by_none(versions: list[str]) -> str:
-    return f"FILTER NOT EXISTS {{ {_held_by(versions)} }}" if versions else ""
+class _Additions(_Batch):
+    def flush(self) -> None:
+        if self.quads:
+            self.store.bulk_extend(self.quads)
+        self.quads = []
+
+
+class _Removals(_Batch):
+    def flush(self) -> None:
+        for quad in self.quads:
+            self.store.remove(quad)
+        self.quads = []
 
 
 def _integer(literal: ox.Literal | None) -> int:
