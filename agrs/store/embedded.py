@@ -94,8 +94,11 @@ class EmbeddedStore(Store):
             default, named = self.resolve(dataset, sparql, current)
             union = UNION_GRAPH in default
             if union and not self._union_fresh():
-                self._wait_for_union(deadline)
-                continue
+                if guard.reads_default_graph(sparql):
+                    self._wait_for_union(deadline)
+                    continue
+                # It reads named graphs only (GRAPH <…> { … }): the stale union is not in its way.
+                default, union = [], False
             target, default = self._set_semantics(dataset, default, named, current)
             result = _run_query(target, sparql, default, named, base_iri)
             # The query took its snapshot when it started. Old versions are deleted only after a switch (and the

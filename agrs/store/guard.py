@@ -113,3 +113,31 @@ def dataset_clauses(sparql: str) -> tuple[list[str], list[str]] | None:
     default = [str(clause["default"]) for clause in clauses if "default" in clause]
     named = [str(clause["named"]) for clause in clauses if "named" in clause]
     return default, named
+
+
+def reads_default_graph(sparql: str) -> bool:
+    """Return whether a query matches any pattern against the default graph (outside every GRAPH clause).
+
+    True when in doubt (a text rdflib cannot parse, a DESCRIBE): the store then treats it as reading it.
+    """
+    try:
+        algebra = translate_query(sparql).algebra
+    except Exception:  # as above
+        return True
+    if algebra.name == "DescribeQuery":
+        return True
+    return _reads_default(algebra)
+
+
+def _reads_default(node) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "Graph":
+            return False  # GRAPH <g> { … } or GRAPH ?g { … } reads named graphs only
+        if node.name == "BGP" and node.get("triples"):
+            return True
+        return any(_reads_default(value) for key, value in node.items() if key not in ("template", "_vars"))
+    if isinstance(node, list | tuple):
+        return any(_reads_default(item) for item in node)
+    return False
