@@ -58,6 +58,7 @@ QUERIES = {
 
 
 def commune(i: int) -> ox.NamedNode:
+    """Return the IRI of commune `i`."""
     return ox.NamedNode(f"{ID}commune/{i}")
 
 
@@ -114,23 +115,26 @@ def sizes(total: int) -> tuple[int, int]:
     return communes, per_graph
 
 
-def fill(store: EmbeddedStore, total: int) -> dict[str, float]:
+def fill(stores: dict[str, EmbeddedStore], total: int) -> dict[str, dict[str, float]]:
+    """Load the same graphs into each store, interleaved (each stage on every store before the next stage)."""
     communes, per_graph = sizes(total)
-    timings = {}
-    started = time.perf_counter()
-    store.replace_graph(TERRITORIES, territories(communes))
-    timings["load territories"] = time.perf_counter() - started
-    started = time.perf_counter()
-    for k, graph in enumerate(OBSERVATIONS):
-        store.replace_graph(graph, observations(k, per_graph, communes))
-    timings["load 6 observation graphs"] = time.perf_counter() - started
-    started = time.perf_counter()
-    store.replace_graph(INFERRED_GRAPH, inferred(communes))
-    timings["load inferred"] = time.perf_counter() - started
+    stages = {
+        "load territories": lambda store: store.replace_graph(TERRITORIES, territories(communes)),
+        "load 6 observation graphs": lambda store: [store.replace_graph(graph, observations(k, per_graph, communes))
+                                                    for k, graph in enumerate(OBSERVATIONS)],
+        "load inferred": lambda store: store.replace_graph(INFERRED_GRAPH, inferred(communes)),
+    }  # fmt: skip
+    timings = {label: {} for label in stores}
+    for name, stage in stages.items():
+        for label, store in stores.items():
+            started = time.perf_counter()
+            stage(store)
+            timings[label][name] = time.perf_counter() - started
     return timings
 
 
 def median_of(action: Callable[[], object], runs: int) -> tuple[float, object]:
+    """Return the median seconds of `runs` calls of `action`, and its last result."""
     times, result = [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -140,6 +144,7 @@ def median_of(action: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def answer(result) -> str:
+    """Return a query's answer in a line: the single value, or the row count and a checksum."""
     solutions = list(result)
     if len(solutions) == 1 and len(solutions[0]) == 1:
         return solutions[0][0].value
@@ -147,6 +152,7 @@ def answer(result) -> str:
 
 
 def bench_queries(store: EmbeddedStore, runs: int) -> list[dict]:
+    """Time each query the three ways, interleaved; return a row per query with the medians and answers."""
     raw = store._store  # the same data, queried as before (the version list) and as now (the union graphs)
     versions = [ox.NamedNode(v) for v in store.current_versions().values()]
     plain = [ox.NamedNode(name) for name in store.plain_graphs()]
@@ -172,6 +178,7 @@ def bench_queries(store: EmbeddedStore, runs: int) -> list[dict]:
 
 
 def bench_commits(kept: EmbeddedStore, skipped: EmbeddedStore, total: int, runs: int) -> list[dict]:
+    """Time each commit on both stores, interleaved; return a row per commit with the medians and their ratio."""
     communes, per_graph = sizes(total)
     operations = {
         "replace an observation graph (10 % changed)": lambda s, r: s.replace_graph(
@@ -198,6 +205,7 @@ def bench_commits(kept: EmbeddedStore, skipped: EmbeddedStore, total: int, runs:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print (or append) its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, default=400_000, help="asserted triples (the inferred graph adds)")
     parser.add_argument("--runs", type=int, default=5)
@@ -205,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="agrs-bench-union-") as work:
         kept, skipped = EmbeddedStore(Path(work) / "kept"), WithoutUnion(Path(work) / "skipped")
-        build = {"with union": fill(kept, args.triples), "without": fill(skipped, args.triples)}
+        build = fill({"with union": kept, "without": skipped}, args.triples)
         stored = sum(info.triples for info in kept.graphs())
         distinct = int(next(iter(kept.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { "
                                             "GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/agrs/"

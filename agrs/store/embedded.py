@@ -43,7 +43,6 @@ from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
-DELTA_BATCH = 200_000  # quads deleted from a union graph per transaction (≈0.15 GB)
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
 UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
@@ -321,7 +320,8 @@ class EmbeddedStore(Store):
     def _union_fresh(self) -> bool:
         return bool(self._store.query(registry.UNION_FRESH))
 
-    def _update_union(self, graph: str, old: str | None, new: str | None) -> None:
+    def _update_union(self, graph: str, old: str | None, new: str | None, *,
+                      current: dict[str, str] | None = None, finish: bool = True) -> list[tuple[str, str]]:
         """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
 
         A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
@@ -330,22 +330,16 @@ class EmbeddedStore(Store):
         in the index (which graphs hold it). A first load copies the new version whole.
         """
         store = self._store
-        current = self.current_versions()
+        current = self.current_versions() if current is None else current
         asserted = {version for name, version in current.items() if not is_inferred(name)}
         inferred = {version for name, version in current.items() if is_inferred(name)}
         others = set(current.values()) - {new}
         union, union_inferred = ox.NamedNode(UNION_GRAPH), ox.NamedNode(UNION_INFERRED_GRAPH)
         shares: set[str] = set()
         add, remove = _Additions(store, self._load_batch), _Removals(store, self._load_batch)
-        if new is not None and old is None and not is_inferred(graph):
-            # A first load: copy it whole; what it shares with others comes from one join.
-            self._copy_into(UNION_GRAPH, "", version=new)
-            if inferred:  # now asserted: no longer an inferred-only triple
-                self._delete_from(UNION_INFERRED_GRAPH, f"GRAPH <{new}> {{ ?s ?p ?o }}")
-            if others:
-                query = (f"SELECT DISTINCT ?g WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} "
-                         f"FILTER(?g IN ({', '.join(f'<{o}>' for o in sorted(others))})) }}")  # fmt: skip
-                shares |= {row["g"].value for row in store.query(query)}
+        if new is not None and old is None and not is_inferred(graph) and not others:
+            # The first graph of the store: copy it whole (nothing to share with, no lookup needed).
+            self._copy_into(UNION_GRAPH, new)
         elif new is not None:
             for s_, p_, o_ in self._difference(new, old):
                 holders = self._holders(s_, p_, o_)
@@ -373,7 +367,9 @@ class EmbeddedStore(Store):
         remove.flush()
         add.flush()
         pairs = sorted((new, other) for other in shares & others) if new is not None else []
-        store.update(registry.mark_fresh(pairs))
+        if finish:
+            store.update(registry.mark_fresh(pairs))
+        return pairs
 
     def _difference(self, version: str, other: str | None) -> Iterator[tuple]:
         """Yield the (s, p, o) of `version` that `other` lacks (all of them when `other` is None)."""
@@ -393,55 +389,31 @@ class EmbeddedStore(Store):
         return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
 
     def _rebuild_union(self) -> None:
-        """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store)."""
+        """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store).
+
+        As if the current versions were loaded one after the other (asserted first), the mark staying on until
+        the end: a rebuild killed midway is done again by the next write-open.
+        """
         store = self._store
         store.update(registry.MARK_STALE)
         for name in UNION_GRAPHS:
             self._drop_data(name)
         current = self.current_versions()
-        for graph, version in current.items():
-            if not is_inferred(graph):
-                self._copy_into(UNION_GRAPH, "", version=version)
-        not_asserted = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
-        for graph, version in current.items():
-            if is_inferred(graph):
-                self._copy_into(UNION_INFERRED_GRAPH, f"GRAPH <{version}> {{ ?s ?p ?o }} {not_asserted}")
-        shares = sorted({pair for version in current.values() for pair in self._shares_of(version, current)})
-        store.update(registry.mark_fresh(shares))
+        order = sorted(current.items(), key=lambda item: (is_inferred(item[0]), item[0]))
+        seen: dict[str, str] = {}
+        pairs: list[tuple[str, str]] = []
+        for graph, version in order:
+            seen[graph] = version
+            pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
+        store.update(registry.mark_fresh(sorted(set(pairs))))
 
-    def _copy_into(self, target: str, where: str, *, version: str | None = None) -> None:
-        """Add to `target` the ?s ?p ?o that `where` matches (all of `version` if given), in bulk batches."""
+    def _copy_into(self, target: str, version: str) -> None:
+        """Add every triple of `version` to `target`, in bulk batches."""
         store, name = self._store, ox.NamedNode(target)
-        if version is not None:
-            found = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
-        else:
-            found = store.query(f"SELECT ?s ?p ?o WHERE {{ {where} }}")
-        rows = ((row[0], row[1], row[2]) for row in found)
+        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
+        rows = ((quad.subject, quad.predicate, quad.object) for quad in quads)
         while batch := [ox.Quad(s, p, o, name) for s, p, o in itertools.islice(rows, self._load_batch)]:
             store.bulk_extend(batch)
-
-    def _delete_from(self, target: str, where: str) -> None:
-        """Delete from `target` the ?s ?p ?o that `where` matches, in bounded transactions."""
-        store = self._store
-        found = f"{where} GRAPH <{target}> {{ ?s ?p ?o }}"
-        delete = (
-            f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} "
-            f"WHERE {{ SELECT ?s ?p ?o WHERE {{ {found} }} LIMIT {DELTA_BATCH} }}"
-        )
-        while bool(store.query(f"ASK {{ {found} }}")):
-            store.update(delete)
-            store.flush()
-
-    def _shares_of(self, version: str, current: dict[str, str]) -> list[tuple[str, str]]:
-        """Return (version, other) for each other current version holding a triple `version` holds."""
-        others = [other for other in current.values() if other != version]
-        if not others:
-            return []
-        query = (
-            f"SELECT DISTINCT ?g WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} "
-            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({', '.join(f'<{o}>' for o in others)})) }}"
-        )
-        return [(version, row["g"].value) for row in self._store.query(query)]
 
     # --- data ----------------------------------------------------------------------------------------------
 
