@@ -3,7 +3,9 @@
 - `…/graph/<kind>/<key>`: one graph per loaded source (`graph_iri`), and per derived job (`rollup/<key>`);
 - `…/graph/ontology`: the merged ontology; `…/graph/inferred` (and graphs below it): the entailments;
 - `…/graph/provenance` and `…/graph/registry`: the store's bookkeeping, written by SPARQL Update;
-- `…/graph/default`: the default graph of writes over HTTP (SPARQL Update without GRAPH, Graph Store `?default`).
+- `…/graph/default`: the default graph of writes over HTTP (SPARQL Update without GRAPH, Graph Store `?default`);
+- `…/graph/union` and `…/graph/union-inferred`: the store's own materialised merge of the current graphs (the
+  default graph of queries naming no dataset); never a named graph of a query, never written but by the store.
 """
 
 import hashlib
@@ -20,6 +22,13 @@ INFERRED_GRAPH = str(GRAPH["inferred"])
 PENDING_INFERRED_GRAPH = INFERRED_GRAPH + "/pending"
 #: no `/` after graph/: it cannot be a source's graph `<kind>/<key>`
 DEFAULT_WRITE_GRAPH = str(GRAPH["default"])
+
+#: the distinct triples of the current asserted graphs (every versioned graph but the inferred ones)
+UNION_GRAPH = str(GRAPH["union"])
+#: the triples of the current inferred graphs that UNION_GRAPH does not hold (so the two never share a triple)
+UNION_INFERRED_GRAPH = str(GRAPH["union-inferred"])
+#: the store's materialised unions: kept by the store at each replacement, hidden from queries' named graphs
+UNION_GRAPHS = (UNION_GRAPH, UNION_INFERRED_GRAPH)
 
 #: the graphs the store itself writes (by SPARQL Update), which are never replaced as a whole
 SYSTEM_GRAPHS = (REGISTRY_GRAPH, PROVENANCE_GRAPH)

@@ -419,3 +419,29 @@ def test_queries_see_writes(live_server, tmp_path):
     status, _, body = http("POST", f"{live.url}/sparql", insert, headers)
     assert status < 300, body
     assert number(get(live, query=count)[2]) == 2
+
+
+def test_default_graph_of_a_graph_pair_sharing_triples_is_their_merge(live_server, tmp_path):
+    """Issue 12: COUNT(*) over the default graph is the number of distinct triples of the merge, not one per graph."""
+    path = tmp_path / "sharing"
+    shared = [(node(f"tag{i}"), ox.NamedNode(P), ox.Literal(f"tag {i}")) for i in range(12)]
+    with open_store(path) as store:
+        store.replace_graph(A, [*shared, (node("a"), ox.NamedNode(P), ox.Literal("a only"))])
+        store.replace_graph(B, [*shared, (node("b"), ox.NamedNode(P), ox.Literal("b only"))])
+        store.replace_graph(INFERRED, [*shared[:5], (node("i"), ox.NamedNode(Q), node("Thing"))])
+        # The distinct triples of the merge, counted here without SPARQL: the graphs' and the plain graphs'.
+        current = set(store.current_versions())
+        data = {triple for graph in current for triple in store.triples(graph)}
+        asserted = {triple for graph in current - {INFERRED} for triple in store.triples(graph)}
+        plain = set()
+        for graph in store.plain_graphs():
+            plain |= {(q.subject, q.predicate, q.object) for q in store.query(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", union=False)}  # fmt: skip
+    assert len(data) == 12 + 2 + 1 and len(asserted) == 14
+    server = live_server(store=path)
+    everything = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert number(get(server, query=everything)[2]) == len(data | plain)
+    assert number(get(server, query=everything, infer="false")[2]) == len(asserted | plain)
+    assert number(get(server, query=COUNT_P)[2]) == 14
+    assert number(get(server, query=f"SELECT (COUNT(*) AS ?n) FROM <{A}> FROM <{B}> WHERE {{ ?s ?p ?o }}")[2]) == 14
+    assert number(get(server, query=everything, **{"default-graph-uri": [A, B, INFERRED]})[2]) == 15

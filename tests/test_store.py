@@ -5,13 +5,14 @@ embedded Oxigraph store today, the remote SPARQL stores later. What only the emb
 folder, read-only opens, kill-safety on disk) is in test_store_embedded.py.
 """
 
+import itertools
 import threading
 
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH
+from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import Dataset, QueryError, StoreError, VersionConflict
 from agrs.store.terms import to_oxigraph, triple_to_rdflib
 
@@ -308,8 +309,13 @@ def test_base_iri_resolves_relative_iris(two_graphs):
 def test_resolve_names_stored_graphs(two_graphs):
     default, named = two_graphs.resolve(Dataset.protocol([A, PROVENANCE_GRAPH], [B]), ALL_TRIPLES)
     assert (default, named) == ([A + "/v2", PROVENANCE_GRAPH], [B + "/v1"])
+    # The union default graph is the store's merge of the current graphs, then the plain graphs.
     default, named = two_graphs.resolve(Dataset(), ALL_TRIPLES)
-    assert set(default) == set(named) == {A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    assert default[:2] == [UNION_GRAPH, UNION_INFERRED_GRAPH]
+    assert set(default[2:]) == {REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    assert set(named) == {A + "/v2", B + "/v1", REGISTRY_GRAPH, PROVENANCE_GRAPH}
+    default, _ = two_graphs.resolve(Dataset(infer=False), ALL_TRIPLES)
+    assert default[0] == UNION_GRAPH and UNION_INFERRED_GRAPH not in default
 
 
 def test_current_versions_and_visible_graphs(two_graphs):
@@ -319,3 +325,104 @@ def test_current_versions_and_visible_graphs(two_graphs):
     assert visible[(A + "/v2", A, True)] == 4 and visible[(B + "/v1", B, True)] == 2
     assert visible[(PROVENANCE_GRAPH, PROVENANCE_GRAPH, False)] == 1
     assert (REGISTRY_GRAPH, REGISTRY_GRAPH, False) in visible
+
+
+# --- set semantics: the default graph is the merge of its graphs -------------------------------------------------
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+COUNT_P = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{P.value}> ?o }}"
+C = "https://w3id.org/agrs/graph/test/c"
+
+
+def count(result) -> int:
+    return int(next(iter(result))["n"].value)
+
+
+def content(store, graphs) -> set:
+    return {triple for graph in graphs for triple in store.triples(graph)}
+
+
+def assert_sets(store):
+    """Every default graph made of several graphs counts each distinct triple once (SPARQL's merge)."""
+    current = store.current_versions()
+    asserted = content(store, [g for g in current if not g.startswith(INFERRED_GRAPH)])
+    inferred = content(store, [g for g in current if g.startswith(INFERRED_GRAPH)])
+    assert count(store.query(COUNT_P, dataset=Dataset(infer=False))) == len(asserted)
+    assert count(store.query(COUNT_P)) == len(asserted | inferred)
+    # The whole default graph (the registry and provenance included) has no repeated triple either.
+    distinct = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+    for infer in (True, False):
+        assert count(store.query(COUNT, dataset=Dataset(infer=infer))) == count(
+            store.query(distinct, dataset=Dataset(infer=infer))
+        )
+    for first, second in itertools.combinations(sorted(current), 2):
+        merged = len(content(store, [first, second]))
+        assert count(store.query(COUNT.replace("WHERE", f"FROM <{first}> FROM <{second}> WHERE"))) == merged
+        assert count(store.query(COUNT, dataset=Dataset.protocol([first, second]))) == merged
+    if len(current) > 2:
+        every = "".join(f"FROM <{graph}> " for graph in current)
+        assert count(store.query(COUNT.replace("WHERE", every + "WHERE"))) == len(asserted | inferred)
+
+
+@pytest.fixture
+def sharing(store):
+    """A and B share 6 triples; the inferred graphs repeat 3 of them and one of A's own; C shares nothing."""
+    store.replace_graph(A, make_triples("shared", 6) + make_triples("a", 4))
+    store.replace_graph(B, make_triples("shared", 6) + make_triples("b", 2))
+    store.replace_graph(C, make_triples("c", 5))
+    store.replace_graph(INFERRED_GRAPH, make_triples("shared", 3) + make_triples("a", 1) + make_triples("i", 2))
+    store.replace_graph(INFERRED_GRAPH + "/part", make_triples("i", 1) + make_triples("j", 1))
+    return store
+
+
+def test_union_default_graph_is_a_set(sharing):
+    assert count(sharing.query(COUNT_P, dataset=Dataset(infer=False))) == 6 + 4 + 2 + 5
+    assert count(sharing.query(COUNT_P)) == 6 + 4 + 2 + 5 + 2 + 1
+    assert len(data_rows(sharing.query(ALL_TRIPLES))) == len(rows(sharing.query(ALL_TRIPLES))) - count(
+        sharing.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(?p != <{P.value}>) }}")
+    )
+    assert_sets(sharing)
+
+
+def test_from_lists_are_sets(sharing):
+    assert count(sharing.query(COUNT.replace("WHERE", f"FROM <{A}> FROM <{B}> WHERE"))) == 12
+    assert count(sharing.query(COUNT, dataset=Dataset.protocol([A, B]))) == 12
+    assert count(sharing.query(COUNT, dataset=Dataset.protocol([A, A]))) == 10
+    # Graphs that share nothing are read as stored: the same answer.
+    assert count(sharing.query(COUNT, dataset=Dataset.protocol([A, C]))) == 15
+    # Named graphs stay named graphs beside a merged default graph.
+    named = f"SELECT DISTINCT ?g FROM <{A}> FROM <{B}> FROM NAMED <{C}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert rows(sharing.query(named)) == {(ox.NamedNode(C + "/v1"),)}
+    joined = f"FROM <{A}> FROM <{B}> FROM NAMED <{B}> WHERE {{ ?s ?p ?o GRAPH ?g {{ ?s ?p ?o }} }}"
+    joined = "SELECT (COUNT(*) AS ?n) " + joined
+    assert count(sharing.query(joined)) == 6 + 2
+    # Internal callers may ask for the bag (faster, for rows collected into sets).
+    assert count(sharing.query(COUNT, graphs=[A, B])) == 10 + 8
+    assert_sets(sharing)
+
+
+def test_sets_after_replacing_and_dropping(sharing):
+    # A keeps 2 of the shared triples, gains one of B's own and one the inferred graph holds.
+    sharing.replace_graph(A, make_triples("shared", 2) + make_triples("b", 1) + make_triples("i", 1, 1))
+    assert count(sharing.query(COUNT_P, dataset=Dataset(infer=False))) == 6 + 2 + 5 + 1
+    assert_sets(sharing)
+    sharing.replace_graph(INFERRED_GRAPH, make_triples("a", 4) + make_triples("x", 3))
+    assert_sets(sharing)
+    assert sharing.drop_graph(B)
+    assert count(sharing.query(COUNT_P, dataset=Dataset(infer=False))) == 4 + 5
+    assert_sets(sharing)
+    assert sharing.drop_graph(A)
+    assert sharing.drop_graph(INFERRED_GRAPH + "/part")
+    assert count(sharing.query(COUNT_P)) == 5 + 7
+    assert_sets(sharing)
+
+
+def test_union_graphs_are_not_named_graphs_nor_writable(sharing):
+    named = {row[0].value for row in sharing.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert not named & {UNION_GRAPH, UNION_INFERRED_GRAPH}
+    assert UNION_GRAPH not in sharing.plain_graphs()
+    for graph in (UNION_GRAPH, UNION_INFERRED_GRAPH):
+        with pytest.raises(StoreError):
+            sharing.replace_graph(graph, make_triples("u", 1))
+        with pytest.raises(QueryError, match="union"):
+            sharing.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <http://s> <http://p> <http://o> }} }}")

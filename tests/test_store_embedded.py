@@ -10,13 +10,20 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from agrs.graphs import PROVENANCE_GRAPH, REGISTRY_GRAPH
-from agrs.store import StoreBusy, StoreError
+from agrs.graphs import PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS
+from agrs.store import Dataset, QueryError, StoreBusy, StoreError
 from agrs.store.embedded import EmbeddedStore
 from agrs.store.location import default_store_location, store_location
 
 from conftest import REPO
 from storekit import ALL_TRIPLES, A, B, data_rows, make_triples, rows
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+DISTINCT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+
+
+def count(result) -> int:
+    return int(next(iter(result))["n"].value)
 
 
 def stored_graph_names(path: Path) -> set[str]:
@@ -156,6 +163,11 @@ class Store(EmbeddedStore):
             print("switched", flush=True)
             os._exit(0)  # as if killed: no cleanup, no close
 
+    def _during_union_update(self):
+        if mode == "exit-during-union":
+            print("union", flush=True)
+            os._exit(0)
+
 def triples():
     p = ox.NamedNode("https://w3id.org/agrs/test/big")
     for i in range(count):
@@ -230,6 +242,61 @@ def test_kill_after_switch_keeps_the_new_version(loaded):
         assert store.current_version(A) == A + "/v2"
         assert set(store.triples(B)) == before["triples"][B]
     assert A + "/v1" not in stored_graph_names(path)
+
+
+def test_kill_during_the_union_update_is_repaired_by_the_next_write_open(loaded):
+    path, before = loaded
+    store_b = before["triples"][B]
+    output = run_python(LOAD_IN_CHILD, path, B, 60_000, "exit-during-union")
+    assert output.split() == ["started", "union"]
+    with EmbeddedStore(path, read_only=True) as reader:
+        reader.union_wait = 0.2
+        # The switch happened: the new version is current and readable by name…
+        assert reader.current_version(B) == B + "/v2"
+        assert len(list(reader.triples(B))) == 60_000
+        # …but the union is stale: a query needing it waits, then says why; it never answers from a half union.
+        with pytest.raises(StoreBusy, match="interrupted"):
+            reader.query(ALL_TRIPLES)
+        # A query that reads named graphs only does not need the union: it answers at once.
+        by_name = f"SELECT ?s WHERE {{ GRAPH <{B}/v2> {{ ?s ?p ?o }} }}"
+        assert len(list(reader.query(by_name))) == 60_000
+        assert len(rows(reader.query(ALL_TRIPLES, dataset=Dataset.protocol([A])))) == 1000
+    with EmbeddedStore(path) as store:  # a write-open rebuilds the union
+        assert len(data_rows(store.query(ALL_TRIPLES))) == 1000
+        assert count(store.query(COUNT)) == count(store.query(DISTINCT))
+    assert store_b == before["triples"][B]
+
+
+def test_a_store_without_union_graphs_gets_them_at_its_first_write_open(tmp_path):
+    path = tmp_path / "store"
+    with EmbeddedStore(path) as store:
+        store.replace_graph(A, make_triples("shared", 3) + make_triples("a", 2))
+        store.replace_graph(B, make_triples("shared", 3))
+    raw = ox.Store(str(path))  # as an older AGRS left it: no union graphs, no mark
+    for name in UNION_GRAPHS:
+        raw.remove_graph(ox.NamedNode(name))
+    raw.update(f"DELETE WHERE {{ GRAPH <{REGISTRY_GRAPH}> {{ <{UNION_GRAPH}> ?p ?o }} }}")
+    del raw
+    with EmbeddedStore(path, read_only=True) as reader:
+        reader.union_wait = 0.1
+        with pytest.raises(StoreBusy):
+            reader.query(ALL_TRIPLES)
+    with EmbeddedStore(path) as store:
+        assert len(data_rows(store.query(ALL_TRIPLES))) == 5
+        assert count(store.query(COUNT, dataset=Dataset.protocol([A, B]))) == 5
+
+
+def test_overlapping_from_graphs_too_large_to_merge_are_refused(tmp_path, monkeypatch):
+    import agrs.store.embedded as embedded
+
+    with EmbeddedStore(tmp_path / "store") as store:
+        store.replace_graph(A, make_triples("shared", 3) + make_triples("a", 2))
+        store.replace_graph(B, make_triples("shared", 3))
+        monkeypatch.setattr(embedded, "MERGE_LIMIT", 7)
+        with pytest.raises(QueryError, match="share triples"):
+            store.query(COUNT, dataset=Dataset.protocol([A, B]))
+        monkeypatch.setattr(embedded, "MERGE_LIMIT", 8)
+        assert count(store.query(COUNT, dataset=Dataset.protocol([A, B]))) == 5
 
 
 # --- location ---------------------------------------------------------------------------------------------------

@@ -12,13 +12,20 @@ and what HTTP clients write outside the project's graphs. They are named by thei
 Which graphs a query reads (its dataset) is the store's business, not its callers': `resolve` turns a
 `Dataset` (the SPARQL 1.1 Protocol's default-graph-uri / named-graph-uri, the query's FROM clauses, the union
 of the current graphs with or without the inferred ones) into the names of stored graphs, for any kind of store.
+
+A default graph made of several graphs is their RDF merge, a set: a triple two of them hold matches once, as
+SPARQL 1.1 defines it (Oxigraph, given a list of graphs, matches it once per graph). The union of the current
+graphs is kept materialised by the store (agrs.graphs.UNION_GRAPHS, brought up to date by each replacement);
+`FROM g1 FROM g2` and default-graph-uri lists are read as stored when their graphs share no triple, else merged
+(embedded.py says how). Internal callers that collect rows into sets may pass `Dataset(merge=False)` (what
+`query(graphs=…)` does) and skip that work.
 """
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from agrs.graphs import is_inferred
+from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import guard, registry
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 
@@ -52,11 +59,15 @@ class Dataset:
     When neither is given, the query's FROM clauses decide, else the default graph is the union of every current
     graph — the inferred graphs (`…/graph/inferred` and below) included unless `infer` is false — and every
     visible graph is a named graph. An IRI the store does not hold is an empty graph.
+
+    `merge`: the default graph is the merge of its graphs, a set (SPARQL's semantics). False lets a triple that
+    k of the graphs hold match k times: cheaper, for callers that collect the rows into sets.
     """
 
     default: tuple[str, ...] | None = None
     named: tuple[str, ...] | None = None
     infer: bool = True
+    merge: bool = True
 
     @classmethod
     def protocol(cls, default: Sequence[str] = (), named: Sequence[str] = (), *, infer: bool = True) -> "Dataset":
@@ -92,13 +103,15 @@ class Store(ABC):
         """Run a SPARQL query; return pyoxigraph results: solutions (`.variables`), a boolean, or triples.
 
         The dataset is `dataset`, else `graphs` (the default graph is their union, every visible graph is a named
-        graph), else the union of the current graphs (`union`; with `union=False` the default graph is empty).
+        graph; a triple held by two of them matches twice: for internal callers that collect rows into sets, see
+        Dataset.merge), else the union of the current graphs (`union`; with `union=False` the default graph is
+        empty), a set.
         `base_iri` resolves the query's relative IRIs. Raises QueryError for an invalid query, StoreIOError when
         the storage fails.
         """
         if dataset is None:
             if graphs is not None:
-                dataset = Dataset(default=tuple(graphs))
+                dataset = Dataset(default=tuple(graphs), merge=False)
             elif not union:
                 dataset = Dataset(default=())
             else:
@@ -112,15 +125,19 @@ class Store(ABC):
     def resolve(self, dataset: Dataset, sparql: str, current: dict[str, str] | None = None) -> tuple[list, list]:
         """Return the stored graph names of `dataset` for `sparql`: (default graph names, named graph names).
 
-        `current` (logical graph → current version) may be given when the caller read it already. Raises
-        QueryError when the query's FROM clauses cannot be read.
+        `current` (logical graph → current version) may be given when the caller read it already. The union of
+        the current graphs is named by the store's union graphs (UNION_GRAPH, and UNION_INFERRED_GRAPH unless
+        `infer` is false), which the store keeps equal to the merge of the current versioned graphs; the plain
+        graphs follow them. Raises QueryError when the query's FROM clauses cannot be read.
         """
         current = self.current_versions() if current is None else current
-        visible = [*current.values(), *self.plain_graphs()]
+        plain = self.plain_graphs()
+        visible = [*current.values(), *plain]
         known = set(visible)
 
         def names(iris: Iterable[str]) -> list[str]:
-            return [name for name in (current.get(iri, iri) for iri in iris) if name in known]
+            # Once each: `FROM <g> FROM <g>` is one graph, not two copies of it.
+            return list(dict.fromkeys(name for name in (current.get(iri, iri) for iri in iris) if name in known))
 
         if dataset.explicit:
             named = visible if dataset.named is None else names(dataset.named)
@@ -128,9 +145,8 @@ class Store(ABC):
         clauses = guard.dataset_clauses(sparql)
         if clauses is not None:
             return names(clauses[0]), names(clauses[1])
-        inferred = {version for graph, version in current.items() if is_inferred(graph)}
-        default = visible if dataset.infer else [name for name in visible if name not in inferred]
-        return default, visible
+        union = [UNION_GRAPH, UNION_INFERRED_GRAPH] if dataset.infer else [UNION_GRAPH]
+        return union + plain, visible
 
     @abstractmethod
     def update(self, sparql: str) -> None:
@@ -158,7 +174,7 @@ class Store(ABC):
 
     @abstractmethod
     def plain_graphs(self) -> list[str]:
-        """Return the plain graphs (the registry, the provenance, what updates wrote), by IRI."""
+        """Return the plain graphs (the registry, the provenance, what updates wrote), by IRI; never the unions."""
 
     def current_version(self, graph: str) -> str | None:
         """Return the version graph currently holding `graph`, or None."""

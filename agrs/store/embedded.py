@@ -12,16 +12,30 @@ RocksDB's memtables (one per index), so old versions are deleted in batches with
 Read-only opens (other processes) see the store as it was when they opened. pyoxigraph calls a read-only open
 during writes "undefined behaviour"; in our tests (readers opened and kept open through replacements, drops and
 compactions) they read consistently, but a long-lived reader should reopen to see new data.
+
+The default graph is a set. Oxigraph matches a triple once per graph of a query's default graph that holds it, so
+the store keeps the merge of the current graphs materialised: UNION_GRAPH holds the distinct triples of the
+current asserted graphs, UNION_INFERRED_GRAPH those of the inferred graphs that UNION_GRAPH lacks (so the two
+never share one). Each switch brings them up to date with set-at-a-time work inside Oxigraph: the new version's
+triples are bulk-copied in; the old version's triples that no other current graph holds are deleted (a scan of
+the old version, one index probe per triple). The switch writes a stale mark in its own transaction and the
+update removes it: a query needing the union never reads it while it is stale (it waits; a read-only open
+reopens to see the writer's progress), and a killed write leaves the mark, so the next write-open rebuilds the
+union from the current versions. `FROM g1 FROM g2` (and default-graph-uri lists) are read as stored when the
+registry says their versions share no triple (recorded at each switch), else merged into a temporary in-memory
+store (up to MERGE_LIMIT triples).
 """
 
 import gc
 import itertools
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from agrs.graphs import UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
@@ -31,10 +45,17 @@ LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as l
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
+UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
+UNION_POLL = 0.05
+MERGE_LIMIT = 2_000_000  # triples a query's overlapping FROM graphs may hold, merged in memory (≈1 GB)
+MERGED_GRAPH = "urn:x-agrs:merged-default-graph"  # the in-memory merge's graph: never a stored graph's name
 
 
 class EmbeddedStore(Store):
     """An Oxigraph store in a folder: one writing process (locked), any number of read-only ones."""
+
+    #: seconds a query needing the union graphs waits while they are stale (a write is bringing them up to date)
+    union_wait = UNION_WAIT
 
     def __init__(self, location: str | Path, *, read_only: bool = False, load_batch: int = LOAD_BATCH):
         self.location = Path(location).expanduser()
@@ -52,6 +73,8 @@ class EmbeddedStore(Store):
         try:
             self._oxigraph = _open_writable(self.location)
             self._collect_garbage()
+            if not self._union_fresh():  # a new store, one an older AGRS wrote, or a write killed midway
+                self._rebuild_union()
         except BaseException:
             self.close()
             raise
@@ -63,16 +86,79 @@ class EmbeddedStore(Store):
 
     def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
         """Resolve `dataset` on the current registry and run the query; retry when a graph it reads was switched."""
-        store = self._store
-        for _ in range(QUERY_ATTEMPTS):
+        deadline = time.monotonic() + self.union_wait
+        attempts = 0
+        while attempts < QUERY_ATTEMPTS:
             current = self.current_versions()
             default, named = self.resolve(dataset, sparql, current)
-            result = _run_query(store, sparql, default, named, base_iri)
-            # The query took its snapshot when it started. Old versions are deleted only after a switch, so if
-            # no switch happened since `current` was read, the snapshot holds every version the query reads.
-            if self.read_only or self.current_versions() == current:
+            union = UNION_GRAPH in default
+            if union and not self._union_fresh():
+                if guard.reads_default_graph(sparql):
+                    self._wait_for_union(deadline)
+                    continue
+                # It reads named graphs only (GRAPH <…> { … }): the stale union is not in its way.
+                default, union = [], False
+            target, default = self._set_semantics(dataset, default, named, current)
+            result = _run_query(target, sparql, default, named, base_iri)
+            # The query took its snapshot when it started. Old versions are deleted only after a switch (and the
+            # union graphs are changed only after one), so if no switch happened since `current` was read, the
+            # snapshot holds every version the query reads, and union graphs that match them.
+            if self.read_only or (self.current_versions() == current and (not union or self._union_fresh())):
                 return result
+            attempts += 1
         raise StoreError("the store's graphs kept changing while the query started; try again")
+
+    def _wait_for_union(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise StoreBusy(
+                f"the union of the graphs of {self.location} is being brought up to date by a write, or a write was "
+                "interrupted: try again when the write ends (the next write-open, any agrs load, reason or serve, "
+                "rebuilds it after an interrupted write)"
+            )
+        time.sleep(UNION_POLL)
+        if self.read_only:  # a read-only open sees the store as it was when opened: look again
+            self._oxigraph = None
+            self._oxigraph = _open_read_only(self.location)
+
+    def _set_semantics(self, dataset: Dataset, default: list[str], named: list[str], current: dict[str, str]):
+        """Return the pyoxigraph store and default graph names that read `default` as a merge (a set of triples)."""
+        if not dataset.merge or len(default) < 2 or UNION_GRAPH in default or self._disjoint(default, current):
+            return self._store, default
+        return self._merge_in_memory(default, named, current), [MERGED_GRAPH]
+
+    def _disjoint(self, names: list[str], current: dict[str, str]) -> bool:
+        """Return whether no two of the graphs `names` share a triple (the registry knows it for versions)."""
+        versions = set(current.values())
+        sharing = {frozenset((row["a"].value, row["b"].value)) for row in self._store.query(registry.SHARING)}
+        for first, second in itertools.combinations(names, 2):
+            if first in versions and second in versions:
+                if frozenset((first, second)) in sharing:
+                    return False
+            elif bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
+                return False
+        return True
+
+    def _merge_in_memory(self, default: list[str], named: list[str], current: dict[str, str]) -> ox.Store:
+        """Copy the default graphs, merged into one, and the named graphs into an in-memory store."""
+        counts = {info.version: info.triples for info in self.graphs()}
+        total = 0
+        for name in dict.fromkeys([*default, *named]):
+            if name not in counts:
+                query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+                counts[name] = _integer(next(iter(self._store.query(query)))["n"])
+            total += counts[name]
+        if total > MERGE_LIMIT:
+            raise QueryError(
+                f"the query's default graph merges graphs that share triples, and they hold {total:,} triples (more "
+                f"than {MERGE_LIMIT:,} to merge for one query): query the union of all graphs (no FROM), or fewer"
+            )
+        memory, merged = ox.Store(), ox.NamedNode(MERGED_GRAPH)
+        for name in default:
+            quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+            memory.extend(ox.Quad(quad.subject, quad.predicate, quad.object, merged) for quad in quads)
+        for name in named:
+            memory.extend(self._store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
+        return memory
 
     def graphs(self) -> list[GraphInfo]:
         """List the current graphs, with the triple counts the registry recorded (no scan of the data)."""
@@ -87,7 +173,7 @@ class EmbeddedStore(Store):
     def plain_graphs(self) -> list[str]:
         """Return the graphs stored under a name that cannot be a version: the system graphs, what updates wrote."""
         names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-        return [name for name in names if not registry.is_version_iri(name)]
+        return [name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS]
 
     def triples(self, graph: str) -> Iterator[tuple]:
         """Stream the (s, p, o) of the current version of `graph` (nothing if it has none), from a snapshot."""
@@ -140,6 +226,7 @@ class EmbeddedStore(Store):
         except Exception as error:
             self._discard_after_failure(version, error)
             raise
+        self._update_union(graph, old, version)
         self._after_switch()
         if old is not None:
             self._drop_data(old)
@@ -153,7 +240,8 @@ class EmbeddedStore(Store):
             old = self.current_versions().get(graph)
             if old is None:
                 return False
-            store.update(registry.retire(graph))
+            store.update(registry.stale_after(registry.retire(graph)))
+        self._update_union(graph, old, None)
         self._drop_data(old)
         return True
 
@@ -217,11 +305,115 @@ class EmbeddedStore(Store):
             old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
-            self._store.update(registry.switch(graph, version, count))
+            # The union graphs are stale from the switch on (same transaction) until _update_union has run.
+            self._store.update(registry.stale_after(registry.switch(graph, version, count)))
         return old
 
     def _after_switch(self) -> None:
         """Do nothing: the seam where tests kill the process between the switch and the drop of the old version."""
+
+    def _during_union_update(self) -> None:
+        """Do nothing: the seam where tests kill the process while the union graphs are being brought up to date."""
+
+    # --- the union graphs ----------------------------------------------------------------------------------
+
+    def _union_fresh(self) -> bool:
+        return bool(self._store.query(registry.UNION_FRESH))
+
+    def _update_union(self, graph: str, old: str | None, new: str | None, *,
+                      current: dict[str, str] | None = None, finish: bool = True) -> list[tuple[str, str]]:
+        """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
+
+        A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
+        inferred graph holds it and UNION_GRAPH does not. Only the triples in one of `old` and `new` but not the
+        other can change that: Oxigraph finds them (MINUS, a scan of both versions), and each is then looked up
+        in the index (which graphs hold it). A first load copies the new version whole.
+        """
+        store = self._store
+        current = self.current_versions() if current is None else current
+        asserted = {version for name, version in current.items() if not is_inferred(name)}
+        inferred = {version for name, version in current.items() if is_inferred(name)}
+        others = set(current.values()) - {new}
+        union, union_inferred = ox.NamedNode(UNION_GRAPH), ox.NamedNode(UNION_INFERRED_GRAPH)
+        shares: set[str] = set()
+        add, remove = _Additions(store, self._load_batch), _Removals(store, self._load_batch)
+        if new is not None and old is None and not is_inferred(graph) and not others:
+            # The first graph of the store: copy it whole (nothing to share with, no lookup needed).
+            self._copy_into(UNION_GRAPH, new)
+        elif new is not None:
+            for s_, p_, o_ in self._difference(new, old):
+                holders = self._holders(s_, p_, o_)
+                shares |= holders & others
+                if not is_inferred(graph):
+                    if UNION_GRAPH not in holders:
+                        add.put(ox.Quad(s_, p_, o_, union))
+                    if UNION_INFERRED_GRAPH in holders:
+                        remove.put(ox.Quad(s_, p_, o_, union_inferred))
+                elif UNION_GRAPH not in holders and UNION_INFERRED_GRAPH not in holders:
+                    add.put(ox.Quad(s_, p_, o_, union_inferred))
+        self._during_union_update()
+        if old is not None:
+            for s_, p_, o_ in self._difference(old, new):
+                holders = self._holders(s_, p_, o_)
+                if not is_inferred(graph):
+                    if not holders & asserted:
+                        remove.put(ox.Quad(s_, p_, o_, union))
+                        if holders & inferred:  # no longer asserted, still inferred
+                            add.put(ox.Quad(s_, p_, o_, union_inferred))
+                elif UNION_INFERRED_GRAPH in holders and not holders & inferred:
+                    remove.put(ox.Quad(s_, p_, o_, union_inferred))
+            if new is not None:  # what the old version shared, the new one may share too (never less than true)
+                shares |= {b for a, b in self._sharing() if a == old} | {a for a, b in self._sharing() if b == old}
+        remove.flush()
+        add.flush()
+        pairs = sorted((new, other) for other in shares & others) if new is not None else []
+        if finish:
+            store.update(registry.mark_fresh(pairs))
+        return pairs
+
+    def _difference(self, version: str, other: str | None) -> Iterator[tuple]:
+        """Yield the (s, p, o) of `version` that `other` lacks (all of them when `other` is None)."""
+        if other is None:
+            return ((q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None,
+                                                                                               ox.NamedNode(version)))
+        minus = f"MINUS {{ GRAPH <{other}> {{ ?s ?p ?o }} }}"
+        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} {minus} }}"
+        return ((row[0], row[1], row[2]) for row in self._store.query(query))
+
+    def _holders(self, subject, predicate, object_) -> set[str]:
+        """Return the names of the graphs that hold a triple (one index lookup)."""
+        return {quad.graph_name.value for quad in self._store.quads_for_pattern(subject, predicate, object_, None)
+                if isinstance(quad.graph_name, ox.NamedNode)}  # fmt: skip
+
+    def _sharing(self) -> set[tuple[str, str]]:
+        return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
+
+    def _rebuild_union(self) -> None:
+        """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store).
+
+        As if the current versions were loaded one after the other (asserted first), the mark staying on until
+        the end: a rebuild killed midway is done again by the next write-open.
+        """
+        store = self._store
+        store.update(registry.MARK_STALE)
+        for name in UNION_GRAPHS:
+            self._drop_data(name)
+        current = self.current_versions()
+        order = sorted(current.items(), key=lambda item: (is_inferred(item[0]), item[0]))
+        seen: dict[str, str] = {}
+        pairs: list[tuple[str, str]] = []
+        for graph, version in order:
+            seen[graph] = version
+            pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
+        store.update(registry.mark_fresh(sorted(set(pairs))))
+
+    def _copy_into(self, target: str, version: str) -> None:
+        """Add every triple of `version` to `target`, in bulk batches."""
+        store, name = self._store, ox.NamedNode(target)
+        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
+        rows = ((quad.subject, quad.predicate, quad.object) for quad in quads)
+        while batch := [ox.Quad(s, p, o, name) for s, p, o in itertools.islice(rows, self._load_batch)]:
+            store.bulk_extend(batch)
 
     # --- data ----------------------------------------------------------------------------------------------
 
@@ -335,6 +527,32 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
             f"replace_graph takes pyoxigraph Triples or (s, p, o) of pyoxigraph terms, not {triple!r} ({error}); "
             "convert rdflib triples with agrs.store.terms.to_oxigraph"
         ) from error
+
+
+class _Batch:
+    """Quads to add to, or remove from, the store, applied in batches (bulk loads; removals one by one)."""
+
+    def __init__(self, store: ox.Store, size: int):
+        self.store, self.size, self.quads = store, size, []
+
+    def put(self, quad: ox.Quad) -> None:
+        self.quads.append(quad)
+        if len(self.quads) >= self.size:
+            self.flush()
+
+
+class _Additions(_Batch):
+    def flush(self) -> None:
+        if self.quads:
+            self.store.bulk_extend(self.quads)
+        self.quads = []
+
+
+class _Removals(_Batch):
+    def flush(self) -> None:
+        for quad in self.quads:
+            self.store.remove(quad)
+        self.quads = []
 
 
 def _integer(literal: ox.Literal | None) -> int:

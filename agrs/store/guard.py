@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from rdflib.term import URIRef, Variable
 
-from agrs.graphs import REGISTRY_GRAPH
+from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPHS
 from agrs.sparql_text import translate_query, translate_update
 from agrs.store.errors import QueryError
 from agrs.store.registry import is_version_iri
@@ -83,6 +83,8 @@ def refusal(target, is_managed: Callable[[str], bool]) -> str | None:
         return "the store's default graph is in no query's dataset: write into a named graph (GRAPH <…>)"
     if target == REGISTRY_GRAPH:
         return f"{target} is the registry of graph versions: it changes only through replace_graph and drop_graph"
+    if target in UNION_GRAPHS:
+        return f"{target} is the store's union of the current graphs: it changes only with the graphs it merges"
     if is_version_iri(target):
         return f"{target} is a version graph (…/v<n>): versions are written only by replace_graph"
     if is_managed(target):
@@ -111,3 +113,31 @@ def dataset_clauses(sparql: str) -> tuple[list[str], list[str]] | None:
     default = [str(clause["default"]) for clause in clauses if "default" in clause]
     named = [str(clause["named"]) for clause in clauses if "named" in clause]
     return default, named
+
+
+def reads_default_graph(sparql: str) -> bool:
+    """Return whether a query matches any pattern against the default graph (outside every GRAPH clause).
+
+    True when in doubt (a text rdflib cannot parse, a DESCRIBE): the store then treats it as reading it.
+    """
+    try:
+        algebra = translate_query(sparql).algebra
+    except Exception:  # as above
+        return True
+    if algebra.name == "DescribeQuery":
+        return True
+    return _reads_default(algebra)
+
+
+def _reads_default(node) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "Graph":
+            return False  # GRAPH <g> { … } or GRAPH ?g { … } reads named graphs only
+        if node.name == "BGP" and node.get("triples"):
+            return True
+        return any(_reads_default(value) for key, value in node.items() if key not in ("template", "_vars"))
+    if isinstance(node, list | tuple):
+        return any(_reads_default(item) for item in node)
+    return False

@@ -11,17 +11,32 @@ A version is allocated (versionOf) *before* its data are written, so that a kill
 a version that is not current and still has data is garbage. A version that never became current (no
 void:triples) is forgotten once collected; one that was current stays in the registry as history, so that
 the version IRIs named by provenance records are never reused.
+
+The store keeps the merge of the current graphs materialised (agrs.graphs.UNION_GRAPHS); the registry says
+whether it is up to date with the versions it names:
+
+    <union> a agrs:UnionGraph .                                # the union graphs were built…
+    <union> agrs:stale true .                                  # …but are being brought up to date (or a write died)
+    <G/vK> agrs:sharesTriplesWith <H/vJ> .                     # two versions that hold a common triple
+
+The stale mark is written in the same transaction as the switch it follows, and removed once the union graphs
+match the registry: a query that needs the union never reads it while it is stale. `sharesTriplesWith` is
+recorded when a version becomes current (versions never change, so the fact never goes stale): a query whose
+FROM clauses name graphs that share no triple can read them as they are stored.
 """
 
 import re
 
-from agrs.graphs import REGISTRY_GRAPH, SYSTEM_GRAPHS
+from agrs.graphs import REGISTRY_GRAPH, SYSTEM_GRAPHS, UNION_GRAPH, UNION_GRAPHS
 from agrs.ns import BASE, RDF, VOID
 
 DATA_GRAPH = BASE + "DataGraph"
 GRAPH_VERSION = BASE + "GraphVersion"
 CURRENT_VERSION = BASE + "currentVersion"
 VERSION_OF = BASE + "versionOf"
+UNION_CLASS = BASE + "UnionGraph"
+STALE = BASE + "stale"
+SHARES = BASE + "sharesTriplesWith"
 VOID_TRIPLES = str(VOID.triples)
 RDF_TYPE = str(RDF.type)
 
@@ -56,6 +71,8 @@ def check_graph_iri(graph: str) -> None:
     """Refuse, with ValueError, a logical graph IRI the registry cannot manage."""
     if graph in SYSTEM_GRAPHS:
         raise ValueError(f"{graph} is a system graph: it is written by SPARQL updates, not replaced")
+    if graph in UNION_GRAPHS:
+        raise ValueError(f"{graph} is the store's union of the current graphs: only the store writes it")
     if not ABSOLUTE_IRI.match(graph):
         raise ValueError(f"not an absolute IRI: {graph!r}")
     if is_version_iri(graph):
@@ -115,3 +132,31 @@ def retire(graph: str) -> str:
 def forget(version: str) -> str:
     """Return the update that removes a never-current version from the registry (a collected killed load)."""
     return PROLOGUE + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(version)} ?p ?o }} }}"""
+
+
+# --- the union graphs' state ------------------------------------------------------------------------------------
+
+UNION = _iri(UNION_GRAPH)
+
+UNION_FRESH = PROLOGUE + f"""ASK {{ GRAPH {REGISTRY} {{
+  {UNION} a agrs:UnionGraph FILTER NOT EXISTS {{ {UNION} agrs:stale ?any }}
+}} }}"""
+
+# Full IRIs, no prologue: it also follows another operation in one request.
+MARK_STALE = f"INSERT DATA {{ GRAPH {REGISTRY} {{ {UNION} <{STALE}> true }} }}"
+
+SHARING = PROLOGUE + f"SELECT ?a ?b WHERE {{ GRAPH {REGISTRY} {{ ?a agrs:sharesTriplesWith ?b }} }}"
+
+
+def stale_after(update: str) -> str:
+    """Return `update` followed, in the same request (one transaction), by the union graphs' stale mark."""
+    return update + " ;\n" + MARK_STALE
+
+
+def mark_fresh(shares: list[tuple[str, str]] = ()) -> str:
+    """Return the update that says the union graphs match the registry, recording pairs of versions sharing triples."""
+    pairs = "".join(f"  {_iri(a)} agrs:sharesTriplesWith {_iri(b)} .\n" for a, b in shares)
+    return PROLOGUE + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {UNION} agrs:stale ?any }} }} ;
+INSERT DATA {{ GRAPH {REGISTRY} {{
+  {UNION} a agrs:UnionGraph .
+{pairs}}} }}"""

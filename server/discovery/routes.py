@@ -29,14 +29,16 @@ DEFAULT_GRAPH_COMMENTS = (
     (
         "The default graph of a query that names no dataset (no FROM, no default-graph-uri) is the union of all "
         f"current graphs, including the inferred graphs (under {INFERRED_GRAPH}), unless the request has the "
-        "parameter infer=false. Data graphs are versioned: GRAPH <…> names a graph's current version, "
+        "parameter infer=false. It is their RDF merge, a set: a triple several graphs hold counts once. "
+        "Data graphs are versioned: GRAPH <…> names a graph's current version, "
         "<graph>/v<n>, listed below with agrs:versionOf.",
         "en",
     ),
     (
         "Le graphe par défaut d'une requête qui ne nomme aucun jeu de données (ni FROM, ni default-graph-uri) est "
         "l'union de tous les graphes courants, y compris les graphes inférés (sous "
-        f"{INFERRED_GRAPH}), sauf si la requête porte le paramètre infer=false. Les graphes de données sont "
+        f"{INFERRED_GRAPH}), sauf si la requête porte le paramètre infer=false. C'est leur fusion RDF, un "
+        "ensemble : un triplet présent dans plusieurs graphes compte une fois. Les graphes de données sont "
         "versionnés : GRAPH <…> nomme la version courante d'un graphe, <graphe>/v<n>, listée ci-dessous avec "
         "agrs:versionOf.",
         "fr",

@@ -13,7 +13,8 @@ The default dataset
   A query that names no dataset (no FROM, no default-graph-uri, no named-graph-uri) sees as its default graph
   the union of every current graph, the inferred graphs (under https://w3id.org/agrs/graph/inferred)
   included; add `infer=false` to the request to leave them out of that union (they stay reachable with
-  `GRAPH`). Every current graph is a named graph; a data graph is named by its current version
+  `GRAPH`). That union is a set (a triple several graphs hold counts once), and so is the default graph of
+  several FROM or default-graph-uri. Every current graph is a named graph; a data graph is named by its current version
   (`<graph>/v<n>`), and `default-graph-uri=<graph>` (or FROM) may use the graph's own IRI.
 
 Statuses
