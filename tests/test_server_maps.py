@@ -304,29 +304,38 @@ def test_screenshots_of_a_territory_page_and_of_maps(server, chromium, tmp_path)
     assert all((tmp_path / name).stat().st_size > 10_000 for name in ("territory.png", "map-departement.png"))
 
 
-def test_synthetic_values_are_marked(monkeypatch):
-    """A value written by a synthetic load is counted and marked (agrs.provenance decides which are)."""
+def test_synthetic_values_are_marked():
+    """A value held by a graph version the provenance declares synthetic is counted and marked; the same value in a
+    version that is not declared so is not."""
     import pyoxigraph
 
     from agrs.server.pages import maps
 
-    store = pyoxigraph.Store()
-    store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
-    INSERT DATA {{
-      <{ID}departement/13> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "13" .
-      <{ID}departement/974> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "974" .
-      <{ID}period/2024> agrs:periodCode "2024" .
-      <{ID}o/1> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/13> ;
-        agrs:period <{ID}period/2024> ; agrs:value 5 .
-      <{ID}o/2> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/974> ;
-        agrs:period <{ID}period/2024> ; agrs:value 7 .
-    }}""")
-    monkeypatch.setattr(maps, "synthetic_subjects", lambda query, iris: {f"{ID}o/2"} & set(iris))
-    data = maps.choropleth(store.query, f"{ID}indicator/x")
+    def store_with(synthetic: bool):
+        store = pyoxigraph.Store()
+        declared = "agrs:synthetic true" if synthetic else "agrs:synthetic false"
+        store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
+        INSERT DATA {{
+          <{ID}departement/13> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "13" .
+          <{ID}departement/974> agrs:hasLevel <https://w3id.org/agrs/level/departement> ; agrs:inseeCode "974" .
+          <{ID}period/2024> agrs:periodCode "2024" .
+          <{ID}o/1> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/13> ;
+            agrs:period <{ID}period/2024> ; agrs:value 5 .
+          <https://w3id.org/agrs/graph/indicators/demo/v1> a agrs:GraphVersion ; {declared} .
+          GRAPH <https://w3id.org/agrs/graph/indicators/demo/v1> {{
+            <{ID}o/2> agrs:indicator <{ID}indicator/x> ; agrs:territory <{ID}departement/974> ;
+              agrs:period <{ID}period/2024> ; agrs:value 7 .
+          }}
+        }}""")
+        return store
+
+    def query(store):
+        return lambda sparql: store.query(sparql, use_default_graph_as_union=True)
+
+    data = maps.choropleth(query(store_with(True)), f"{ID}indicator/x")
     assert data.period == "2024" and data.synthetic == 1 and data.left_out == ["974"]
     assert [(area.code, area.synthetic) for area in data.with_values] == [("13", False), ("974", True)]
-    monkeypatch.setattr(maps, "synthetic_subjects", None)
-    assert maps.choropleth(store.query, f"{ID}indicator/x").synthetic == 0
+    assert maps.choropleth(query(store_with(False)), f"{ID}indicator/x").synthetic == 0
 
 
 def test_typed_period_codes_and_the_kept_period_list():
