@@ -268,3 +268,13 @@ def test_label_columns_are_written_in_every_question_file():
             checked += 1
         assert "GROUP BY" in text, f"{path.name}: label columns need GROUP BY so that a second label adds no row"
     assert checked > 100
+
+
+def test_no_stored_question_pays_the_dataset_clause_parse():
+    """The store parses a query with rdflib only when it may have a FROM clause (about 1 s for a long question)."""
+    from agrs.store.guard import dataset_clauses, mentions_from
+
+    assert mentions_from("SELECT * FROM <urn:g> { ?s ?p ?o }") and mentions_from("select * from named ex:g {}")
+    assert not mentions_from("# stemming from the commons\nSELECT * { ?s ?p ?o }")
+    assert dataset_clauses("SELECT * FROM <urn:g> { ?s ?p ?o }") == (["urn:g"], [])
+    assert [path.name for path in QUESTIONS if mentions_from(path.read_text(encoding="utf-8"))] == []
