@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 from agrs.loaders.base import Loader
 from agrs.loaders.tabular import TRUNCATED, Row, Workbook, csv_line, format_of, normalise, read_csv, truncation_problems
 from agrs.loaders.territory_codes import territory_iri
-from agrs.loaders.xlsform import FORM_SHEETS, Form, Question, TermResolver, bounds, conditions, form_id, read_form
+from agrs.loaders.xlsform import FORM_SHEETS, Form, Question, TermResolver, bounds, clauses, form_id, read_form
 from agrs.ns import AGRS, ID
 from agrs.records import Problem, RawRecord, ReadError, Record
 
@@ -30,6 +30,11 @@ SALT_VARIABLE = "AGRS_SURVEY_SALT"
 UUID_HEADERS = {"uuid", "key", "meta-instanceid", "instanceid"}
 TIME_HEADERS = {"submission-time", "submissiondate"}
 UUID, SUBMITTED, FORM = "__uuid__", "__submitted__", "__form__"
+#: a respondent row's own index (Kobo `_index`), and its repeat instances (repeat name → one dict per instance)
+INDEX, REPEATS = "__index__", "__repeats__"
+#: headers of a repeat table that name the row it belongs to: Kobo `_parent_index` (→ `_index`),
+#: `_submission__uuid` (→ `_uuid`), ODK Central `PARENT_KEY` (→ `KEY`, the instance id)
+PARENT_HEADERS = {"parent-index": INDEX, "submission-uuid": UUID, "parent-key": UUID}
 TRUE_CELLS = {"1", "true", "vrai", "yes", "oui", "x"}
 FALSE_CELLS = {"", "0", "false", "faux", "no", "non"}
 
@@ -79,23 +84,49 @@ class SurveyLoader(Loader):
         if format_of(path, formats=("csv", "xlsx")) == "xlsx":
             yield from self._workbook(path)
         else:
-            yield from self._table(str(path), read_csv(path.read_bytes(), str(path)))
+            # A CSV export puts each repeat group in a file of its own beside the main one: `<stem>-<repeat>.csv`
+            # (ODK Central's layout, with PARENT_KEY) or `<stem>.<repeat>.csv`.
+            repeats = {}
+            for name in self.form.repeats:
+                for sibling in (path.with_name(f"{path.stem}-{name}.csv"), path.with_name(f"{path.stem}.{name}.csv")):
+                    if sibling.is_file():
+                        rows = read_csv(sibling.read_bytes(), str(sibling))
+                        repeats[name] = _repeat_instances(self.form, name, rows, str(sibling))
+                        break
+            yield from self._table(str(path), read_csv(path.read_bytes(), str(path)), repeats=repeats)
 
     def _workbook(self, path: Path) -> Iterator[RawRecord]:
         """Yield the respondents of the first visible sheet of a Kobo XLSX export (repeat groups are other sheets)."""
         with Workbook(path) as workbook:
             if all(workbook.sheet(name, hidden=True) for name in FORM_SHEETS):
                 raise ReadError(str(path), "this is an XLSForm, not responses: give it with --form")
-            yield from self._table(str(path), workbook.rows(workbook.first_visible()), sheet=True)
+            # Kobo writes each repeat group on a sheet of its own, named after it (cut to Excel's 31 characters).
+            repeats = {}
+            for name in self.form.repeats:
+                sheet = workbook.sheet(name[:31], hidden=True)
+                if sheet is not None:
+                    repeats[name] = _repeat_instances(self.form, name, workbook.rows(sheet), str(path))
+            yield from self._table(str(path), workbook.rows(workbook.first_visible()), sheet=True, repeats=repeats)
 
-    def _table(self, file: str, rows: Iterator[Row], *, sheet: bool = False) -> Iterator[RawRecord]:
-        """Turn rows (the header first) into records; a sheet row's text is its cells without trailing commas."""
+    def _table(self, file: str, rows: Iterator[Row], *, sheet: bool = False, repeats=None) -> Iterator[RawRecord]:
+        """Turn rows (the header first) into records; a sheet row's text is its cells without trailing commas.
+
+        `repeats` (repeat name → {parent key → instances}) gives each row the instances of its repeat groups,
+        found by the row's `_index` or its instance id.
+        """
         header = next(rows, None)
         if header is None:
             raise ReadError(file, "empty file: no header row", line=1)
         columns = _Columns(self.form, header.cells, file, header.line)
         for row in rows:
-            yield columns.record(file, row, csv_line(row.cells).rstrip(",") if sheet else row.text)
+            record = columns.record(file, row, csv_line(row.cells).rstrip(",") if sheet else row.text)
+            if repeats:
+                keys = [(INDEX, str(record.fields.get(INDEX) or "")), (UUID, str(record.fields.get(UUID) or ""))]
+                record.fields[REPEATS] = {
+                    name: next((by_key[key] for key in keys if key[1] and key in by_key), [])
+                    for name, by_key in repeats.items()
+                }  # fmt: skip
+            yield record
 
     def map(self, raw: RawRecord) -> Record:
         """Map the questionnaire record, or one respondent's row; bad answers become problems."""
@@ -117,6 +148,8 @@ class _Columns:
             target = None
             if key in UUID_HEADERS or normalise(cell.rpartition("/")[2]) == "instanceid":
                 target = (UUID, None)
+            elif key == "index":
+                target = (INDEX, None)
             elif key in TIME_HEADERS:
                 target = (SUBMITTED, None)
             else:
@@ -150,6 +183,44 @@ class _Columns:
                 continue
             fields[f"{name}/{choice}" if choice else name] = cell.strip()
         return RawRecord(file, row.line, fields, csv_line(shown).rstrip(",") if shown != cells else text)
+
+
+def _repeat_instances(form: Form, repeat: str, rows: Iterator[Row], file: str) -> dict[tuple[str, str], list[dict]]:
+    """Read a repeat group's table: {(key kind, parent key): [instance fields, in order]}.
+
+    A column is a question of the repeat when its last path segment (`group/repeat/question`,
+    `group-repeat-question`) or its label is the question's; `question/choice` columns are read as flags like the
+    main table's. The parent key is `_parent_index`, `_submission__uuid` or `PARENT_KEY`.
+    """
+    names = {q.name for q in form.questions.values() if q.repeat == repeat}
+    header = next(rows, None)
+    if header is None:
+        return {}
+    keys = {k: t for k, t in _header_keys(form).items() if all(target[0] in names for target in t)}
+    columns: list[tuple[str, str | None] | None] = []
+    parent: list[str | None] = []
+    for cell in header.cells:
+        key = normalise(cell.removeprefix("_"))
+        parent.append(PARENT_HEADERS.get(key))
+        segments = [normalise(part) for part in re.split(r"[/-]", cell) if part]
+        target = next((keys[k][0] for k in (key, *segments[-1:]) if k in keys), None)
+        if target is None and len(segments) >= 2 and normalise("/".join(cell.split("/")[-2:])) in keys:
+            target = keys[normalise("/".join(cell.split("/")[-2:]))][0]
+        columns.append(target)
+    if not any(parent):
+        raise ReadError(file, f"the table of repeat {repeat!r} has no _parent_index, _submission__uuid or "
+                        "PARENT_KEY column: its rows cannot be joined to the respondents",
+                        line=header.line)  # fmt: skip
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        fields = {}
+        for target, cell in zip(columns, row.cells, strict=False):
+            if target is not None:
+                fields[f"{target[0]}/{target[1]}" if target[1] else target[0]] = cell.strip()
+        for kind, cell in zip(parent, row.cells, strict=False):
+            if kind is not None and cell.strip():
+                found.setdefault((kind, cell.strip()), []).append(fields)
+    return found
 
 
 def _header_keys(form: Form) -> dict[str, list[tuple[str, str | None]]]:
@@ -213,6 +284,10 @@ def _questionnaire(form: Form, raw: RawRecord) -> Record:
         add((node, AGRS.formFieldName, Literal(question.name)))
         if question.term is not None:
             add((node, AGRS.isAbout, question.term))
+        # A select question is also about each concept it offers: what the questionnaire asks (CQ24).
+        for choice in form.choices.get(question.list_name or "", []):
+            if choice.term is not None:
+                add((node, AGRS.isAbout, choice.term))
     return record
 
 
@@ -223,8 +298,12 @@ class _Respondent:
         self.form, self.salt, self.raw, self.seen = form, salt, raw, seen
         self.record = Record(raw)
         self.chosen: dict[str, list[str]] = {}  # question → choice names, for relevance
+        self.instance: dict | None = None  # the repeat instance being mapped (its questions' cells)
 
     def value(self, name: str) -> str:
+        question = self.form.questions.get(name.partition("/")[0])
+        if question is not None and question.repeat is not None:
+            return str((self.instance or {}).get(name) or "").strip()
         return str(self.raw.fields.get(name) or "").strip()
 
     def problem(self, field: str | None, message: str, rule: str) -> None:
@@ -259,9 +338,24 @@ class _Respondent:
         self._profile(respondent)
         self._submitted(submission)
         for question in self.form.questions.values():
-            if question.role == "question":
+            if question.role == "question" and question.repeat is None:
                 self._response(question, submission, digest)
+        self._repeats(submission, digest)
         return self.record
+
+    def _repeats(self, submission: URIRef, digest: str) -> None:
+        """Map each instance of each repeat group: one response per question and instance (`…/<question>/<n>`)."""
+        for repeat, instances in (self.raw.fields.get(REPEATS) or {}).items():
+            inside = [q for q in self.form.questions.values() if q.repeat == repeat]
+            for number, instance in enumerate(instances, start=1):
+                self.instance = instance
+                for question in inside:
+                    if question.type in ("select_one", "select_multiple"):
+                        self.chosen[question.name] = self._choices(question)
+                for question in inside:
+                    if question.role == "question":
+                        self._response(question, submission, digest, number)
+        self.instance = None
 
     def _collect_choices(self) -> None:
         """Read every select question's chosen names first: relevance and scales depend on them."""
@@ -296,16 +390,20 @@ class _Respondent:
         return names
 
     def _relevant(self, question: Question) -> bool | None:
-        """Return whether a question applies to this respondent (None when its relevant is not understood)."""
-        found = conditions(question.relevant)
+        """Return whether a question applies to this respondent (None when its relevant is not understood).
+
+        A relevant is `or`-ed `and` chains of comparisons (xlsform.clauses): relevant when one chain holds.
+        """
+        found = clauses(question.relevant)
         if found is None:
             return None
-        for match in found:
-            name, wanted = (match["q"] or match["sq"]), (match["v"] if match["q"] else match["sv"])
-            chosen = self.chosen.get(name, [self.value(name)])
-            if (wanted in chosen) != (match["op"] != "!="):
-                return False
-        return True
+        return any(all(self._holds(match) for match in chain) for chain in found)
+
+    def _holds(self, match) -> bool:
+        """Return whether one comparison (${q} = 'v', ${q} != 'v', selected(${q}, 'v')) holds for this row."""
+        name, wanted = (match["q"] or match["sq"]), (match["v"] if match["q"] else match["sv"])
+        chosen = self.chosen.get(name, [self.value(name)])
+        return (wanted in chosen) == (match["op"] != "!=")
 
     def _profile(self, respondent: URIRef) -> None:
         actor = self.form.by_role("actor_type")
@@ -340,7 +438,7 @@ class _Respondent:
             return
         self.add(submission, AGRS.submittedAt, Literal(moment.replace(microsecond=0)))
 
-    def _response(self, question: Question, submission: URIRef, digest: str) -> None:
+    def _response(self, question: Question, submission: URIRef, digest: str, instance: int | None = None) -> None:
         relevant = self._relevant(question)
         values = self._values(question)
         if values is None:
@@ -349,7 +447,8 @@ class _Respondent:
             if question.required and relevant:
                 self.problem(question.name, f"an answer is required ({_label(question)})", "required")
             return
-        node = ID[f"response/{self.form.form_id}/{digest}/{question.name}"]
+        suffix = f"/{instance}" if instance is not None else ""
+        node = ID[f"response/{self.form.form_id}/{digest}/{question.name}{suffix}"]
         self.record.subjects.add(node)
         self.add(node, RDF.type, AGRS.Response)
         self.add(node, AGRS.answers, question_iri(self.form, question.name))

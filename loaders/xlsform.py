@@ -70,6 +70,7 @@ class Question:
     constraint: str = ""
     constraint_message: str = ""
     qualifies: str | None = None  # for a scale question: the question it places on a scale
+    repeat: str | None = None  # the repeat group it is in: answered once per instance of the repeat
     scales: dict[str, str] = field(default_factory=dict)  # for a question: "spatial"/"temporal" → scale question
 
 
@@ -84,6 +85,7 @@ class Form:
     campaign: str
     questions: dict[str, Question]
     choices: dict[str, list[Choice]]
+    repeats: dict[str, dict[str, str]] = field(default_factory=dict)  # repeat group name → its labels
 
     def by_role(self, role: str) -> Question | None:
         """Return the first question with `role` (respondent_id, actor_type, territory), or None."""
@@ -104,26 +106,62 @@ class Form:
         if actor is None:
             return []
         options = self.choices.get(actor.list_name or "", [])
-        named = {c["v"] or c["sv"] for c in conditions(question.relevant) or [] if (c["q"] or c["sq"]) == actor.name}
-        chosen = [o for o in options if o.name in named] or options
-        return [o.term for o in chosen if o.term is not None]
+        chosen: list[Choice] = []
+        for chain in clauses(question.relevant) or [[]]:
+            named = {c["v"] or c["sv"] for c in chain if (c["q"] or c["sq"]) == actor.name and c["op"] != "!="}
+            if not named:
+                return [o.term for o in options if o.term is not None]  # a clause open to every actor type
+            chosen += [o for o in options if o.name in named and o not in chosen]
+        return [o.term for o in options if o in chosen and o.term is not None]
 
 
 def conditions(expression: str) -> list[re.Match] | None:
-    """Split a relevant expression into its comparisons, or None when it is not a chain of them with `and`.
+    """Split an `and` chain of comparisons into its comparisons, or None when it is not one.
 
-    Only `and` chains of `${q} = 'v'`, `${q} != 'v'` and `selected(${q}, 'v')` are understood; anything else
-    (or, arithmetic, functions) makes the caller treat the question as possibly relevant.
+    Only `${q} = 'v'`, `${q} != 'v'` and `selected(${q}, 'v')` are understood, joined by `and`; see `clauses`
+    for `or`.
     """
     if not expression.strip():
         return []
     found = []
-    for part in re.split(r"\band\b", expression):
-        match = CONDITION.fullmatch(part)
+    for part in re.split(r"\band\b", _unwrap(expression)):
+        match = CONDITION.fullmatch(_unwrap(part))
         if match is None:
             return None
         found.append(match)
     return found
+
+
+def clauses(expression: str) -> list[list[re.Match]] | None:
+    """Split a relevant expression into `or`-ed `and` chains of comparisons (disjunctive normal form).
+
+    `${a} = 'x' or (${b} = 'y' and selected(${c}, 'z'))` gives two clauses; the question is relevant when every
+    comparison of one clause holds. An empty expression is one empty clause (always relevant). None when the
+    expression is anything else (nested `or` inside `and`, arithmetic, other functions): the caller then treats
+    the question as possibly relevant.
+    """
+    if not expression.strip():
+        return [[]]
+    found = []
+    for part in re.split(r"\bor\b", _unwrap(expression)):
+        chain = conditions(part)
+        if not chain:
+            return None
+        found.append(chain)
+    return found
+
+
+def _unwrap(text: str) -> str:
+    """Remove parentheses around a whole expression: `(${a} = 'x')` → `${a} = 'x'` (not those of selected(…))."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")"):
+        depth = 0
+        for index, char in enumerate(text):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0 and index < len(text) - 1:
+                return text  # the first parenthesis closes before the end: not one wrapping pair
+        text = text[1:-1].strip()
+    return text
 
 
 def bounds(constraint: str) -> list[tuple[str, float]] | None:
@@ -235,10 +273,11 @@ def read_form(path: Path, resolver: TermResolver | None = None) -> Form:
         raise ReadError(file, f"sheet 'settings': form_id {form_id!r} must be letters, digits, _ . or -",
                         line=2, field="form_id")  # fmt: skip
     choices = _choices(tables["choices"], file, resolver, default)
-    questions = _questions(tables["survey"], file, resolver, default, choices)
+    repeats: dict[str, dict[str, str]] = {}
+    questions = _questions(tables["survey"], file, resolver, default, choices, repeats)
     title = settings.get("form_title") or form_id
     campaign = normalise(settings.get("agrs_campaign") or form_id)
-    return Form(file, form_id, title, settings.get("version", ""), campaign, questions, choices)
+    return Form(file, form_id, title, settings.get("version", ""), campaign, questions, choices, repeats)
 
 
 def _settings(workbook: Workbook, sheet) -> dict[str, str]:
@@ -268,22 +307,44 @@ def _choices(table: list, file: str, resolver: TermResolver, default: str) -> di
     return lists
 
 
-def _questions(table: list, file: str, resolver, default: str, choices: dict[str, list[Choice]]) -> dict[str, Question]:
-    """Read the survey sheet: questions with their groups, roles, points and scale questions."""
+def _questions(
+    table: list, file: str, resolver, default: str, choices: dict[str, list[Choice]], repeats: dict | None = None
+) -> dict[str, Question]:
+    """Read the survey sheet: questions with their groups, repeats, roles, points and scale questions.
+
+    A repeat group (`begin_repeat` … `end_repeat`, or `begin repeat`) is a group whose questions are answered
+    once per instance; its name and labels go to `repeats`, and its questions carry `repeat`. Repeats within a
+    repeat are refused (a read error naming the row): exports nest them in tables this loader does not join.
+    """
     questions: dict[str, Question] = {}
-    groups: list[tuple[str, dict[str, str], URIRef | None]] = []
+    repeats = {} if repeats is None else repeats
+    groups: list[tuple[str, dict[str, str], URIRef | None, bool]] = []  # name, labels, term, is a repeat
     last_in_group: dict[int, Question] = {}  # depth → the last survey question met at that depth
     for line, row in table:
-        kind = row.get("type", "").strip()
+        # `begin group` and `begin_group` (and repeat, end) are the same in XLSForm.
+        kind = re.sub(r"(?i)^(begin|end)[ _](group|repeat)\b", lambda m: f"{m[1]}_{m[2]}".lower(),
+                      row.get("type", "").strip())  # fmt: skip
         base, _, rest = kind.partition(" ")
         name = row.get("name", "").strip()
         if base in GROUP_START:
-            groups.append((name, _labels(row, "label", default), resolver.resolve(row.get("agrs_term", ""), file,
-                                                                                  line, "survey")))  # fmt: skip
+            is_repeat = base == "begin_repeat"
+            if is_repeat and any(g[3] for g in groups):
+                raise ReadError(file, f"sheet 'survey': repeat {name!r} is within another repeat (nested repeats "
+                                "are not supported)", line=line, field="type")  # fmt: skip
+            labels = _labels(row, "label", default)
+            groups.append((name, labels, resolver.resolve(row.get("agrs_term", ""), file, line, "survey"), is_repeat))
+            if is_repeat:
+                if not FIELD_NAME.fullmatch(name) or name in repeats:
+                    raise ReadError(file, f"sheet 'survey': repeat name {name!r} is missing or used twice",
+                                    line=line, field="name")  # fmt: skip
+                repeats[name] = labels
             continue
         if base in GROUP_END:
             if not groups:
                 raise ReadError(file, f"sheet 'survey': {base} without a group to close", line=line, field="type")
+            if groups[-1][3] != (base == "end_repeat"):
+                raise ReadError(file, f"sheet 'survey': {base} closes {groups[-1][0]!r}, which is a "
+                                f"{'repeat' if groups[-1][3] else 'group'}", line=line, field="type")  # fmt: skip
             last_in_group.pop(len(groups), None)
             groups.pop()
             continue
@@ -305,6 +366,7 @@ def _questions(table: list, file: str, resolver, default: str, choices: dict[str
             relevant=row.get("relevant", ""), constraint=row.get("constraint", ""),
             constraint_message=next(iter(_labels(row, "constraint_message", default).values()), ""),
         )  # fmt: skip
+        question.repeat = next((g[0] for g in reversed(groups) if g[3]), None)
         point = next((g[2] for g in reversed(groups) if g[2] is not None), None)
         _assign_role(question, point, last_in_group.get(len(groups)), file)
         if question.role == "question":
@@ -342,6 +404,6 @@ def is_form(path: Path) -> bool:
 
 
 __all__ = [
-    "FORM_SHEETS", "Choice", "Form", "Question", "TermResolver", "bounds", "conditions", "form_id", "is_form",
-    "ontology_terms", "read_form",
+    "FORM_SHEETS", "Choice", "Form", "Question", "TermResolver", "bounds", "clauses", "conditions", "form_id",
+    "is_form", "ontology_terms", "read_form",
 ]  # fmt: skip

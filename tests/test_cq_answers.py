@@ -232,3 +232,49 @@ def test_answer_needs_inference(stem, store, library):
     rows = [{name: _ntriples(row.get(name)) for name in answer.variables} for row in answer.rows]
     with pytest.raises(AssertionError):
         _compare(expected, answer.variables, rows, stem)
+
+
+# --- label columns -----------------------------------------------------------------------------------------------
+
+
+def _iri_columns(expected: dict) -> list[str]:
+    """The projected variables that hold an IRI in some row of an expected answer (label columns aside)."""
+    return [name for name in expected["variables"]
+            if any((row.get(name) or "").startswith("<") for row in expected["rows"])]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", EXPECTED, ids=[p.stem for p in EXPECTED])
+def test_every_iri_column_has_its_label_columns(path):
+    """Every IRI column ?x is followed by ?x_label_fr and ?x_label_en (queries/README.md, "Label columns")."""
+    expected = _load(path)
+    variables = expected["variables"]
+    for name in _iri_columns(expected):
+        at = variables.index(name)
+        assert variables[at + 1 : at + 3] == [f"{name}_label_fr", f"{name}_label_en"], f"{path.name}: ?{name}"
+        for row in expected["rows"]:
+            for language in ("fr", "en"):
+                label = row.get(f"{name}_label_{language}")
+                assert label is None or label.endswith(f"@{language}"), f"{path.name}: {label}"
+
+
+def test_label_columns_are_written_in_every_question_file():
+    """The .rq files themselves project the label columns (any SPARQL client sees them), with one value per row."""
+    checked = 0
+    for path in QUESTIONS:
+        text = path.read_text(encoding="utf-8")
+        for name in sorted({n for e in EXPECTED if _question(e) == path.stem for n in _iri_columns(_load(e))}):
+            for language in ("fr", "en"):
+                assert f"(SAMPLE(?{name}_{language}) AS ?{name}_label_{language})" in text, f"{path.name}: ?{name}"
+            checked += 1
+        assert "GROUP BY" in text, f"{path.name}: label columns need GROUP BY so that a second label adds no row"
+    assert checked > 100
+
+
+def test_no_stored_question_pays_the_dataset_clause_parse():
+    """The store parses a query with rdflib only when it may have a FROM clause (about 1 s for a long question)."""
+    from agrs.store.guard import dataset_clauses, mentions_from
+
+    assert mentions_from("SELECT * FROM <urn:g> { ?s ?p ?o }") and mentions_from("select * from named ex:g {}")
+    assert not mentions_from("# stemming from the commons\nSELECT * { ?s ?p ?o }")
+    assert dataset_clauses("SELECT * FROM <urn:g> { ?s ?p ?o }") == (["urn:g"], [])
+    assert [path.name for path in QUESTIONS if mentions_from(path.read_text(encoding="utf-8"))] == []

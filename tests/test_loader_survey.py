@@ -116,8 +116,8 @@ def test_label_headers_and_label_values_are_read(tmp_path: Path):
               "Quelles grandes mutations vous affectent déjà ?", "À quelle échelle ?", "À quel horizon ?",
               "Gravité de leur impact, de 1 (faible) à 5 (critique)", "À quels aléas êtes-vous exposé ?",
               "Portez-vous un projet de résilience ?", "_uuid"]  # fmt: skip
-    row = ["X-1", "Une entreprise", "13055", "eau", "Locale", "climat", "Régionale", "Des décennies", "3",
-           "secheresse", "Non", "u-1"]  # fmt: skip
+    row = ["X-1", "Une entreprise", "13055", "Eau", "Échelle locale", "Changement climatique", "Échelle régionale",
+           "Échelle des décennies", "3", "Sécheresse", "Non", "u-1"]  # fmt: skip
     path = tmp_path / "labels.csv"
     path.write_text(";".join(header) + "\n" + ";".join(row) + "\n", encoding="utf-8")
     graph, problems = mapped(path)
@@ -141,7 +141,7 @@ def test_form_with_an_unknown_term_is_a_read_error(tmp_path: Path):
 
 def test_responses_without_a_respondent_column_are_a_read_error(tmp_path: Path):
     path = tmp_path / "r.csv"
-    path.write_text("profil/type_acteur,communs/besoins_vitaux\nentreprise,eau\n", encoding="utf-8")
+    path.write_text("profil/type_acteur,communs/besoins_vitaux\nentreprise,water\n", encoding="utf-8")
     with pytest.raises(ReadError) as caught:
         list(SurveyLoader(FORM, SALT).read(path))
     assert caught.value.line == 1 and caught.value.field == "respondent_id"

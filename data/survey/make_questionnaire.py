@@ -3,14 +3,20 @@
 Run `python data/survey/make_questionnaire.py` after editing them: the workbook is generated, never edited by
 hand, so that its content is reviewable here. The form follows the XLSForm standard (sheets `survey`,
 `choices`, `settings`; labels in French and English) plus one column, `agrs_term`, in `survey` and `choices`:
-the ontology term (CURIE or IRI) a question, a group or a choice is about. The survey's four points are four
-groups whose `agrs_term` is the point (seed 004); a question of type `select_one spatial_scale` or
-`select_one temporal_scale` asks where the question above it applies.
+the ontology term (CURIE or IRI) a question, a group or a choice is about. The choice lists of concepts (needs,
+mutations, hazards, capacities, levers, spatial and temporal scales) are generated from the ontology's concept
+schemes, never copied by hand: a choice's name is the concept's local name (`water`, `climate-change`,
+`anticipate`), its labels are the concept's French and English labels and its `agrs_term` is the concept, so an
+answer is a concept (`agrs:answerConcept`), not text; tests/test_questionnaire.py regenerates and compares.
+The survey's four points are four groups whose `agrs_term` is the point (seed 004); a question of type
+`select_one spatial_scale` or `select_one temporal_scale` asks where the question above it applies.
 """
 
 from pathlib import Path
 
 import openpyxl
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FR, EN = "label::French (fr)", "label::English (en)"
 SURVEY_COLUMNS = [
@@ -219,67 +225,102 @@ SURVEY = [
         "agrs:startDate",
         relevant=WITH_PROJECT,
     ),
+    q(
+        "select_multiple lever",
+        "leviers_prioritaires",
+        "Quels leviers de résilience jugez-vous prioritaires pour votre territoire ?",
+        "Which resilience levers do you consider priorities for your territory?",
+        "agrs:Lever",
+        hint=(
+            "Les leviers des cadres de l'approche : stratégie 3R, clés Anticiper-Coopérer-Agir, leviers FVD, "
+            "Boussole du Cerema…",
+            "The levers of the approach's frameworks: 3R strategy, Anticipate-Cooperate-Act keys, FVD levers, "
+            "Cerema Boussole…",
+        ),
+    ),
     q("end_group", "", "", ""),
 ]
 
-CHOICES = [
+#: choice lists written by hand: the respondent's actor type (its keys are used in `relevant`) and yes/no
+FIXED_CHOICES = [
     ("actor_type", "entreprise", "Une entreprise", "An enterprise", "actor-type:enterprise"),
     ("actor_type", "territoire", "Un territoire (collectivité)", "A territory (local authority)",
      "actor-type:territory"),
     ("actor_type", "societe", "La société civile (association, habitants)", "Civil society (association, inhabitants)",
      "actor-type:society"),
-    ("need", "eau", "Eau", "Water", "need:water"),
-    ("need", "alimentation", "Alimentation", "Food", "need:food"),
-    ("need", "energie", "Énergie", "Energy", "need:energy"),
-    ("need", "logement", "Logement", "Housing", "need:housing"),
-    ("need", "sante", "Santé", "Health", "need:health"),
-    ("need", "mobilite", "Mobilité", "Mobility", "need:mobility"),
-    ("need", "emploi", "Travail et économie", "Work and economy", "need:work-economy"),
-    ("need", "education", "Éducation et culture", "Education and culture", "need:education-culture"),
-    ("need", "cohesion", "Cohésion sociale", "Social cohesion", "need:social-cohesion"),
-    ("need", "securite", "Sécurité", "Security", "need:security"),
-    ("need", "biodiversite", "Écosystèmes et biodiversité", "Ecosystems and biodiversity",
-     "need:ecosystems-biodiversity"),
-    ("need", "numerique", "Numérique et communication", "Digital and communication", "need:digital-communication"),
-    ("need", "vie_civique", "Vie civique", "Civic life", "need:civic-life"),
-    ("need", "autre", "Autre", "Other", ""),
-    ("mutation", "climat", "Changement climatique", "Climate change", "mutation:climate-change"),
-    ("mutation", "energie", "Énergie", "Energy", "mutation:energy"),
-    ("mutation", "ecologie", "Écologie", "Ecology", "mutation:ecology"),
-    ("mutation", "numerique", "Numérique", "Digital", "mutation:digital"),
-    ("mutation", "ia", "Intelligence artificielle", "Artificial intelligence", "mutation:artificial-intelligence"),
-    ("mutation", "cyber", "Cyber", "Cyber", "mutation:cyber"),
-    ("mutation", "geoeconomie", "Géoéconomie", "Geoeconomics", "mutation:geoeconomics"),
-    ("mutation", "post_verite", "Post-vérité", "Post-truth", "mutation:post-truth"),
-    ("mutation", "inegalites", "Inégalités", "Inequalities", "mutation:inequalities"),
-    ("mutation", "migrations", "Migrations", "Migrations", "mutation:migrations"),
-    ("mutation", "insecurite", "Insécurité", "Insecurity", "mutation:insecurity"),
-    ("mutation", "guerres", "Guerres", "Wars", "mutation:wars"),
-    ("hazard", "inondation", "Inondation", "Flood", "hazard:flood"),
-    ("hazard", "submersion", "Submersion marine", "Coastal submersion", "hazard:coastal-submersion"),
-    ("hazard", "secheresse", "Sécheresse", "Drought", "hazard:drought"),
-    ("hazard", "canicule", "Canicule", "Heatwave", "hazard:heatwave"),
-    ("hazard", "tempete", "Tempête", "Storm", "hazard:storm"),
-    ("hazard", "mouvement_terrain", "Mouvement de terrain", "Landslide", "hazard:landslide"),
-    ("hazard", "feu_foret", "Feu de forêt", "Wildfire", "hazard:wildfire"),
-    ("hazard", "seisme", "Séisme", "Earthquake", "hazard:earthquake"),
-    ("hazard", "accident_industriel", "Accident industriel", "Industrial accident", "hazard:industrial-accident"),
-    ("hazard", "epidemie", "Épidémie", "Epidemic", "hazard:epidemic"),
-    ("hazard", "cyberattaque", "Cyberattaque", "Cyberattack", "hazard:cyberattack"),
-    ("hazard", "rupture_appro", "Rupture d'approvisionnement", "Supply disruption", "hazard:supply-disruption"),
-    ("capacity", "absorption", "Capacité d'absorption", "Absorptive capacity", "capacity:absorptive"),
-    ("capacity", "adaptation", "Capacité d'adaptation", "Adaptive capacity", "capacity:adaptive"),
-    ("capacity", "transformation", "Capacité de transformation", "Transformative capacity",
-     "capacity:transformative"),
-    ("spatial_scale", "local", "Locale", "Local", "scale:local"),
-    ("spatial_scale", "regional", "Régionale", "Regional", "scale:regional"),
-    ("spatial_scale", "national_mondial", "Nationale et mondiale", "National and global", "scale:national-global"),
-    ("temporal_scale", "mois", "Quelques mois", "A few months", "temporal-scale:months"),
-    ("temporal_scale", "annees", "Quelques années", "A few years", "temporal-scale:years"),
-    ("temporal_scale", "decennies", "Des décennies", "Decades", "temporal-scale:decades"),
     ("oui_non", "oui", "Oui", "Yes", ""),
     ("oui_non", "non", "Non", "No", ""),
 ]  # fmt: skip
+
+#: choice lists generated from the ontology's concept schemes: list name → (scheme prefix, which concepts).
+#: "all": every concept of the scheme; "leaves": those with no narrower concept (the mutations, not their
+#: families); "levers": the concepts typed agrs:Lever (not the frameworks that group them), by framework.
+CONCEPT_LISTS = {
+    "need": ("need", "all"),
+    "mutation": ("mutation", "leaves"),
+    "hazard": ("hazard", "all"),
+    "capacity": ("capacity", "all"),
+    "lever": ("lever", "levers"),
+    "spatial_scale": ("scale", "all"),
+    "temporal_scale": ("temporal-scale", "all"),
+}
+
+
+def _ontology():
+    """Return the ontology's modules as one rdflib graph (the concept schemes live there)."""
+    from rdflib import Graph
+
+    graph = Graph()
+    for module in sorted((ROOT / "ontology" / "modules").glob("*.ttl")):
+        graph.parse(module, format="turtle")
+    return graph
+
+
+def _label(graph, concept, language: str) -> str:
+    """The concept's skos:prefLabel in `language`, first letter capitalised (the ontology writes lower case)."""
+    from rdflib.namespace import SKOS
+
+    text = next(str(label) for label in graph.objects(concept, SKOS.prefLabel) if label.language == language)
+    return text[:1].upper() + text[1:]
+
+
+def concept_choices(graph=None) -> list[tuple[str, str, str, str, str]]:
+    """Return the rows of the generated choice lists: (list, key = the concept's local name, fr, en, CURIE).
+
+    Keys are the concepts' local names (`water`, `climate-change`, `anticipate`), so that an export's codes are
+    the ontology's keys; the loader maps them back to the concepts through `agrs_term`.
+    """
+    from rdflib import URIRef
+    from rdflib.namespace import RDF, SKOS
+
+    graph = graph if graph is not None else _ontology()
+    rows = []
+    for list_name, (prefix, which) in CONCEPT_LISTS.items():
+        namespace = f"https://w3id.org/agrs/{prefix}/"
+        scheme = URIRef(namespace.rstrip("/"))
+        concepts = [c for c in graph.subjects(SKOS.inScheme, scheme) if isinstance(c, URIRef)]
+        if which == "leaves":
+            concepts = [c for c in concepts if (None, SKOS.broader, c) not in graph]
+        elif which == "levers":
+            concepts = [c for c in concepts if (c, RDF.type, URIRef("https://w3id.org/agrs/Lever")) in graph]
+        if not concepts:
+            raise SystemExit(f"no concept in scheme {scheme}: is the ontology where it should be?")
+
+        def order(concept):
+            parent = graph.value(concept, SKOS.broader)
+            return (str(parent or ""), str(concept))
+
+        for concept in sorted(concepts, key=order):
+            key = str(concept).removeprefix(namespace)
+            rows.append((list_name, key, _label(graph, concept, "fr"), _label(graph, concept, "en"),
+                         f"{prefix}:{key}"))  # fmt: skip
+    return rows
+
+
+def choices() -> list[tuple[str, str, str, str, str]]:
+    """Every row of the choices sheet: the generated concept lists, then the lists written by hand."""
+    return [*concept_choices(), *FIXED_CHOICES]
+
 
 SETTINGS = {
     "form_title": "Enquête de résilience des territoires et des entreprises",
@@ -298,10 +339,10 @@ def build(path: Path) -> Path:
     survey.append(SURVEY_COLUMNS)
     for row in SURVEY:
         survey.append([row[column] for column in SURVEY_COLUMNS])
-    choices = workbook.create_sheet("choices")
-    choices.append(CHOICES_COLUMNS)
-    for row in CHOICES:
-        choices.append(list(row))
+    choices_sheet = workbook.create_sheet("choices")
+    choices_sheet.append(CHOICES_COLUMNS)
+    for row in choices():
+        choices_sheet.append(list(row))
     settings = workbook.create_sheet("settings")
     settings.append(list(SETTINGS))
     settings.append(list(SETTINGS.values()))

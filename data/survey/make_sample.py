@@ -17,6 +17,8 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from make_questionnaire import concept_choices
+
 HERE = Path(__file__).parent
 OUTPUT = HERE / "synthetic-pilot-responses.csv"
 SEED = 2026
@@ -29,15 +31,13 @@ PILOT_COMMUNES = {
     "Métropole de Lyon": ["69123", "69266", "69259", "69029"],
 }
 ACTOR_TYPES = ["entreprise", "territoire", "societe"]
-NEEDS = ["eau", "alimentation", "energie", "logement", "sante", "mobilite", "emploi", "education", "cohesion",
-         "securite", "biodiversite", "numerique", "vie_civique"]  # fmt: skip
-MUTATIONS = ["climat", "energie", "ecologie", "numerique", "ia", "cyber", "geoeconomie", "post_verite",
-             "inegalites", "migrations", "insecurite", "guerres"]  # fmt: skip
-HAZARDS = ["inondation", "submersion", "secheresse", "canicule", "tempete", "mouvement_terrain", "feu_foret",
-           "seisme", "accident_industriel", "epidemie", "cyberattaque", "rupture_appro"]  # fmt: skip
-CAPACITIES = ["absorption", "adaptation", "transformation"]
-SPATIAL = ["local", "regional", "national_mondial"]
-TEMPORAL = ["mois", "annees", "decennies"]
+# The choice keys are the questionnaire's, generated from the ontology's concept schemes (make_questionnaire.py).
+_LISTS: dict[str, list[str]] = {}
+for _list, _key, *_ in concept_choices():
+    _LISTS.setdefault(_list, []).append(_key)
+NEEDS, MUTATIONS, HAZARDS = _LISTS["need"], _LISTS["mutation"], _LISTS["hazard"]
+CAPACITIES, LEVERS = _LISTS["capacity"], _LISTS["lever"]
+SPATIAL, TEMPORAL = _LISTS["spatial_scale"], _LISTS["temporal_scale"]
 PROJECTS = ["Récupération des eaux pluviales", "Plan de continuité d'activité", "Épicerie solidaire",
             "Îlots de fraîcheur dans les cours d'école", "Réseau de chaleur",
             "Atelier de réparation partagé"]  # fmt: skip
@@ -47,7 +47,14 @@ GROUPS = {
     "communs": ["besoins_vitaux", "besoins_vitaux_echelle", "part_exterieure"],
     "mutations": ["mutations_subies", "mutations_echelle", "mutations_horizon", "impact_gravite"],
     "risques": ["aleas", "aleas_horizon", "capacites", "interruptions", "budget_resilience"],
-    "projets": ["projet_en_cours", "projet_description", "projet_echelle", "projet_horizon", "projet_debut"],
+    "projets": [
+        "projet_en_cours",
+        "projet_description",
+        "projet_echelle",
+        "projet_horizon",
+        "projet_debut",
+        "leviers_prioritaires",
+    ],
 }
 
 
@@ -79,6 +86,8 @@ def respondent(draw: random.Random, number: int, commune: str) -> dict[str, str]
         answers["projet_echelle"] = draw.choice(SPATIAL)
         answers["projet_horizon"] = draw.choice(TEMPORAL)
         answers["projet_debut"] = (datetime(2023, 1, 1) + timedelta(days=draw.randint(0, 900))).date().isoformat()
+    levers = sorted(draw.sample(LEVERS, draw.randint(1, 3)))
+    answers["leviers_prioritaires"] = " ".join(levers)
     return answers
 
 
