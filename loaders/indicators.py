@@ -76,6 +76,7 @@ OBSERVATION_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "value": ("value", "valeur", "val"),
         "unit": ("unit", "unité", "unite", "ucum"),
         "source": ("source", "sources", "citation"),
+        "dataset": ("dataset", "jeu de données", "jeu de donnees"),
     }
 )
 REQUIRED = MappingProxyType(
@@ -146,6 +147,7 @@ UCUM_TO_QUDT: Mapping[str, URIRef] = MappingProxyType(
 )
 ANNOTATION = re.compile(r"\{[^{}]+\}")
 UCUM_CODE = re.compile(r"[!-~]+")  # printable ASCII without spaces: the characters UCUM codes are made of
+DATASET_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # an agrs:IndicatorDataset key: id/dataset/<key>
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 YEAR, MONTH, DECADE = re.compile(r"\d{4}"), re.compile(r"(\d{4})-(\d{1,2})"), re.compile(r"(\d{3}0)s")
 MONTH_FR = re.compile(r"(\d{1,2})/(\d{4})")  # 03/2020, as French spreadsheets write a month
@@ -511,6 +513,9 @@ class IndicatorsLoader(Loader):
         elif unit is not None and not UCUM_CODE.fullmatch(unit):
             problems.append(Problem(f"{unit!r} is not a UCUM code", "unit", "ucum-format"))
         sources = self._iris(record, fields.get("source", ""), "source", self._source_iri, "source")
+        dataset = fields.get("dataset", "")
+        if dataset and not DATASET_KEY.fullmatch(dataset):
+            problems.append(Problem(f"dataset {dataset!r} is not a key (a-z, 0-9, '-')", "dataset", "dataset-key"))
         if problems:
             return
         code, granularity = period
@@ -547,6 +552,8 @@ class IndicatorsLoader(Loader):
             if definition is not None:  # the unit node is described by the definition's record
                 triples.append((node, AGRS.unit, unit_iri(unit)))
         triples += [(node, DCTERMS.source, iri) for iri in sources]
+        if dataset:  # the dataset itself is described elsewhere (the gate checks it is an agrs:IndicatorDataset)
+            triples.append((node, AGRS.inDataset, ID[f"dataset/{dataset}"]))
         record.triples, record.subjects = triples, {node, period_node}
 
 

@@ -193,6 +193,17 @@ def test_observation_nodes_and_values():
     assert graph.value(ambronay, AGRS.unitCode) == Literal("%")
 
 
+def test_observations_name_their_dataset(tmp_path: Path):
+    """A `dataset` column puts the observation in that agrs:IndicatorDataset; a key that is not a slug is refused."""
+    csv = tmp_path / "observations-dataset.csv"
+    csv.write_text("territory,indicator,period,value,dataset\n75056,population,2026,2103778,insee-rp\n"
+                   "01015,population,2026,30,INSEE RP\n", encoding="utf-8")  # fmt: skip
+    good, bad = load(DEFINITIONS, csv)
+    node = observation_iri("population", ID["commune/75056"], "2026")
+    assert (node, AGRS.inDataset, ID["dataset/insee-rp"]) in good.triples
+    assert [(problem.field, problem.rule) for problem in bad.problems] == [("dataset", "dataset-key")]
+
+
 # --- Through the pipeline and the command line ------------------------------------------------------------
 
 
