@@ -33,7 +33,7 @@ TEMPLATE_VERSION = "agrs-diagnostic/1"
 YEARS = tuple(range(2019, 2026))
 DEFAULT_SEED = 2026
 #: sheets of a diagnostic in writing order (the enterprise sheets only for an enterprise)
-SHEETS = ("about", "actors", "commons", "forces", "impacts", "risks", "reactions", "loops", "projects",
+SHEETS = ("about", "actors", "commons", "forces", "disturbances", "impacts", "risks", "reactions", "loops", "projects",
           "value_chain", "dependencies", "immaterial_capital", "performance", "indicators", "values")  # fmt: skip
 COLUMNS = {
     "about": ("field", "value"),
@@ -41,8 +41,11 @@ COLUMNS = {
     "commons": ("id", "label_fr", "label_en", "needs", "state", "spatial_scale", "depends_on", "actors",
                 "description"),
     "forces": ("id", "label", "mutation", "force_kind", "acts_on"),
-    "impacts": ("id", "label", "commons", "mutation", "force", "severity", "time_horizon", "spatial_scale"),
-    "risks": ("id", "label", "hazard", "commons", "exposure", "vulnerability", "time_horizon", "spatial_scale"),
+    "disturbances": ("id", "label", "kind", "mutation", "driven_by", "materialises", "date"),
+    "impacts": ("id", "label", "commons", "mutation", "force", "caused_by", "severity", "time_horizon",
+                "spatial_scale"),
+    "risks": ("id", "label", "hazard", "hazard_degree", "commons", "exposure", "vulnerability", "time_horizon",
+              "spatial_scale"),
     "reactions": ("id", "label", "responds_to", "capacity", "crisis_phase", "actors"),
     "loops": ("id", "label", "triggered_by", "reactions", "strengthens", "opportunity"),
     "projects": ("id", "label", "kind", "needs", "mutations", "commons", "risks", "sdg", "levers", "crisis_phase",
@@ -77,6 +80,11 @@ class Pilot:
     form: str = "xlsx"  # "xlsx" or "csv" (the CSV variant: one `<key>.<sheet>.csv` per sheet)
     enterprise: bool = False
     territory_type: str | None = None  # territory-type key the demonstration assigns (data/demo/territory-types.ttl)
+    #: key (data/partners.csv) of an existing organisation carrying or partnering the AGRS commons that partners
+    #: the territory project p3 (`org:<key>`): Alters and Cerema carry the commons, whose pilot territories are
+    #: Bordeaux, the Métropole de Lyon and Les Mureaux (cq30); Ecolocal is its partner in the Aude, the AMRF the
+    #: network of rural mayors that helps enlist rural pilots
+    partner: str | None = None
 
 
 #: All codes checked against @etalab/decoupage-administratif 6.0.0 (COG 2026; tests/test_demo_observatory.py
@@ -86,15 +94,16 @@ class Pilot:
 #: the floods of October 2018, whose flood, drought and wildfire risks, wine-growing economy and small size make
 #: it the rural counterpart of the metropolitan pilots.
 PILOTS: tuple[Pilot, ...] = (
-    Pilot("demo-bordeaux", "Bordeaux", "33063", ("33063",)),
-    Pilot("demo-metropole-lyon", "Métropole de Lyon", "epci:200046977", ("69123", "69259", "69266", "69029")),
+    Pilot("demo-bordeaux", "Bordeaux", "33063", ("33063",), partner="alters"),
+    Pilot("demo-metropole-lyon", "Métropole de Lyon", "epci:200046977", ("69123", "69259", "69266", "69029"),
+          partner="cerema"),
     Pilot("demo-villeurbanne", "Villeurbanne", "69266", ("69266",), form="csv"),
-    Pilot("demo-les-mureaux", "Les Mureaux", "78440", ("78440",)),
+    Pilot("demo-les-mureaux", "Les Mureaux", "78440", ("78440",), partner="alters"),
     Pilot("demo-loos-en-gohelle", "Loos-en-Gohelle", "62528", ("62528",), form="csv",
           territory_type="medium-sized-town"),
     Pilot("demo-picardie-verte", "CC de la Picardie Verte", "epci:246000848", ("60286", "60245", "60387"),
-          territory_type="rural"),
-    Pilot("demo-lagrasse", "Lagrasse", "11185", ("11185",), territory_type="rural"),
+          territory_type="rural", partner="amrf"),
+    Pilot("demo-lagrasse", "Lagrasse", "11185", ("11185",), territory_type="rural", partner="ecolocal"),
     Pilot("demo-clermont-metropole", "Clermont Auvergne Métropole", "epci:246300701",
           ("63113", "63124", "63075"), territory_type="metropolis"),
     Pilot("demo-entreprise-clermont", "Fromagerie des Dômes (entreprise fictive)", "epci:246300701", ("63113",),
@@ -361,6 +370,7 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
     for row in projects:
         row.setdefault("includes", "")
         row.setdefault("based_on", "")
+    disturbances = _disturbances(pilot, seed, forces, impacts, risks, reactions, loops, projects)
     sheets: dict[str, list[dict]] = {
         "about": [{"field": name, "value": value} for name, value in (
             ("template_version", TEMPLATE_VERSION), ("diagnostic", pilot.key),
@@ -369,7 +379,8 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
             ("author", "Générateur de l'observatoire de démonstration AGRS (agrs.loaders.demo)"),
             ("synthetic", "yes"),
         )],
-        "actors": actors, "commons": commons, "forces": forces, "impacts": impacts, "risks": risks,
+        "actors": actors, "commons": commons, "forces": forces, "disturbances": disturbances, "impacts": impacts,
+        "risks": risks,
         "reactions": reactions, "loops": loops, "projects": projects,
     }
     # an enterprise's diagnostic shares its territory with the territory's own: it gives only its own indicator
@@ -409,6 +420,41 @@ def diagnostic(pilot: Pilot, seed: int = DEFAULT_SEED) -> dict[str, list[dict]]:
             values.append({"indicator": key, "territory": pilot.territory, "period": str(year), "value": shown})
     sheets["values"] = values
     return sheets
+
+
+def _disturbances(pilot: Pilot, seed: int, forces: list[dict], impacts: list[dict], risks: list[dict],
+                  reactions: list[dict], loops: list[dict], projects: list[dict]) -> list[dict]:  # fmt: skip
+    """Add what the disturbances sheet, the hazard degrees and `org:` references give, drawn apart from the rest.
+
+    A shock (a flash flood, driven by climate change, materialising the flood risk) and a chronic stress (repeated
+    summer droughts, driven by climate change) that impacts cause, the flood loop is
+    triggered by and a reaction responds to (cq11, cq14, cq29); a hazard degree per risk (cq20); the existing
+    organisation partnering the territory project (cq30). Its own random stream keeps the earlier draws as they were.
+    """
+    draw = random.Random(f"{seed}:{pilot.key}:disturbances")
+    force_ids = {force["id"] for force in forces}
+    climate = "f-climate" if "f-climate" in force_ids else forces[0]["id"]
+    year = 2018 + draw.randrange(6)
+    rows = [
+        {"id": "d-shock", "label": f"Crue éclair de {year} ({pilot.name})", "kind": "shock",
+         "mutation": "climate-change", "driven_by": climate, "materialises": "r-flood",
+         "date": f"{year}-{draw.choice(('06', '09', '10', '11'))}-{draw.randint(1, 28):02d}"},
+        {"id": "d-stress", "label": f"Sécheresses estivales à répétition ({pilot.name})", "kind": "chronic-stress",
+         "mutation": "climate-change", "driven_by": climate, "materialises": "", "date": ""},
+    ]  # fmt: skip
+    for risk in risks:
+        risk["hazard_degree"] = f"{draw.randint(2, 9) / 10:.1f}"
+    for impact in impacts:
+        impact["caused_by"] = ""
+    impacts[0]["caused_by"] = "d-stress"  # climate change on the water, at a decade's horizon
+    impacts[1]["caused_by"] = "d-shock"
+    loops[0]["triggered_by"] = _join(["d-shock", loops[0]["triggered_by"]])  # the loop after the flood
+    flood_reaction = next(row for row in reactions if row["responds_to"] == "r-flood")
+    flood_reaction["responds_to"] = _join(["d-shock", "r-flood"])
+    if pilot.partner:
+        territory_project = next(row for row in projects if row["kind"] == "territory-project")
+        territory_project["partners"] = _join([territory_project["partners"], f"org:{pilot.partner}"])
+    return rows
 
 
 # --- writing a diagnostic ----------------------------------------------------------------------------------------

@@ -56,8 +56,12 @@ SHEETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "commons": ("id", "label_fr", "label_en", "needs", "state", "spatial_scale", "depends_on", "actors",
                     "description"),
         "forces": ("id", "label", "mutation", "force_kind", "acts_on"),
-        "impacts": ("id", "label", "commons", "mutation", "force", "severity", "time_horizon", "spatial_scale"),
-        "risks": ("id", "label", "hazard", "commons", "exposure", "vulnerability", "time_horizon", "spatial_scale"),
+        # Optional sheet (added within agrs-diagnostic/1): read before the impacts, which may name its ids.
+        "disturbances": ("id", "label", "kind", "mutation", "driven_by", "materialises", "date"),
+        "impacts": ("id", "label", "commons", "mutation", "force", "caused_by", "severity", "time_horizon",
+                    "spatial_scale"),
+        "risks": ("id", "label", "hazard", "hazard_degree", "commons", "exposure", "vulnerability", "time_horizon",
+                  "spatial_scale"),
         "reactions": ("id", "label", "responds_to", "capacity", "crisis_phase", "actors"),
         "loops": ("id", "label", "triggered_by", "reactions", "strengthens", "opportunity"),
         "projects": ("id", "label", "kind", "needs", "mutations", "commons", "risks", "sdg", "levers", "crisis_phase",
@@ -92,6 +96,7 @@ SCHEME_COLUMNS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "commons": {"needs": "need", "state": "commons-state", "spatial_scale": "scale"},
         "forces": {"mutation": "mutation"},
+        "disturbances": {"mutation": "mutation"},
         "impacts": {"mutation": "mutation", "time_horizon": "temporal-scale", "spatial_scale": "scale"},
         "risks": {"hazard": "hazard", "time_horizon": "temporal-scale", "spatial_scale": "scale"},
         "reactions": {"capacity": "capacity", "crisis_phase": "crisis-phase"},
@@ -107,6 +112,7 @@ SCHEME_COLUMNS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 MULTI_VALUED = frozenset(
     {
         ("commons", "needs"), ("commons", "depends_on"), ("commons", "actors"), ("forces", "acts_on"),
+        ("disturbances", "driven_by"), ("disturbances", "materialises"), ("impacts", "caused_by"),
         ("reactions", "responds_to"), ("reactions", "actors"), ("loops", "triggered_by"), ("loops", "reactions"),
         ("loops", "strengthens"), ("projects", "needs"), ("projects", "mutations"), ("projects", "commons"),
         ("projects", "risks"), ("projects", "sdg"), ("projects", "levers"), ("projects", "partners"),
@@ -128,6 +134,7 @@ ACTOR_KINDS: Mapping[str, URIRef] = MappingProxyType(
     }
 )
 FORCE_KINDS: Mapping[str, URIRef] = MappingProxyType({"material": AGRS.MaterialForce, "social": AGRS.SocialForce})
+DISTURBANCE_KINDS: Mapping[str, URIRef] = MappingProxyType({"shock": AGRS.Shock, "chronic-stress": AGRS.ChronicStress})
 #: project kind → its classes (stated explicitly: the gate runs without inference)
 PROJECT_KINDS: Mapping[str, tuple[URIRef, ...]] = MappingProxyType(
     {
@@ -141,24 +148,32 @@ PROJECT_KINDS: Mapping[str, tuple[URIRef, ...]] = MappingProxyType(
 #: closed lists of the template that are not concept schemes: column → {key: class}
 CLASS_COLUMNS: Mapping[tuple[str, str], Mapping[str, URIRef]] = MappingProxyType(
     {("actors", "kind"): ACTOR_KINDS, ("forces", "force_kind"): FORCE_KINDS,
+     ("disturbances", "kind"): DISTURBANCE_KINDS,
      ("projects", "kind"): MappingProxyType({key: classes[0] for key, classes in PROJECT_KINDS.items()})}
 )  # fmt: skip
 SUBJECT_KINDS = ("territory", "enterprise")
 #: the `<kind>` segment of each sheet's IRIs
 IRI_KINDS: Mapping[str, str] = MappingProxyType(
     {
-        "commons": "commons", "forces": "force", "impacts": "impact", "risks": "risk", "reactions": "reaction",
+        "commons": "commons", "forces": "force", "disturbances": "disturbance", "impacts": "impact", "risks": "risk",
+        "reactions": "reaction",
         "loops": "resilience-loop", "projects": "project", "value_chain": "value-chain-link",
         "dependencies": "commons-dependency", "immaterial_capital": "immaterial-capital", "performance": "performance",
     }
 )  # fmt: skip
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: an actor cell naming an existing organisation of the observatory: `org:<key>` (the partners loader's key)
+ORG_PREFIX = "org:"
 ROW_ID = re.compile(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*")
 SDG_CODE = re.compile(r"([1-9][0-9]?)(?:\.([0-9a-z]+))?")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: the column a problem names when it comes from the diagnostic's territory (the about sheet's)
 ABOUT_TERRITORY = "about:territory"
+#: how a SHACL result names a path that is not one property (agrs.shacl), and the endeavour → actor shortcuts the
+#: project shape checks through such a path (an alternative path)
+COMPLEX_PATH = "(complex path)"
+ENDEAVOUR_ACTORS = (AGRS.carriedBy, AGRS.hasPartner, AGRS.fundedBy)
 SHEET_FIELD = "_sheet"  # RawRecord field naming the sheet (sources' columns never start with "_")
 EXTRA_CELLS = "_extra_cells"
 YES, NO = ("yes", "oui", "true", "1", "y", "o"), ("no", "non", "false", "0", "n", "")
@@ -492,7 +507,7 @@ class _Row:
     sheet: str
     about: About
     node: URIRef | None = None
-    origins: dict[URIRef, str] = field(default_factory=dict)
+    origins: dict[URIRef, list[str]] = field(default_factory=dict)
 
     def value(self, column: str) -> str:
         return str(self.record.raw.fields.get(column) or "").strip()
@@ -505,8 +520,8 @@ class _Row:
 
     def add(self, subject: Node, predicate: URIRef, obj: Node, column: str | None = None) -> None:
         self.record.triples.append((subject, predicate, obj))
-        if column is not None and predicate not in self.origins:
-            self.origins[predicate] = column
+        if column is not None and column not in self.origins.setdefault(predicate, []):
+            self.origins[predicate].append(column)
 
     def local(self, kind: str, row_id: str) -> URIRef:
         return ID[f"{kind}/{self.about.key}-{row_id}"]
@@ -525,7 +540,7 @@ class DiagnosticLoader(Loader):
         self._actors: dict[tuple[str, str], URIRef] = {}  # (diagnostic, actor id) → IRI
         self._units: dict[str, str | None] = {}  # indicator key → unit, for the indicators defined in this load
         #: id(record) → {predicate: column}, to name the column of a SHACL result
-        self._origins: dict[int, dict[str, str]] = {}
+        self._origins: dict[int, dict[URIRef, list[str]]] = {}
         self._ids: dict[tuple[str, str], set[str]] = {}  # (diagnostic, sheet) → the row ids seen
 
     @property
@@ -611,7 +626,13 @@ class DiagnosticLoader(Loader):
     def after_gate(self, records: Sequence[Record]) -> None:
         """Name the column each SHACL result comes from (the path stays in the message)."""
         for record in records:
-            origins = {_curie(predicate): column for predicate, column in self._origins.get(id(record), {}).items()}
+            written = self._origins.get(id(record), {})
+            # a path written from several columns (the participants of carried_by, partners, funders) names them all
+            origins = {_curie(predicate): "|".join(columns) for predicate, columns in written.items()}
+            # the endeavour's actors are checked through one alternative path: the columns that wrote them
+            actors = [column for predicate in ENDEAVOUR_ACTORS for column in written.get(predicate, ())]
+            if actors:
+                origins[COMPLEX_PATH] = "|".join(dict.fromkeys(actors))
             for problems in (record.problems, record.warnings):
                 for index, problem in enumerate(problems):
                     column = origins.get(problem.field or "")
@@ -664,13 +685,23 @@ class DiagnosticLoader(Loader):
         return "one of " + ", ".join(keys) if keys else "the ontology has no such list yet"
 
     def _refs(self, row: _Row, column: str, kind: str | Callable[[str], URIRef], *, required: bool = False,
-              many: bool = True) -> list[URIRef]:  # fmt: skip
+              many: bool = True, organisations: bool = False) -> list[URIRef]:  # fmt: skip
+        """Resolve a column's row ids; with `organisations`, `org:<key>` names an existing organisation."""
         values = row.values(column) if many else ([row.value(column)] if row.value(column) else [])
         if not values and required:
             row.problem(column, f"{column} is required (row ids of the diagnostic)", "required")
         found = []
         for value in values:
-            if not ROW_ID.fullmatch(value):
+            if organisations and value.lower().startswith(ORG_PREFIX):
+                key = value[len(ORG_PREFIX) :].strip()
+                if SLUG.fullmatch(key):
+                    # An organisation of the observatory (the partners loader's id/organisation/<key>): that it
+                    # exists, typed agrs:Actor, is the SHACL gate's check against the store.
+                    found.append(ID[f"organisation/{key}"])
+                else:
+                    row.problem(column, f"{value!r} is not an existing organisation's reference (org: and its key "
+                                        "in the partners file: 'org:ecolocal')", "org-ref")  # fmt: skip
+            elif not ROW_ID.fullmatch(value):
                 row.problem(column, f"{value!r} is not a row id", "row-id")
             else:
                 found.append(kind(value) if callable(kind) else row.local(kind, value))
@@ -804,7 +835,7 @@ class DiagnosticLoader(Loader):
             row.add(node, AGRS.spatialScale, scale, "spatial_scale")
         for other in self._refs(row, "depends_on", "commons"):
             row.add(node, AGRS.dependsOnCommons, other, "depends_on")
-        for actor in self._refs(row, "actors", lambda value: self._actor(row, value)):
+        for actor in self._refs(row, "actors", lambda value: self._actor(row, value), organisations=True):
             row.add(node, AGRS.linksActor, actor, "actors")
         if row.value("description"):
             row.add(node, SKOS.definition, Literal(row.value("description"), lang="fr"), "description")
@@ -825,8 +856,33 @@ class DiagnosticLoader(Loader):
         for commons in self._refs(row, "acts_on", "commons"):
             row.add(node, DCTERMS.relation, commons, "acts_on")
 
+    def _map_disturbances(self, row: _Row) -> None:
+        if ROW_ID.fullmatch(row.value("id")):
+            self._ids.setdefault((row.about.key, "disturbances"), set()).add(row.value("id"))
+        kind = self._concept(row, "kind", required=True)
+        node = self._identity(row, "disturbance", (AGRS.Disturbance,))
+        if node is None:
+            return
+        if kind is not None:
+            row.add(node, RDF.type, kind, "kind")
+        self._labels(row, node)
+        mutation = self._concept(row, "mutation")
+        if mutation is not None:
+            row.add(node, AGRS.expressesMutation, mutation, "mutation")
+        row.add(node, AGRS.actsOn, row.about.territory, ABOUT_TERRITORY)
+        for force in self._refs(row, "driven_by", "force"):
+            row.add(node, AGRS.drivenBy, force, "driven_by")
+        for risk in self._refs(row, "materialises", "risk"):
+            row.add(node, AGRS.materialisesRisk, risk, "materialises")
+        when = self._date(row, "date")
+        if when is not None:
+            row.add(node, AGRS.startDate, when, "date")
+
     def _map_impacts(self, row: _Row) -> None:
         if ROW_ID.fullmatch(row.value("id")):
+            if row.value("id") in self._ids.get((row.about.key, "disturbances"), set()):
+                row.problem("id", f"{row.value('id')!r} is already a disturbance's id: ids are distinct across the "
+                                  "disturbances, impacts and risks sheets", "duplicate-id")  # fmt: skip
             self._ids.setdefault((row.about.key, "impacts"), set()).add(row.value("id"))
         node = self._identity(row, "impact", (AGRS.Impact,))
         if node is None:
@@ -839,6 +895,10 @@ class DiagnosticLoader(Loader):
             row.add(node, AGRS.fromMutation, mutation, "mutation")
         for force in self._refs(row, "force", "force", many=False):
             row.add(node, AGRS.causedBy, force, "force")
+        disturbances = self._ids.get((row.about.key, "disturbances"), set())
+        for cause in self._refs(row, "caused_by", lambda value: row.local(
+                "disturbance" if value in disturbances else "force", value)):  # fmt: skip
+            row.add(node, AGRS.causedBy, cause, "caused_by")
         severity = self._integer(row, "severity", 1, 5)
         if severity is not None:
             row.add(node, AGRS.severity, severity, "severity")
@@ -858,6 +918,7 @@ class DiagnosticLoader(Loader):
         hazard_type = self._concept(row, "hazard", required=True)
         commons = self._refs(row, "commons", "commons", many=False)
         exposure, vulnerability = self._share(row, "exposure"), self._share(row, "vulnerability")
+        hazard_degree = self._share(row, "hazard_degree")
         if node is None:
             return
         row_id = row.value("id")
@@ -870,6 +931,8 @@ class DiagnosticLoader(Loader):
             row.add(hazard, RDF.type, AGRS.Hazard)
             row.add(hazard, AGRS.hazardType, hazard_type, "hazard")
             row.add(hazard, RDFS.label, Literal(f"aléa du risque « {row.value('label')} »", lang="fr"))
+            if hazard_degree is not None:
+                row.add(hazard, AGRS.degree, hazard_degree, "hazard_degree")
         for kind, cls, link, on, degree, column in (
             ("exposure", AGRS.Exposure, AGRS.hasExposure, AGRS.exposedCommons, exposure, "exposure"),
             ("vulnerability", AGRS.Vulnerability, AGRS.hasVulnerability, AGRS.vulnerableCommons, vulnerability,
@@ -894,7 +957,7 @@ class DiagnosticLoader(Loader):
         if node is None:
             return
         self._labels(row, node)
-        for target in self._refs(row, "responds_to", self._impact_or_risk(row), required=True):
+        for target in self._refs(row, "responds_to", self._disturbance_impact_or_risk(row), required=True):
             row.add(node, AGRS.respondsTo, target, "responds_to")
         capacity = self._concept(row, "capacity")
         if capacity is not None:
@@ -902,11 +965,11 @@ class DiagnosticLoader(Loader):
         phase = self._concept(row, "crisis_phase")
         if phase is not None:
             row.add(node, AGRS.crisisPhase, phase, "crisis_phase")
-        for actor in self._refs(row, "actors", lambda value: self._actor(row, value)):
+        for actor in self._refs(row, "actors", lambda value: self._actor(row, value), organisations=True):
             row.add(node, AGRS.undertakenBy, actor, "actors")
 
-    def _impact_or_risk(self, row: _Row) -> Callable[[str], URIRef]:
-        """Resolve an id of the impacts sheet (read before), else of the risks sheet."""
+    def _disturbance_impact_or_risk(self, row: _Row) -> Callable[[str], URIRef]:
+        """Resolve an id of the disturbances sheet, else of the impacts sheet (both read before), else a risk's."""
 
         def resolve(value: str) -> URIRef:
             return row.local(*self._kind_of(row, value))
@@ -914,8 +977,12 @@ class DiagnosticLoader(Loader):
         return resolve
 
     def _kind_of(self, row: _Row, value: str) -> tuple[str, str]:
-        ids = self._ids.get((row.about.key, "impacts"), set())
-        return ("impact", value) if value in ids else ("risk", value)
+        """The look-up order of a cell naming a disturbance, an impact or a risk: disturbances, impacts, risks."""
+        if value in self._ids.get((row.about.key, "disturbances"), set()):
+            return ("disturbance", value)
+        if value in self._ids.get((row.about.key, "impacts"), set()):
+            return ("impact", value)
+        return ("risk", value)
 
     def _map_loops(self, row: _Row) -> None:
         node = self._identity(row, "resilience-loop", (AGRS.ResilienceLoop,))
@@ -927,8 +994,8 @@ class DiagnosticLoader(Loader):
             kind, key = self._kind_of(row, value)
             if not ROW_ID.fullmatch(value):
                 row.problem("triggered_by", f"{value!r} is not a row id", "row-id")
-            elif kind == "impact":
-                row.add(node, AGRS.triggeredBy, row.local("impact", key), "triggered_by")
+            elif kind in ("disturbance", "impact"):
+                row.add(node, AGRS.triggeredBy, row.local(kind, key), "triggered_by")
             else:
                 risks.append(row.local("risk", key))  # a risk yields the loop's opportunity (agrs:arisesFromRisk)
         for reaction in self._refs(row, "reactions", "reaction", required=True):
@@ -983,7 +1050,8 @@ class DiagnosticLoader(Loader):
             row.add(node, AGRS.crisisPhase, phase, "crisis_phase")
         for column, role, many in (("carried_by", "carrier", False), ("partners", "partner", True),
                                    ("funders", "funder", True)):  # fmt: skip
-            for actor in self._refs(row, column, lambda value: self._actor(row, value), many=many):
+            for actor in self._refs(row, column, lambda value: self._actor(row, value), many=many,
+                                    organisations=True):
                 self._participation(row, node, actor, role, column)
         budget = row.value("budget_eur")
         if budget:

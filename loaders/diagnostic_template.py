@@ -33,7 +33,7 @@ from agrs.ns import BASE
 VALIDATED_ROWS = 500
 #: the name of a class list in the lists sheet (concept schemes are named by their IRI's key)
 CLASS_LIST_NAMES = {("actors", "kind"): "actor-kind", ("forces", "force_kind"): "force-kind",
-                    ("projects", "kind"): "project-kind"}  # fmt: skip
+                    ("disturbances", "kind"): "disturbance-kind", ("projects", "kind"): "project-kind"}  # fmt: skip
 
 INTRODUCTION = (
     (
@@ -67,6 +67,22 @@ INTRODUCTION = (
         "CSV variant: one sheet per file <stem>.<sheet>.csv in one folder (e.g. mureaux.about.csv, "
         "mureaux.commons.csv), UTF-8 or Windows-1252, separator ; or ,. The template version is in the about sheet "
         "(field template_version): any other version is refused whole.",
+    ),
+    (
+        "Une cellule d'acteurs (actors, carried_by, partners, funders) peut aussi nommer une organisation déjà connue "
+        "de l'observatoire : org: suivi de sa clé dans le fichier des partenaires (org:ecolocal) ; elle doit exister "
+        "dans la base au chargement, sinon la ligne est mise en quarantaine.",
+        "An actor cell (actors, carried_by, partners, funders) may also name an organisation the observatory already "
+        "knows: org: followed by its key in the partners file (org:ecolocal); it must exist in the store when the "
+        "diagnostic is loaded, else the row is quarantined.",
+    ),
+    (
+        "Les identifiants des feuilles disturbances, impacts et risks doivent être distincts : une cellule qui renvoie "
+        "à l'une d'elles (impacts.caused_by, reactions.responds_to, loops.triggered_by) est cherchée d'abord parmi "
+        "les perturbations, puis les impacts (ou les forces pour caused_by), puis les risques.",
+        "The ids of the disturbances, impacts and risks sheets must be distinct: a cell naming one of them "
+        "(impacts.caused_by, reactions.responds_to, loops.triggered_by) is looked up among the disturbances first, "
+        "then the impacts (or the forces for caused_by), then the risks.",
     ),
     (
         "Les lignes fautives sont mises en quarantaine avec leur feuille, leur ligne, leur colonne et la raison ; "
@@ -112,7 +128,7 @@ COLUMN_DOCS: Mapping[tuple[str, str], tuple[str, str]] = {
     ("commons", "state"): ("état du commun (liste)", "state of the commons (list)"),
     ("commons", "spatial_scale"): ("échelle spatiale (liste)", "spatial scale (list)"),
     ("commons", "depends_on"): ("ids des communs dont il dépend", "ids of the commons it depends on"),
-    ("commons", "actors"): ("ids des acteurs qu'il relie", "ids of the actors it links"),
+    ("commons", "actors"): ("ids des acteurs qu'il relie (ou org:clé)", "ids of the actors it links (or org:key)"),
     ("commons", "description"): ("description", "description"),
     ("forces", "id"): ("identifiant de la force", "force id"),
     ("forces", "label"): ("nom en français, obligatoire", "French name, required"),
@@ -120,17 +136,31 @@ COLUMN_DOCS: Mapping[tuple[str, str], tuple[str, str]] = {
                              "major shift it expresses, required (list)"),
     ("forces", "force_kind"): ("material ou social, obligatoire", "material or social, required"),
     ("forces", "acts_on"): ("ids des communs sur lesquels elle agit", "ids of the commons it acts on"),
+    ("disturbances", "id"): ("identifiant de la perturbation (distinct des impacts et risques)",
+                             "disturbance id (distinct from the impacts' and risks')"),
+    ("disturbances", "label"): ("nom en français, obligatoire (canicule de l'été 2022)",
+                                "French name, required (canicule de l'été 2022)"),
+    ("disturbances", "kind"): ("shock (choc) ou chronic-stress (stress chronique), obligatoire (liste)",
+                               "shock or chronic-stress, required (list)"),
+    ("disturbances", "mutation"): ("grande mutation qu'elle exprime (liste)", "major shift it expresses (list)"),
+    ("disturbances", "driven_by"): ("ids des forces qui l'entraînent", "ids of the forces driving it"),
+    ("disturbances", "materialises"): ("ids des risques qu'elle a concrétisés", "ids of the risks it made real"),
+    ("disturbances", "date"): ("date de début (2022-07-15)", "start date (2022-07-15)"),
     ("impacts", "id"): ("identifiant de l'impact", "impact id"),
     ("impacts", "label"): ("nom en français, obligatoire", "French name, required"),
     ("impacts", "commons"): ("id du commun touché, obligatoire", "id of the commons affected, required"),
     ("impacts", "mutation"): ("grande mutation d'où il vient (liste)", "major shift it comes from (list)"),
     ("impacts", "force"): ("id de la force qui le cause", "id of the force causing it"),
+    ("impacts", "caused_by"): ("ids des perturbations (choc, stress chronique) qui le causent, ou de forces",
+                               "ids of the disturbances (shock, chronic stress) causing it, or of forces"),
     ("impacts", "severity"): ("gravité de 1 à 5", "severity from 1 to 5"),
     ("impacts", "time_horizon"): ("horizon temporel (liste)", "time horizon (list)"),
     ("impacts", "spatial_scale"): ("échelle spatiale (liste)", "spatial scale (list)"),
     ("risks", "id"): ("identifiant du risque", "risk id"),
     ("risks", "label"): ("nom en français, obligatoire", "French name, required"),
     ("risks", "hazard"): ("type d'aléa, obligatoire (liste)", "hazard type, required (list)"),
+    ("risks", "hazard_degree"): ("degré de l'aléa (probabilité ou intensité) de 0 à 1",
+                                 "degree of the hazard (likelihood or intensity) from 0 to 1"),
     ("risks", "commons"): ("id du commun exposé et vulnérable", "id of the exposed and vulnerable commons"),
     ("risks", "exposure"): ("degré d'exposition de 0 à 1", "degree of exposure from 0 to 1"),
     ("risks", "vulnerability"): ("degré de vulnérabilité de 0 à 1", "degree of vulnerability from 0 to 1"),
@@ -138,15 +168,16 @@ COLUMN_DOCS: Mapping[tuple[str, str], tuple[str, str]] = {
     ("risks", "spatial_scale"): ("échelle spatiale (liste)", "spatial scale (list)"),
     ("reactions", "id"): ("identifiant de la réaction", "reaction id"),
     ("reactions", "label"): ("nom en français, obligatoire", "French name, required"),
-    ("reactions", "responds_to"): ("ids des impacts ou risques auxquels elle répond, obligatoire",
-                                   "ids of the impacts or risks it responds to, required"),
+    ("reactions", "responds_to"): ("ids des perturbations, impacts ou risques auxquels elle répond, obligatoire",
+                                   "ids of the disturbances, impacts or risks it responds to, required"),
     ("reactions", "capacity"): ("capacité mobilisée (liste)", "capacity mobilised (list)"),
     ("reactions", "crisis_phase"): ("phase du cycle de crise (liste)", "phase of the crisis cycle (list)"),
-    ("reactions", "actors"): ("ids des acteurs qui la mènent", "ids of the actors undertaking it"),
+    ("reactions", "actors"): ("ids des acteurs qui la mènent (ou org:clé)",
+                              "ids of the actors undertaking it (or org:key)"),
     ("loops", "id"): ("identifiant de la boucle de résilience", "resilience loop id"),
     ("loops", "label"): ("nom en français, obligatoire", "French name, required"),
-    ("loops", "triggered_by"): ("ids des impacts ou risques qui l'enclenchent",
-                                "ids of the impacts or risks that set it off"),
+    ("loops", "triggered_by"): ("ids des perturbations, impacts ou risques qui l'enclenchent",
+                                "ids of the disturbances, impacts or risks that set it off"),
     ("loops", "reactions"): ("ids des réactions qu'elle enchaîne, obligatoire", "ids of its reactions, required"),
     ("loops", "strengthens"): ("capacités qu'elle renforce (liste)", "capacities it strengthens (list)"),
     ("loops", "opportunity"): ("opportunité qu'elle fait naître (texte ; naît des risques de triggered_by)",
@@ -161,9 +192,11 @@ COLUMN_DOCS: Mapping[tuple[str, str], tuple[str, str]] = {
     ("projects", "sdg"): ("objectifs ou cibles ODD (6, 6.4)", "SDG goals or targets (6, 6.4)"),
     ("projects", "levers"): ("leviers d'action (liste)", "levers of action (list)"),
     ("projects", "crisis_phase"): ("phase du cycle de crise (liste)", "phase of the crisis cycle (list)"),
-    ("projects", "carried_by"): ("id de l'acteur qui le porte", "id of the actor carrying it"),
-    ("projects", "partners"): ("ids des partenaires", "ids of the partners"),
-    ("projects", "funders"): ("ids des financeurs", "ids of the funders"),
+    ("projects", "carried_by"): ("id de l'acteur qui le porte, ou org:clé d'une organisation de l'observatoire",
+                                 "id of the actor carrying it, or org:key of an organisation of the observatory"),
+    ("projects", "partners"): ("ids des partenaires (ou org:clé : org:ecolocal)",
+                               "ids of the partners (or org:key: org:ecolocal)"),
+    ("projects", "funders"): ("ids des financeurs (ou org:clé)", "ids of the funders (or org:key)"),
     ("projects", "budget_eur"): ("budget en euros", "budget in euros"),
     ("projects", "start"): ("date de début (2026-01-01)", "start date (2026-01-01)"),
     ("projects", "end"): ("date de fin", "end date"),
@@ -210,6 +243,8 @@ SHEET_DOCS: Mapping[str, tuple[str, str]] = {
     "actors": ("les acteurs du diagnostic", "the diagnostic's actors"),
     "commons": ("les communs du territoire et les besoins vitaux", "the territory's commons and vital needs"),
     "forces": ("les forces de transformation et les grandes mutations", "driving forces and major shifts"),
+    "disturbances": ("les perturbations : chocs et stress chroniques (feuille facultative)",
+                     "disturbances: shocks and chronic stresses (optional sheet)"),
     "impacts": ("les impacts sur les communs", "impacts on the commons"),
     "risks": ("les risques : aléa, exposition, vulnérabilité", "risks: hazard, exposure, vulnerability"),
     "reactions": ("les réactions", "reactions"),
@@ -372,19 +407,21 @@ def _write_lists(sheet, listed: Mapping[str, tuple[Concept, ...]], bold) -> dict
 def write_csv(
     folder: Path | str, stem: str, sheets: Mapping[str, Sequence[Mapping[str, object]]], *,
     about: Mapping[str, object], encoding: str = "utf-8", delimiter: str = ",",
+    columns: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Path]:  # fmt: skip
     """Write a diagnostic as CSV files `<stem>.<sheet>.csv` in `folder` (the sheets given, and about).
 
     Same arguments as `write_workbook`; `encoding` ("utf-8", "cp1252") and `delimiter` ("," or ";") as the
-    loader reads them. Returns the files written, about first.
+    loader reads them. `columns` gives some sheets fewer columns than SHEETS has (a workbook filled in before
+    the optional columns were added, which the loader still reads). Returns the files written, about first.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     values = {**dict(about), "template_version": TEMPLATE_VERSION}
     tables: dict[str, list[list[object]]] = {"about": [["field", "value"], *([k, v] for k, v in values.items())]}
     for sheet_name, rows in sheets.items():
-        columns = SHEETS[sheet_name]
-        tables[sheet_name] = [list(columns), *([_cell(row.get(column, "")) for column in columns] for row in rows)]
+        header = (columns or {}).get(sheet_name, SHEETS[sheet_name])
+        tables[sheet_name] = [list(header), *([_cell(row.get(column, "")) for column in header] for row in rows)]
     written = []
     for sheet_name, table in tables.items():
         out = io.StringIO()

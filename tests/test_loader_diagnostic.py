@@ -28,6 +28,7 @@ from agrs.loaders.diagnostic import (
 )
 from agrs.loaders.diagnostic_template import lists, workbook_content, write_csv, write_workbook
 from agrs.loaders.pipeline import run_load
+from agrs.loaders.rdf import RdfLoader
 from agrs.loaders.territories import TerritoriesLoader
 from agrs.ns import AGRS, BASE, ID
 from agrs.records import ReadError
@@ -40,6 +41,7 @@ EXPECTED = HERE / "expected"
 GOOD = {"ouessant": HERE / "ouessant.xlsx", "brasserie": HERE / "brasserie"}
 MESSY, MINIMAL, UNKNOWN_VERSION = HERE / "messy", HERE / "minimal", HERE / "unknown-version"
 TEMPLATE = REPO / "data" / "diagnostic" / "template.xlsx"
+EXISTING_ORGANISATIONS = HERE / "existing-organisations.ttl"
 ETALAB = [
     DATA / "loaders" / "territories" / f"etalab-{name}.json" for name in ("communes", "epci", "departements", "regions")
 ]
@@ -73,6 +75,11 @@ def load(store, tmp_path, resources, vocabulary, path: Path, **options):
 
 def territories(store, tmp_path, resources) -> None:
     run_load(TerritoriesLoader(), ETALAB, store, quarantine_dir=tmp_path / "q", resources=resources)
+
+
+def organisations(store, tmp_path, resources) -> None:
+    """The existing organisation the fixtures name as `org:cerema` (as the partners loader would write it)."""
+    run_load(RdfLoader(), [EXISTING_ORGANISATIONS], store, quarantine_dir=tmp_path / "q", resources=resources)
 
 
 # --- Reading and mapping -----------------------------------------------------------------------------------------
@@ -132,6 +139,55 @@ def test_project_participations_are_written_as_the_partners_loader_writes_them(v
     assert (project, AGRS.servesSDG, URIRef("http://metadata.un.org/sdg/6.4")) in graph
 
 
+def test_disturbances_hazard_degree_and_existing_organisations(vocabulary):
+    graph = graph_of(mapped(vocabulary, GOOD["ouessant"]))
+    shock, stress = ID["disturbance/ouessant-2026-ciaran"], ID["disturbance/ouessant-2026-etes-secs"]
+    assert {(shock, RDF.type, AGRS.Shock), (stress, RDF.type, AGRS.ChronicStress)} <= set(graph)
+    assert (shock, RDF.type, AGRS.Disturbance) in graph and (stress, RDF.type, AGRS.Disturbance) in graph
+    assert (shock, AGRS.drivenBy, ID["force/ouessant-2026-climat"]) in graph
+    assert (shock, AGRS.materialisesRisk, ID["risk/ouessant-2026-submersion"]) in graph
+    assert (shock, AGRS.actsOn, ID["commune/29155"]) in graph
+    assert (ID["impact/ouessant-2026-tempete-liaison"], AGRS.causedBy, shock) in graph
+    assert (ID["impact/ouessant-2026-secheresse-eau"], AGRS.causedBy, stress) in graph
+    assert (ID["reaction/ouessant-2026-stock"], AGRS.respondsTo, shock) in graph
+    assert (ID["resilience-loop/ouessant-2026-boucle-port"], AGRS.triggeredBy, shock) in graph
+    assert (ID["hazard/ouessant-2026-submersion"], AGRS.degree, None) in graph
+    cerema, project = ID["organisation/cerema"], ID["project/ouessant-2026-pdt"]
+    assert (project, AGRS.hasPartner, cerema) in graph
+    assert (ID["participation/cerema--partner--project-ouessant-2026-pdt"], AGRS.participant, cerema) in graph
+
+
+def test_org_references_and_distinct_ids_are_checked(vocabulary, tmp_path):
+    sheets = {
+        "actors": [{"id": "mairie", "name": "Mairie", "kind": "local-authority"}],
+        "commons": [{"id": "eau", "label_fr": "Eau", "needs": "water"}],
+        "disturbances": [{"id": "crue", "label": "Crue", "kind": "shock"},
+                         {"id": "lent", "label": "Lent", "kind": "cyclone"}],  # not a disturbance kind
+        "impacts": [{"id": "crue", "label": "Même id", "commons": "eau"}],  # id of a disturbance
+        "projects": [{"id": "p", "label": "P", "kind": "collective", "partners": "org:Pas Une Clé"}],
+    }  # fmt: skip
+    about = {"diagnostic": "refs-2026", "territory": "29155"}
+    write_csv(tmp_path, "refs", sheets, about=about)
+    found = {(r.raw.fields["_sheet"], r.raw.line, p.field, p.rule) for r in mapped(vocabulary, tmp_path)
+             for p in r.problems}  # fmt: skip
+    assert found == {("disturbances", 3, "kind", "not-in-list"), ("impacts", 2, "id", "duplicate-id"),
+                     ("projects", 2, "partners", "org-ref")}  # fmt: skip
+
+
+def test_an_unknown_existing_organisation_is_quarantined_by_the_gate(store, tmp_path, resources, vocabulary):
+    territories(store, tmp_path, resources)
+    sheets = {
+        "actors": [{"id": "mairie", "name": "Mairie", "kind": "local-authority"}],
+        "projects": [{"id": "p", "label": "P", "kind": "collective", "carried_by": "mairie",
+                      "partners": "org:nobody-here"}],
+    }  # fmt: skip
+    write_csv(tmp_path / "d", "refs", sheets, about={"diagnostic": "refs-2026", "territory": "29155"})
+    summary = load(store, tmp_path, resources, vocabulary, tmp_path / "d")
+    rejected = {(r.raw.fields["_sheet"], p.field) for r in summary.records if r.rejected for p in r.problems}
+    # the participations of both columns share their path (agrs:participant): the result names both columns
+    assert rejected == {("projects", "carried_by|partners")}
+
+
 def test_unknown_template_version_refuses_the_whole_file(vocabulary):
     with pytest.raises(ReadError) as error:
         mapped(vocabulary, UNKNOWN_VERSION)
@@ -157,6 +213,7 @@ def test_unknown_template_version_refuses_a_workbook_too(vocabulary, tmp_path):
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_good_fixture_passes_the_gate(store, tmp_path, resources, vocabulary, name):
     territories(store, tmp_path, resources)
+    organisations(store, tmp_path, resources)
     summary = load(store, tmp_path, resources, vocabulary, GOOD[name])
     rejected = [(r.raw.file, r.raw.line, r.problems) for r in summary.records if r.rejected]
     assert not rejected and summary.loaded == summary.read > 10

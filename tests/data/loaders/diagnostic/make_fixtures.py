@@ -5,7 +5,8 @@ graphs with AGRS_REGENERATE=1 (tests/test_loader_diagnostic.py) and review them.
 test COG (tests/data/loaders/territories/etalab-*.json): Ouessant (29155), a small island commune, for the territory
 diagnostic; Lyon (69123) for the enterprise one.
 
-- ouessant.xlsx: a territory's diagnostic, every sheet a territory fills in, all rows good.
+- ouessant.xlsx: a territory's diagnostic, every sheet a territory fills in, all rows good; it names an existing
+  organisation of the observatory (`org:cerema`, in existing-organisations.ttl for the gate tests).
 - brasserie/brasserie.<sheet>.csv: an enterprise's diagnostic as CSV sheets (UTF-8, `,`), all rows good.
 - minimal/minimal.<sheet>.csv: a small synthetic diagnostic that uses only concept schemes of the main ontology.
 - messy/messy.<sheet>.csv: Windows-1252, `;`: values outside the drop-downs, missing required cells, an unknown
@@ -47,32 +48,43 @@ OUESSANT = {
         {"id": "isolement", "label": "Vieillissement et départ des jeunes", "mutation": "social-urban",
          "force_kind": "social"},
     ],
+    "disturbances": [
+        {"id": "ciaran", "label": "Tempête Ciarán", "kind": "shock", "mutation": "climate-change",
+         "driven_by": "climat", "materialises": "submersion", "date": "2023-11-02"},
+        {"id": "etes-secs", "label": "Étés secs à répétition", "kind": "Stress chronique",
+         "mutation": "climate-change", "driven_by": "climat"},
+    ],
     "impacts": [
         {"id": "secheresse-eau", "label": "Manque d'eau l'été", "commons": "eau", "mutation": "climate-change",
-         "force": "climat", "severity": 4, "time_horizon": "years", "spatial_scale": "local"},
-        {"id": "tempete-liaison", "label": "Traversées annulées", "commons": "liaison", "severity": 3,
-         "time_horizon": "months"},
+         "force": "climat", "caused_by": "etes-secs", "severity": 4, "time_horizon": "years",
+         "spatial_scale": "local"},
+        {"id": "tempete-liaison", "label": "Traversées annulées", "commons": "liaison", "caused_by": "ciaran",
+         "severity": 3, "time_horizon": "months"},
     ],
     "risks": [
-        {"id": "submersion", "label": "Submersion du port", "hazard": "coastal-submersion", "commons": "liaison",
-         "exposure": "0.7", "vulnerability": "0,5", "time_horizon": "decades", "spatial_scale": "local"},
+        {"id": "submersion", "label": "Submersion du port", "hazard": "coastal-submersion", "hazard_degree": "0,4",
+         "commons": "liaison", "exposure": "0.7", "vulnerability": "0,5", "time_horizon": "decades",
+         "spatial_scale": "local"},
         {"id": "secheresse", "label": "Sécheresse estivale", "hazard": "Sécheresse", "commons": "eau",
          "exposure": 0.8},
     ],
     "reactions": [
         {"id": "citernes", "label": "Citernes de récupération", "responds_to": "secheresse-eau|secheresse",
          "capacity": "adaptive", "crisis_phase": "prevention", "actors": "habitants|asso-eau"},
-        {"id": "stock", "label": "Stock de vivres", "responds_to": "tempete-liaison", "capacity": "absorptive",
+        {"id": "stock", "label": "Stock de vivres", "responds_to": "ciaran|tempete-liaison", "capacity": "absorptive",
          "crisis_phase": "crisis-management", "actors": "mairie"},
     ],
     "loops": [
         {"id": "boucle-eau", "label": "Boucle de l'eau", "triggered_by": "secheresse-eau|secheresse",
          "reactions": "citernes", "strengthens": "adaptive|transformative",
          "opportunity": "Filière locale de récupération d'eau"},
+        {"id": "boucle-port", "label": "Boucle du port après Ciarán", "triggered_by": "ciaran|submersion",
+         "reactions": "stock", "strengthens": "absorptive", "opportunity": "Port surélevé et abri de secours"},
     ],
     "projects": [
         {"id": "pdt", "label": "Projet de territoire d'Ouessant", "kind": "territory-project",
-         "needs": "water|energy", "carried_by": "mairie", "start": "2026-01-01", "end": "2031-12-31"},
+         "needs": "water|energy", "carried_by": "mairie", "partners": "org:cerema", "start": "2026-01-01",
+         "end": "2031-12-31"},
         {"id": "desal", "label": "Désalinisation solaire", "kind": "collective", "needs": "water",
          "mutations": "climate-change", "commons": "eau", "risks": "secheresse", "sdg": "6|6.4|7.2",
          "levers": "sobriety|cooperate", "crisis_phase": "anticipation", "carried_by": "asso-eau",
@@ -184,12 +196,20 @@ MESSY = {
 }  # fmt: skip
 
 
+#: the risks sheet as it was before the optional hazard_degree column: minimal, messy and old keep it, showing that
+#: a workbook filled in before that column (and the disturbances sheet) was added still loads
+RISKS_BEFORE_HAZARD_DEGREE = {
+    "risks": ("id", "label", "hazard", "commons", "exposure", "vulnerability", "time_horizon", "spatial_scale")
+}
+
+
 def main() -> None:
     write_workbook(HERE / "ouessant.xlsx", OUESSANT, about=OUESSANT_ABOUT, enterprise_sheets=False)
     write_csv(HERE / "brasserie", "brasserie", BRASSERIE, about=BRASSERIE_ABOUT)
-    write_csv(HERE / "minimal", "minimal", MINIMAL, about=MINIMAL_ABOUT)
-    write_csv(HERE / "messy", "messy", MESSY, about=MESSY_ABOUT, encoding="cp1252", delimiter=";")
-    write_csv(HERE / "unknown-version", "old", MINIMAL, about={**MINIMAL_ABOUT, "diagnostic": "old"})
+    old = RISKS_BEFORE_HAZARD_DEGREE
+    write_csv(HERE / "minimal", "minimal", MINIMAL, about=MINIMAL_ABOUT, columns=old)
+    write_csv(HERE / "messy", "messy", MESSY, about=MESSY_ABOUT, encoding="cp1252", delimiter=";", columns=old)
+    write_csv(HERE / "unknown-version", "old", MINIMAL, about={**MINIMAL_ABOUT, "diagnostic": "old"}, columns=old)
     about = HERE / "unknown-version" / "old.about.csv"
     about.write_text(about.read_text(encoding="utf-8").replace("agrs-diagnostic/1", "agrs-diagnostic/0"), "utf-8")
 
