@@ -119,7 +119,11 @@ def demo_sources(demo_dir: Path, form: Path) -> list[BundledSource]:
     if not demo_dir.is_dir():  # a --data folder of one's own, with no demonstration
         return []
     return [
-        BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],), synthetic=True),
+        # a classification of real territories (their pages must not read as synthetic)
+        BundledSource("rdf", "demo-territory-types", (demo_dir / PILOT_LAYOUT["types"],)),
+        BundledSource(
+            "rdf", "demo-dataset", (demo_dir / PILOT_LAYOUT["dataset"],), notes=SYNTHETIC_NOTES, synthetic=True
+        ),
         *(
             BundledSource("diagnostic", key, files, notes=SYNTHETIC_NOTES, synthetic=True)
             for key, files in pilot_diagnostic_files(demo_dir).items()

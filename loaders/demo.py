@@ -760,7 +760,10 @@ PILOT_LAYOUT = {
     "series": "indicators/synthetic-series-2019-2025.csv",
     "survey": "survey/synthetic-demo-responses.csv",
     "types": "territory-types.ttl",
+    "dataset": "indicators/synthetic-dataset.ttl",
 }
+#: the agrs:IndicatorDataset the demonstration's series belong to (`dataset` column of the series)
+DEMO_DATASET = "demo-synthetic-series"
 SURVEY_PER_COMMUNE = 6
 
 
@@ -782,6 +785,27 @@ def territory_types_turtle() -> str:
         lines.append(f"# {why}")
         lines.append(f"<{territory_iri(code)}> agrs:territoryType territory-type:{kind} .")
     return "\n".join(lines) + "\n"
+
+
+def dataset_turtle() -> str:
+    """Return the Turtle of the indicator dataset the demonstration's series are published in (synthetic)."""
+    return "\n".join([
+        "# The indicator dataset of the demonstration's yearly series (written by `agrs demo pilot`): SYNTHETIC,",
+        "# every value of it was drawn by a program. Loaded as a synthetic source; part of the Observatory seed 004",
+        "# describes (data/observatory/projects.ttl).",
+        "@base <https://w3id.org/agrs/id/> .",
+        "@prefix agrs: <https://w3id.org/agrs/> .",
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+        "@prefix dcterms: <http://purl.org/dc/terms/> .",
+        "",
+        f"<dataset/{DEMO_DATASET}> a agrs:IndicatorDataset ;",
+        '    rdfs:label "Séries annuelles synthétiques de la démonstration (2019-2025)"@fr ,',
+        '        "Synthetic yearly series of the demonstration (2019-2025)"@en ;',
+        '    dcterms:description "Données synthétiques : tirées par un programme pour la démonstration, non '
+        'observées."@fr ,',
+        '        "Synthetic data: drawn by a program for the demonstration, not observed."@en ;',
+        "    agrs:partOfObservatory <observatory/observatoire-resilience-territoires-entreprises> .",
+    ]) + "\n"
 
 
 def write_pilot(out: Path, seed: int = DEFAULT_SEED, form: Path | None = None, etalab_dir: Path | None = None
@@ -806,12 +830,12 @@ def write_pilot(out: Path, seed: int = DEFAULT_SEED, form: Path | None = None, e
     draw = random.Random(f"{seed}:series")
 
     def observations() -> Iterator[list[str]]:
-        yield list(OBSERVATION_HEADER)
+        yield [*OBSERVATION_HEADER, "dataset"]
         for code in pilot_communes:
             population = int(communes[code].get("population") or 1000)
             for series in SERIES:
                 for year, value in series_values(series, code, population, draw):
-                    yield [code, series.key, str(year), value, series.unit, ""]
+                    yield [code, series.key, str(year), value, series.unit, "", DEMO_DATASET]
 
     series_path = out / PILOT_LAYOUT["series"]
     write_csv(series_path, observations())
@@ -823,6 +847,9 @@ def write_pilot(out: Path, seed: int = DEFAULT_SEED, form: Path | None = None, e
     types = out / PILOT_LAYOUT["types"]
     types.write_text(territory_types_turtle(), encoding="utf-8")
     written.append(types)
+    dataset = out / PILOT_LAYOUT["dataset"]
+    dataset.write_text(dataset_turtle(), encoding="utf-8")
+    written.append(dataset)
     return written
 
 

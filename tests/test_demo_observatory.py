@@ -197,9 +197,7 @@ def slice_data(target: Path, communes: set[str]) -> Path:
 
 #: Stored questions the diagnostic format `agrs-diagnostic/1` gives nothing to answer yet, and why (proposals in
 #: data/demo/README.md); strict: a question that starts answering must leave this list.
-NOT_ANSWERABLE_YET = {
-    "cq09-ademe-commons-same-challenge": "no other ADEME commons has a challenge (ADEME data, not a diagnostic)",
-}
+NOT_ANSWERABLE_YET: dict[str, str] = {}
 QUESTIONS = sorted(path.stem for path in (REPO / "queries" / "cq").glob("*.rq"))
 
 
