@@ -29,34 +29,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-TEMPLATE_VERSION = "agrs-diagnostic/1"
+from agrs.loaders.diagnostic import SHEETS as DIAGNOSTIC_SHEETS
+from agrs.loaders.diagnostic import TEMPLATE_VERSION
+
+# The diagnostic workbook's sheets and columns are the loader's (one definition of the format).
+COLUMNS = DIAGNOSTIC_SHEETS
+#: sheets of a diagnostic in writing order (the enterprise sheets only for an enterprise)
+SHEETS = tuple(DIAGNOSTIC_SHEETS)
 YEARS = tuple(range(2019, 2026))
 DEFAULT_SEED = 2026
-#: sheets of a diagnostic in writing order (the enterprise sheets only for an enterprise)
-SHEETS = ("about", "actors", "commons", "forces", "disturbances", "impacts", "risks", "reactions", "loops", "projects",
-          "value_chain", "dependencies", "immaterial_capital", "performance", "indicators", "values")  # fmt: skip
-COLUMNS = {
-    "about": ("field", "value"),
-    "actors": ("id", "name", "kind", "siren", "territory"),
-    "commons": ("id", "label_fr", "label_en", "needs", "state", "spatial_scale", "depends_on", "actors",
-                "description"),
-    "forces": ("id", "label", "mutation", "force_kind", "acts_on"),
-    "disturbances": ("id", "label", "kind", "mutation", "driven_by", "materialises", "date"),
-    "impacts": ("id", "label", "commons", "mutation", "force", "caused_by", "severity", "time_horizon",
-                "spatial_scale"),
-    "risks": ("id", "label", "hazard", "hazard_degree", "commons", "exposure", "vulnerability", "time_horizon",
-              "spatial_scale"),
-    "reactions": ("id", "label", "responds_to", "capacity", "crisis_phase", "actors"),
-    "loops": ("id", "label", "triggered_by", "reactions", "strengthens", "opportunity"),
-    "projects": ("id", "label", "kind", "needs", "mutations", "commons", "risks", "sdg", "levers", "crisis_phase",
-                 "carried_by", "partners", "funders", "budget_eur", "start", "end", "includes", "based_on"),
-    "value_chain": ("id", "stage", "label", "territory", "local_share"),
-    "dependencies": ("id", "commons", "criticality"),
-    "immaterial_capital": ("id", "kind", "label", "assessment"),
-    "performance": ("id", "dimension", "assessment"),
-    "indicators": ("key", "label_fr", "label_en", "theme", "unit", "aggregation"),
-    "values": ("indicator", "territory", "period", "value"),
-}
 ENTERPRISE_SHEETS = ("value_chain", "dependencies", "immaterial_capital", "performance")
 INSTRUCTIONS = (
     ("fr", "Diagnostic de résilience SYNTHÉTIQUE, écrit par le générateur de l'observatoire de démonstration "

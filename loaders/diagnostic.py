@@ -39,6 +39,7 @@ from agrs.loaders.indicators import (
     unit_iri,
     unit_triples,
 )
+from agrs.loaders.partners import KINDS as ORGANISATION_KINDS
 from agrs.loaders.tabular import TRUNCATED, Row, Workbook, format_of, normalise, read_csv, truncation_problems
 from agrs.loaders.territory_codes import luhn_valid, territory_iri
 from agrs.ns import AGRS, BASE, ID, ROLE, curie
@@ -123,13 +124,7 @@ MULTI_VALUED = frozenset(
 #: closed lists that are classes, not concepts: key → class (the classes' labels are accepted too)
 ACTOR_KINDS: Mapping[str, URIRef] = MappingProxyType(
     {
-        "enterprise": AGRS.Enterprise,
-        "local-authority": AGRS.LocalAuthority,
-        "association": AGRS.Association,
-        "cooperative": AGRS.Cooperative,
-        "public-establishment": AGRS.PublicEstablishment,
-        "state-service": AGRS.StateService,
-        "research-organisation": AGRS.ResearchOrganisation,
+        **{key: kind for key, kind in ORGANISATION_KINDS.items() if key != "network"},
         "inhabitant-group": AGRS.InhabitantGroup,
     }
 )
