@@ -57,6 +57,8 @@ def _test_triples():
     points = ox.NamedNode("http://example.org/points")
     for number in range(POINTERS):
         yield ox.NamedNode(f"{ID}test/pointer-{number:03}"), points, popular
+        # the unit is as popular (every observation names it): its documents carry the truncation note
+        yield ox.NamedNode(f"{ID}test/pointer-{number:03}"), points, ox.NamedNode(UNIT)
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +249,8 @@ def test_every_alternate_format_link_answers_its_media_type(server, path, iri):
         graph = parse(text, media_type)
         assert (URIRef(iri), None, None) in graph, href
         assert headers["content-location"] == href  # the document names itself by the link the page gave
+        if iri == UNIT:  # truncated: the note is about the document, named with the IRI's own %7B
+            assert list(graph.subjects(RDFS.comment, None)) == [URIRef(server.url + href)], href
 
 
 def test_aligned_and_entailed_relations_are_shown_once(server):

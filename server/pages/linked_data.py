@@ -140,11 +140,15 @@ def _answer(iris: list[str], media_type: str):
     if not description.found:
         return _not_found(str(iris[0]) if bad is None else iri, media_type)
     if media_type != HTML:
-        response = rdf_response(_with_truncation_note(description), media_type)
         extension = {value: key for key, value in EXTENSIONS.items()}[media_type]
+        document = None
         if iri.startswith(BASE):
-            document = f"/data/{render.quote_path(iri[len(BASE) :])}.{extension}"
-            response.headers["Content-Location"] = render.href(document)
+            document = render.href(f"/data/{render.quote_path(iri[len(BASE) :])}.{extension}")
+        # the document's own IRI keeps the resource's percent-encodings (request.base_url is decoded: `{inhab}`)
+        document_iri = request.host_url.rstrip("/") + document if document else request.base_url
+        response = rdf_response(_with_truncation_note(description, document_iri), media_type)
+        if document:
+            response.headers["Content-Location"] = document
     else:
         response = Response(render_template("linked_data/resource.html", **_page_context(query, description)))
         response.vary.add("Accept")
@@ -158,13 +162,13 @@ def _query_for(iri: str):
     return ontology_query()
 
 
-def _with_truncation_note(description: Description):
-    """Say, in the document itself, that incoming links were left out, and where to get them all."""
+def _with_truncation_note(description: Description, document_iri: str):
+    """Say, in the document itself (`document_iri`), that incoming links were left out, and where to get them all."""
     graph = description.graph
     if description.incoming_truncated:
         note = (f"{description.incoming_shown} of the {description.incoming_total} triples pointing at this "
                 "resource are included; query /sparql for the others.")  # fmt: skip
-        graph.add((URIRef(request.base_url), RDFS.comment, Literal(note, lang="en")))
+        graph.add((URIRef(document_iri), RDFS.comment, Literal(note, lang="en")))
     return graph
 
 
