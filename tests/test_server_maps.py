@@ -336,6 +336,12 @@ def test_synthetic_values_are_marked():
     assert data.period == "2024" and data.synthetic == 1 and data.left_out == ["974"]
     assert [(area.code, area.synthetic) for area in data.with_values] == [("13", False), ("974", True)]
     assert maps.choropleth(query(store_with(False)), f"{ID}indicator/x").synthetic == 0
+    # an indicator a synthetic load defined: every value of its map is synthetic (rolled-up ones too)
+    store = store_with(False)
+    store.update(f"""PREFIX agrs: <https://w3id.org/agrs/>
+    INSERT DATA {{ <https://w3id.org/agrs/graph/indicators/def/v1> a agrs:GraphVersion ; agrs:synthetic true .
+      GRAPH <https://w3id.org/agrs/graph/indicators/def/v1> {{ <{ID}indicator/x> a agrs:Indicator }} }}""")
+    assert maps.choropleth(query(store), f"{ID}indicator/x").synthetic == 2
 
 
 def test_typed_period_codes_and_the_kept_period_list():

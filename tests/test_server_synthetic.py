@@ -24,6 +24,7 @@ REAL = ID + "test/real-thing"
 SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 BANNER = "Données synthétiques — synthetic data"
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 QUESTION = """#+ summary: Things and what they point to
 #+ summary_fr: Les choses et ce qu'elles désignent
 #+ description: D
@@ -35,6 +36,22 @@ SELECT ?thing ?target WHERE {
 """
 
 
+SYNTHETIC_INDICATOR = ID + "indicator/test-synthetic"
+REAL_INDICATOR = ID + "indicator/test-real"
+
+
+def _observation(key: str, indicator: str, value: str) -> list[tuple]:
+    """An observation of Bordeaux in 2024."""
+    node, period = ox.NamedNode(f"{ID}observation/test/{key}"), ox.NamedNode(ID + "period/2024")
+    return [
+        (node, ox.NamedNode(AGRS + "territory"), ox.NamedNode(BORDEAUX)),
+        (node, ox.NamedNode(AGRS + "indicator"), ox.NamedNode(indicator)),
+        (node, ox.NamedNode(AGRS + "period"), period),
+        (node, ox.NamedNode(AGRS + "value"), ox.Literal(value, datatype=ox.NamedNode(XSD_DECIMAL))),
+        (period, ox.NamedNode(AGRS + "periodCode"), ox.Literal("2024")),
+    ]
+
+
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
     """A store with a real record and Bordeaux (plain graph), and a synthetic one loaded by `agrs load --synthetic`."""
@@ -44,10 +61,15 @@ def store_path(tmp_path_factory):
             (ox.NamedNode(BORDEAUX), ox.NamedNode(LABEL), ox.Literal("Bordeaux", language="fr")),
             (ox.NamedNode(REAL), ox.NamedNode(LABEL), ox.Literal("chose réelle", language="fr")),
             (ox.NamedNode(REAL), ox.NamedNode(SEE_ALSO), ox.NamedNode(BORDEAUX)),
+            # a value of the synthetic indicator, held by a graph that is not synthetic (as a roll-up is)
+            *_observation("rolled-up", SYNTHETIC_INDICATOR, "7"),
+            *_observation("real", REAL_INDICATOR, "5"),
+            (ox.NamedNode(REAL_INDICATOR), ox.NamedNode(LABEL), ox.Literal("indicateur réel", language="fr")),
         ])  # fmt: skip
     gc.collect()
     turtle = folder / "synthetic.ttl"
-    turtle.write_text(f'<{SYNTHETIC}> <{LABEL}> "chose synthétique"@fr ; <{SEE_ALSO}> <{BORDEAUX}> .\n')
+    turtle.write_text(f'<{SYNTHETIC}> <{LABEL}> "chose synthétique"@fr ; <{SEE_ALSO}> <{BORDEAUX}> .\n'
+                      f'<{SYNTHETIC_INDICATOR}> <{LABEL}> "indicateur synthétique"@fr .\n')
     loaded = run_agrs("load", "rdf", str(turtle), "--key", "sample", "--synthetic", "--store", str(folder / "store"),
                       "--quarantine", str(folder / "quarantine"))  # fmt: skip
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
@@ -86,6 +108,16 @@ def test_the_page_of_a_synthetic_record_has_the_banner(server):
     assert status == 200 and BANNER in body and 'class="synthetic"' in body
     status, _, body = get(server.url + "/id/test/real-thing", "text/html")
     assert status == 200 and BANNER not in body and "synthétique / synthetic" not in body
+
+
+def test_the_series_of_a_synthetic_indicator_is_marked_wherever_its_values_live(server):
+    """A value of an indicator a synthetic load defined is synthetic, even in a graph that is not (a roll-up)."""
+    status, _, body = get(server.url + "/id/commune/33063", "text/html")
+    assert status == 200
+    captions = {caption.split("</a>", 1)[0].rsplit(">", 1)[-1]: caption
+                for caption in body.split("<figcaption>")[1:]}  # fmt: skip
+    assert "synthetic-mark" in captions["indicateur synthétique"]
+    assert "synthetic-mark" not in captions["indicateur réel"]
 
 
 def test_a_page_linking_to_a_synthetic_record_marks_it(server):

@@ -232,6 +232,8 @@ def _mark_synthetic(iri: str, rows, incoming) -> set[str]:
 def _charts(query, iri: str) -> dict:
     """The indicator charts of a territory: one SELECT, which finds nothing for what no observation points to."""
     series = indicator_series(query, iri)
+    # an indicator a synthetic load defined: its values, observed or rolled up from them, are synthetic
+    synthetic = synthetic_subjects(query, [item.indicator for item in series])
     charts = []
     for number, item in enumerate(series, start=1):
         path = render.local_path(item.indicator)
@@ -242,6 +244,7 @@ def _charts(query, iri: str) -> dict:
             "svg": svg_chart(item, chart_id=f"chart-{number}"),
             "rows": table_rows(item),
             "map": _map_link(iri, item),
+            "synthetic": str(item.indicator) in synthetic,
         })  # fmt: skip
     return {"charts": charts, "chart_notes": series.notes}
 

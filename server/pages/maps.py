@@ -207,6 +207,8 @@ def choropleth(
     shapes = france_map()["departements" if level == "departement" else "regions"]
     known = {shape["code"] for shape in shapes}
     synthetic = synthetic_subjects(query, [o for _, _, o in values.values()])
+    if synthetic_subjects(query, [indicator]):  # a synthetic indicator: its rolled-up values are synthetic too
+        synthetic = {observation for _, _, observation in values.values()}
     result.classes = quantile_classes([value for code, (value, _, _) in values.items() if code in known])
     result.off_map = [
         Area(code, names.get(code, code), f"{ID}{level}/{code}", value, derived, colour_of(value, result.classes),
