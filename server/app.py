@@ -22,7 +22,7 @@ BLUEPRINTS = (
 
 
 def create_app(config: ServerConfig) -> Flask:
-    """Open the store named by `config` for writing, start the query workers, and return the app.
+    """Open the store named by `config` for writing, checkpoint it, start the query workers, and return the app.
 
     Call `close_app(app)` when done (the `agrs serve` command does): it stops the workers and closes the store.
     """
@@ -31,22 +31,40 @@ def create_app(config: ServerConfig) -> Flask:
 
     app = Flask("agrs.server")
     app.config["AGRS"] = config
+    from agrs.server.snapshots import Snapshots
+
     store = open_store(config.store)
+    snapshots = None
     try:
-        store.settle()  # before the read-only workers open their view (see EmbeddedStore.settle)
-        queries = QueryExecutor(config)
+        snapshots = Snapshots(store)  # the readers (workers, pages) read checkpoints, never the store being written
+        queries = QueryExecutor(config, snapshots.path)
     except BaseException:
+        if snapshots is not None:
+            snapshots.close()
         store.close()
         raise
-    app.extensions["agrs"] = Runtime(config=config, store=store, queries=queries)
+    app.extensions["agrs"] = runtime = Runtime(config=config, store=store, queries=queries, snapshots=snapshots,
+                                               origin=_origin(snapshots.reader))  # fmt: skip
+    runtime.count_statistics()
     for name in BLUEPRINTS:
         module = importlib.import_module(f"agrs.server.{name}")
         app.register_blueprint(module.blueprint)
     from agrs.server import access_log
 
     access_log.install(app)
+    from agrs.server import caching
+
+    caching.install(app)
     app.after_request(_cors)
     return app
+
+
+def _origin(reader) -> str:
+    """A digest of the store's registry and plain graphs when the server starts: ETags survive a restart."""
+    import hashlib
+
+    state = [(entry.name, entry.triples) for entry in reader.visible_graphs()]
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
 
 #: what a cross-site page may do: read (GET, HEAD, and POST of a query); no Authorization header, so no writes
@@ -88,5 +106,7 @@ def close_app(app: Flask) -> None:
     try:
         if runtime.queries is not None:
             runtime.queries.close()
+        if runtime.snapshots is not None:
+            runtime.snapshots.close()
     finally:
         runtime.store.close()

@@ -152,12 +152,24 @@ def test_page_path_is_html_whatever_the_accept(server):
     assert status == 200 and headers["content-type"].startswith("text/html") and "<h1>Paris</h1>" in body
 
 
-def test_incoming_links_are_capped_with_their_count(server):
+def test_incoming_links_are_paginated_with_their_count(server):
     status, _, body = get(server.url + "/id/test/popular", "text/html")
     assert status == 200
     assert f"Incoming links ({POINTERS})" in body
-    assert f"500 of {POINTERS} links shown" in body
-    assert body.count('href="/id/test/pointer-') == 500
+    pages = -(-POINTERS // 100)
+    assert f"links 1–100 of {POINTERS} (page 1/{pages})" in body
+    assert body.count('href="/id/test/pointer-') == 100
+    assert 'rel="next" href="/id/test/popular?page=2#incoming"' in body and 'rel="prev"' not in body
+    seen = set(re.findall(r'href="/id/test/pointer-(\d+)"', body))
+    for number in range(2, pages + 1):
+        status, _, later = get(server.url + f"/id/test/popular?page={number}", "text/html")
+        assert status == 200 and f"(page {number}/{pages})" in later and 'rel="prev"' in later
+        assert ('rel="next"' in later) == (number < pages)
+        found = set(re.findall(r'href="/id/test/pointer-(\d+)"', later))
+        assert not found & seen  # the pages do not overlap…
+        seen |= found
+    assert len(seen) == POINTERS  # …and together list every link
+    assert get(server.url + "/id/test/popular?page=0", "text/html")[0] == 400
     status, _, text = get(server.url + "/id/test/popular", "text/turtle")
     graph = parse(text, "text/turtle")
     assert len(set(graph.subjects(URIRef("http://example.org/points"), URIRef(POPULAR)))) == 500

@@ -9,9 +9,11 @@ Memory, measured on pyoxigraph 0.5: one `bulk_extend` call grows with its input 
 1.5 GB for 3M), so triples go in batches of LOAD_BATCH (0.2 GB peak whatever the size); deletions fill
 RocksDB's memtables (one per index), so old versions are deleted in batches with a flush after each.
 
-Read-only opens (other processes) see the store as it was when they opened. pyoxigraph calls a read-only open
-during writes "undefined behaviour"; in our tests (readers opened and kept open through replacements, drops and
-compactions) they read consistently, but a long-lived reader should reopen to see new data.
+Read-only opens see the store as it was when they opened, so a read-only store reads the registry (current versions,
+plain graphs, the union's freshness) once and keeps it until it reopens: a query then costs what pyoxigraph's does.
+pyoxigraph calls a read-only open during writes "undefined behaviour": the server never does that, it opens
+read-only a checkpoint (`snapshot`: RocksDB hard links, never written) taken after each write
+(agrs.server.snapshots). Other read-only readers of a store another process writes should do the same.
 
 The default graph is a set. Oxigraph matches a triple once per graph of a query's default graph that holds it, so
 the store keeps the merge of the current graphs materialised: UNION_GRAPH holds the distinct triples of the
@@ -65,6 +67,8 @@ class EmbeddedStore(Store):
         # Serialises registry changes between threads of this process (other processes are kept out by the lock).
         self._registry_lock = threading.Lock()
         self._oxigraph: ox.Store | None = None
+        # What a read-only open read from the registry (it never changes under it): name -> value
+        self._frozen: dict[str, object] = {}
         if read_only:
             self._oxigraph = _open_read_only(self.location)
             return
@@ -118,6 +122,7 @@ class EmbeddedStore(Store):
         time.sleep(UNION_POLL)
         if self.read_only:  # a read-only open sees the store as it was when opened: look again
             self._oxigraph = None
+            self._frozen = {}
             self._oxigraph = _open_read_only(self.location)
 
     def _set_semantics(self, dataset: Dataset, default: list[str], named: list[str], current: dict[str, str]):
@@ -129,7 +134,7 @@ class EmbeddedStore(Store):
     def _disjoint(self, names: list[str], current: dict[str, str]) -> bool:
         """Return whether no two of the graphs `names` share a triple (the registry knows it for versions)."""
         versions = set(current.values())
-        sharing = {frozenset((row["a"].value, row["b"].value)) for row in self._store.query(registry.SHARING)}
+        sharing = {frozenset(pair) for pair in self._sharing()}
         for first, second in itertools.combinations(names, 2):
             if first in versions and second in versions:
                 if frozenset((first, second)) in sharing:
@@ -162,18 +167,36 @@ class EmbeddedStore(Store):
 
     def graphs(self) -> list[GraphInfo]:
         """List the current graphs, with the triple counts the registry recorded (no scan of the data)."""
-        rows = self._store.query(registry.CURRENT_VERSIONS)
-        return [GraphInfo(row["graph"].value, row["version"].value, _integer(row["triples"])) for row in rows]
+        return list(self._registry_rows())
+
+    def _registry_rows(self) -> tuple[GraphInfo, ...]:
+        def read() -> tuple[GraphInfo, ...]:
+            rows = self._store.query(registry.CURRENT_VERSIONS)
+            return tuple(GraphInfo(row["graph"].value, row["version"].value, _integer(row["triples"])) for row in rows)
+
+        return self._read("registry", read)
 
     def current_versions(self) -> dict[str, str]:
         """Return every current logical graph mapped to the version graph holding it (read from the registry)."""
-        rows = self._store.query(registry.CURRENT_VERSIONS)
-        return {row["graph"].value: row["version"].value for row in rows}
+        return {info.graph: info.version for info in self._registry_rows()}
 
     def plain_graphs(self) -> list[str]:
         """Return the graphs stored under a name that cannot be a version: the system graphs, what updates wrote."""
-        names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-        return [name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS]
+
+        def read() -> tuple[str, ...]:
+            names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
+            return tuple(name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS)
+
+        return list(self._read("plain", read))
+
+    def _read(self, key: str, read):
+        """Return `read()`; a read-only open computes it once (its view never changes until it reopens)."""
+        if not self.read_only:
+            return read()
+        frozen = self._frozen
+        if key not in frozen:
+            frozen[key] = read()
+        return frozen[key]
 
     def triples(self, graph: str) -> Iterator[tuple]:
         """Stream the (s, p, o) of the current version of `graph` (nothing if it has none), from a snapshot."""
@@ -255,10 +278,21 @@ class EmbeddedStore(Store):
         if not self.read_only:
             self._writable().optimize()
 
+    def snapshot(self, target: str | Path) -> Path:
+        """Write a checkpoint of the store into the new folder `target` (hard links to RocksDB's immutable files,
+        so it takes milliseconds and little space) and return it: a store nobody writes, safe to open read-only."""
+        target = Path(target)
+        try:
+            self._store.backup(str(target))
+        except OSError as error:
+            raise StoreIOError(f"cannot write a checkpoint of {self.location} into {target}: {error}") from error
+        return target
+
     def close(self) -> None:
         """Release the store and its write lock (idempotent)."""
         # pyoxigraph closes RocksDB when its last reference goes: this one, or a query result still alive.
         self._oxigraph = None
+        self._frozen = {}
         if not self.read_only:
             # A result caught in a reference cycle keeps RocksDB open, and its lock taken, until collected: a
             # server started right after a load in the same test process would find the store locked.
@@ -318,7 +352,7 @@ class EmbeddedStore(Store):
     # --- the union graphs ----------------------------------------------------------------------------------
 
     def _union_fresh(self) -> bool:
-        return bool(self._store.query(registry.UNION_FRESH))
+        return self._read("fresh", lambda: bool(self._store.query(registry.UNION_FRESH)))
 
     def _update_union(self, graph: str, old: str | None, new: str | None, *,
                       current: dict[str, str] | None = None, finish: bool = True) -> list[tuple[str, str]]:
@@ -386,7 +420,8 @@ class EmbeddedStore(Store):
                 if isinstance(quad.graph_name, ox.NamedNode)}  # fmt: skip
 
     def _sharing(self) -> set[tuple[str, str]]:
-        return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
+        return set(self._read("sharing", lambda: frozenset(
+            (row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING))))  # fmt: skip
 
     def _rebuild_union(self) -> None:
         """Rebuild the union graphs from the current versions (after an interrupted write, or on a new store).

@@ -221,7 +221,7 @@ def _synthetic_records(bindings: list[dict]) -> list[str]:
     if not iris:
         return []
     try:
-        return sorted(synthetic_subjects(runtime().store.query, iris))
+        return sorted(synthetic_subjects(runtime().reader.query, iris))
     except StoreError as error:
         raise ApiError(503, f"the store could not be read: {error}") from None
 

@@ -13,7 +13,7 @@ def health():
     from agrs.store import StoreError
 
     try:
-        graphs = runtime().store.graphs()
+        graphs = runtime().reader.graphs()
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
     return jsonify(status="ok", graphs=len(graphs), triples=sum(info.triples for info in graphs))

@@ -7,13 +7,15 @@ the inferred graphs (under https://w3id.org/agrs/graph/inferred) included unless
 
 from urllib.parse import urljoin
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from agrs.graphs import INFERRED_GRAPH
 from agrs.ns import AGRS, ENTAILMENT, FORMATS, SD, VOID, bind_all
-from agrs.server.pages.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, rdf_response
+from agrs.server.pages.rdf_out import (
+    JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, serialise,
+)  # fmt: skip
 
 VOID_PATH = "/.well-known/void"
 
@@ -54,7 +56,7 @@ def service_description_graph(endpoint_url: str, store=None) -> Graph:
     if store is None:
         from agrs.server.runtime import runtime
 
-        store = runtime().store
+        store = runtime().reader
     graph = Graph()
     bind_all(graph)
     graph.bind("sd", SD)
@@ -95,7 +97,7 @@ def service_description_graph(endpoint_url: str, store=None) -> Graph:
 
 
 VOID_TYPES = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
-STATISTICS_KEY = "agrs.void_statistics"
+DESCRIBED_KEY = "agrs.void_described"
 
 
 @blueprint.get(VOID_PATH)
@@ -107,6 +109,21 @@ def void_description():
     media_type = choose(VOID_TYPES)
     if media_type is None:
         return not_acceptable(VOID_TYPES)
-    # Statistics are counted once per version graph (its content never changes), kept with the app.
-    cache = current_app.extensions.setdefault(STATISTICS_KEY, {})
-    return rdf_response(void_graph(runtime().store, request.url_root.rstrip("/"), cache), media_type)
+    # Statistics are counted once per version graph (its content never changes), kept with the app; the whole
+    # description is kept per store version (a write makes a new one), so only the first request after a write
+    # pays for the provenance and the counts of the new versions.
+    cache = runtime().void_statistics
+    described = current_app.extensions.setdefault(DESCRIBED_KEY, {})
+    base, version = request.url_root.rstrip("/"), runtime().version
+    if described.get("version") != version:
+        described.clear()  # the previous versions' descriptions are stale
+        described["version"] = version
+    body = described.get((base, media_type))
+    if body is None:
+        graph = described.get(base)
+        if graph is None:
+            graph = described[base] = void_graph(runtime().reader, base, cache)
+        body = described[(base, media_type)] = serialise(graph, media_type)
+    response = Response(body, content_type=f"{media_type}; charset=utf-8")
+    response.vary.add("Accept")
+    return response

@@ -15,7 +15,8 @@ from rdflib import Graph, URIRef
 
 from agrs.store.terms import to_rdflib
 
-INCOMING_CAP = 500  # incoming triples fetched per resource; the total is always counted
+INCOMING_CAP = 500  # incoming triples fetched per resource (RDF documents); the total is always counted
+INCOMING_PAGE = 100  # incoming links an HTML page lists; `?page=N` gives the next ones (hubs link thousands)
 
 #: characters an IRI written between < and > in SPARQL may not hold (plus controls and space)
 IRI_PATTERN = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
@@ -34,9 +35,11 @@ LABEL_PATTERN = """{ ?$node <http://www.w3.org/2000/01/rdf-schema#label> ?label
   BIND(<http://www.w3.org/2004/02/skos/core#prefLabel> AS ?l) }"""
 OBJECT_LABELS = f"""CONSTRUCT {{ ?o ?l ?label }} WHERE {{
   $iri ?p ?o FILTER(isIRI(?o)) {LABEL_PATTERN.replace("$node", "o")} }}"""
-INCOMING_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } }"
+# Counted up to COUNT_CAP + 1: France has 117,000 incoming triples, whose exact count took 0.75 s (this: 50 ms).
+INCOMING_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } LIMIT $limit }"
+COUNT_CAP = 10_000
 INCOMING = """CONSTRUCT { ?s ?p $iri } WHERE {
-  { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } LIMIT $cap } }"""
+  { SELECT DISTINCT ?s ?p WHERE { ?s ?p $iri } OFFSET $offset LIMIT $cap } }"""
 
 
 class BadIri(ValueError):
@@ -50,13 +53,19 @@ class Description:
     iri: URIRef
     graph: Graph
     outgoing: int  # triples with `iri` as subject
-    incoming_total: int  # triples with `iri` as object, all of them
+    incoming_total: int  # triples with `iri` as object, all of them (COUNT_CAP + 1 when more than COUNT_CAP)
     incoming_shown: int  # how many of those are in `graph`
+    incoming_offset: int = 0  # how many were skipped before them (a later page of a hub's links)
 
     @property
     def found(self) -> bool:
         """Whether the store holds any triple about the resource."""
         return self.outgoing > 0 or self.incoming_total > 0
+
+    @property
+    def incoming_total_text(self) -> str:
+        """The incoming total as a page says it: the number, or "more than 10,000" past COUNT_CAP."""
+        return f"> {COUNT_CAP:,}" if self.incoming_total > COUNT_CAP else str(self.incoming_total)
 
     @property
     def incoming_truncated(self) -> bool:
@@ -71,8 +80,11 @@ def checked_iri(iri: str) -> URIRef:
     return URIRef(iri)
 
 
-def describe(query: Query, iri: str, incoming_cap: int = INCOMING_CAP) -> Description:
-    """Describe `iri` with the `query` callable; raise BadIri for an IRI that cannot be put in SPARQL."""
+def describe(query: Query, iri: str, incoming_cap: int = INCOMING_CAP, incoming_offset: int = 0) -> Description:
+    """Describe `iri` with the `query` callable; raise BadIri for an IRI that cannot be put in SPARQL.
+
+    The incoming triples are those from `incoming_offset` on, `incoming_cap` of them (the store's index order,
+    stable for one state of the store: the pages of a hub's links)."""
     node = checked_iri(iri)
     term = f"<{node}>"  # safe: checked_iri refused every character that could end the IRI
     graph = Graph()
@@ -80,9 +92,11 @@ def describe(query: Query, iri: str, incoming_cap: int = INCOMING_CAP) -> Descri
     # Blank nodes have no name outside one query: their triples come from the same pattern as their link.
     _add(graph, query(BLANK_NODES.replace("$iri", term)))
     _add(graph, query(OBJECT_LABELS.replace("$iri", term)))
-    total = int(next(iter(query(INCOMING_COUNT.replace("$iri", term))))["n"].value)
-    shown = _add(graph, query(INCOMING.replace("$iri", term).replace("$cap", str(int(incoming_cap)))))
-    return Description(node, graph, outgoing, total, shown)
+    count = INCOMING_COUNT.replace("$iri", term).replace("$limit", str(COUNT_CAP + 1))
+    total = int(next(iter(query(count)))["n"].value)
+    incoming = INCOMING.replace("$iri", term).replace("$cap", str(int(incoming_cap)))
+    shown = _add(graph, query(incoming.replace("$offset", str(max(int(incoming_offset), 0)))))
+    return Description(node, graph, outgoing, total, shown, max(int(incoming_offset), 0))
 
 
 def labels_of(query: Query, iris: set[URIRef]) -> Graph:

@@ -24,7 +24,7 @@ from agrs.provenance import synthetic_subjects
 from agrs.server.pages import render
 from agrs.server.pages.aligned import fold_incoming, fold_rows, property_hierarchy
 from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
-from agrs.server.pages.describe import BadIri, Description, describe, labels_of
+from agrs.server.pages.describe import COUNT_CAP, INCOMING_PAGE, BadIri, Description, describe, labels_of
 from agrs.server.pages.iri_path import raw_rest
 from agrs.server.pages.map_page import map_href
 from agrs.server.pages.ontology_source import ontology_query, ontology_source
@@ -121,12 +121,20 @@ def _negotiated(iris: list[str]):
 
 
 def _answer(iris: list[str], media_type: str):
-    """Answer the first of `iris` (the readings of one request path, iri_path.iri_candidates) the store knows."""
+    """Answer the first of `iris` (the readings of one request path, iri_path.iri_candidates) the store knows.
+
+    An HTML page lists INCOMING_PAGE incoming links, those of page `?page=N` (a hub such as a région links
+    thousands of communes); an RDF document holds the first INCOMING_CAP and says how many it left out.
+    """
     description = query = bad = None
+    page = _page_number() if media_type == HTML else 1
+    if page is None:
+        return text_response(400, f"page must be a positive integer, not {request.args.get('page')!r}")
+    paging = {"incoming_cap": INCOMING_PAGE, "incoming_offset": (page - 1) * INCOMING_PAGE} if media_type == HTML else {}
     for iri in iris:
         query = _query_for(iri)
         try:
-            description = describe(query, iri)
+            description = describe(query, iri, **paging)
         except BadIri as error:
             bad = bad or error
             continue
@@ -155,10 +163,38 @@ def _answer(iris: list[str], media_type: str):
     return response
 
 
+def _page_number() -> int | None:
+    """The `page` parameter of an HTML page (1 when absent); None when it is not a positive integer."""
+    text = request.args.get("page", "").strip()
+    if not text:
+        return 1
+    return int(text) if text.isdigit() and int(text) >= 1 else None
+
+
+def _pagination(description: Description) -> dict:
+    """The incoming links' page: its first and last link numbers, and the hrefs of the previous and next pages."""
+    offset, shown, total = description.incoming_offset, description.incoming_shown, description.incoming_total
+    page = offset // INCOMING_PAGE + 1
+    if total > COUNT_CAP:  # counted up to the cap only: a full page may have a next one
+        pages, more = f"{page + 1}+" if shown == INCOMING_PAGE else str(page), shown == INCOMING_PAGE
+    else:
+        count = max((total + INCOMING_PAGE - 1) // INCOMING_PAGE, 1)
+        pages, more = str(count), page < count
+
+    def href(number: int) -> str:
+        return f"{request.script_root}{request.path}?page={number}#incoming"
+
+    return {
+        "page": page, "pages": pages, "first": offset + 1 if shown else 0, "last": offset + shown,
+        "prev": href(page - 1) if page > 1 else None, "next": href(page + 1) if more else None,
+        "several": page > 1 or more,
+    }  # fmt: skip
+
+
 def _query_for(iri: str):
     """Data resources are read from the store; ontology terms from the ontology source (store or files)."""
     if any(iri.startswith(BASE + prefix) for prefix in DATA_PREFIXES):
-        return runtime().store.query
+        return runtime().reader.query
     return ontology_query()
 
 
@@ -166,7 +202,7 @@ def _with_truncation_note(description: Description, document_iri: str):
     """Say, in the document itself (`document_iri`), that incoming links were left out, and where to get them all."""
     graph = description.graph
     if description.incoming_truncated:
-        note = (f"{description.incoming_shown} of the {description.incoming_total} triples pointing at this "
+        note = (f"{description.incoming_shown} of the {description.incoming_total_text} triples pointing at this "
                 "resource are included; query /sparql for the others.")  # fmt: skip
         graph.add((URIRef(document_iri), RDFS.comment, Literal(note, lang="en")))
     return graph
@@ -186,7 +222,7 @@ def _page_context(query, description: Description) -> dict:
         return (source, render.link(everything, prop))
 
     incoming = sorted(map(incoming_link, pointing), key=lambda pair: (pair[1].text, pair[0].text if pair[0] else ""))
-    hierarchy = property_hierarchy(ontology_query(), runtime().store.current_version(ONTOLOGY_GRAPH))
+    hierarchy = property_hierarchy(ontology_query(), runtime().reader.current_version(ONTOLOGY_GRAPH))
     types = [render.link(everything, t) for t in graph.objects(iri, RDF.type) if isinstance(t, URIRef)]
     rest = str(iri)[len(BASE) :] if str(iri).startswith(BASE) else None
     alternates = (
@@ -206,8 +242,9 @@ def _page_context(query, description: Description) -> dict:
         "types": sorted(types, key=lambda item: item.text),
         "rows": rows,
         "incoming": incoming,
-        "incoming_total": description.incoming_total,
+        "incoming_total": description.incoming_total_text,
         "incoming_shown": len(pointing),  # (subject, property) pairs read, before the aligned ones were folded
+        "incoming_pages": _pagination(description),
         "alternates": alternates,
         "sparql": render.href("/sparql"),
         "map_href": _indicator_map(graph, iri),
@@ -221,7 +258,7 @@ def _mark_synthetic(iri: str, rows, incoming) -> set[str]:
     links = [value.link for row in rows for value in row.values if value.link is not None]
     links += [subject for subject, _, _ in incoming if subject is not None]
     try:
-        synthetic = synthetic_subjects(runtime().store.query, [iri, *(link.iri for link in links if link.local)])
+        synthetic = synthetic_subjects(runtime().reader.query, [iri, *(link.iri for link in links if link.local)])
     except StoreError:
         return set()
     for link in links:

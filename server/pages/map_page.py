@@ -43,13 +43,13 @@ def map_href(indicator: str, level: str | None = None, period: str | None = None
 @blueprint.get("/map")
 def map_view():
     """The map of `indicator` at `level` for `period`; without `indicator`, the list of indicators with a map."""
-    query = runtime().store.query
+    query = runtime().reader.query
     indicator = request.args.get("indicator", "").strip()
     level = request.args.get("level", "departement")
     if level not in LEVELS:
         return text_response(400, f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     attribution = france_map()["attribution"]
-    state = tuple(sorted(runtime().store.current_versions().items()))  # what is read once per state is kept
+    state = tuple(sorted(runtime().reader.current_versions().items()))  # what is read once per state is kept
     try:
         if not indicator:
             entries = mappable(query, state)

@@ -30,7 +30,7 @@ class OntologySource:
 
 def ontology_source() -> OntologySource:
     """Return the ontology the running app serves: the store's ontology graph when it has one, else the files."""
-    store = runtime().store
+    store = runtime().reader
     if store.current_version(ONTOLOGY_GRAPH) is not None:
         graph = Graph()
         for triple in store.triples(ONTOLOGY_GRAPH):
@@ -41,7 +41,7 @@ def ontology_source() -> OntologySource:
 
 def ontology_query():
     """Return a SPARQL `query` callable over the served ontology, without copying the ontology out of the store."""
-    store = runtime().store
+    store = runtime().reader
     if store.current_version(ONTOLOGY_GRAPH) is not None:
         return store.query
     return _from_files().query

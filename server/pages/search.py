@@ -151,7 +151,7 @@ class LabelIndex:
 def store_digest() -> str:
     """A digest of what the store holds now: its current graph versions, and this server's write generation."""
     runtime_ = runtime()
-    versions = sorted(runtime_.store.current_versions().items())
+    versions = sorted(runtime_.reader.current_versions().items())
     generation = runtime_.queries.generation if runtime_.queries is not None else 0
     return hashlib.sha256(json.dumps([versions, generation]).encode()).hexdigest()
 
@@ -164,7 +164,7 @@ def label_index() -> LabelIndex:
         cached = state["index"]
         if cached is not None and cached[0] == digest:
             return cached[1]
-        index = LabelIndex.build(runtime().store.query)
+        index = LabelIndex.build(runtime().reader.query)
         state["index"] = (digest, index)
         return index
 
@@ -176,7 +176,7 @@ def _kinds(iris: list[str]) -> dict[str, list[render.Link]]:
         return {}
     from agrs.store.base import Dataset
 
-    query = runtime().store.query
+    query = runtime().reader.query
     # the asserted types only: the inferred ones (geo:Feature, schema:Place… for every territory) say nothing more
     rows = query(KINDS.replace("$values", " ".join(f"<{iri}>" for iri in names)), dataset=Dataset(infer=False))
     found: dict[str, set[str]] = {}

@@ -1,9 +1,11 @@
-"""Query workers: processes holding read-only views of the store, killed when a query runs too long.
+"""Query workers: processes reading checkpoints of the store, killed when a query runs too long.
 
 pyoxigraph cannot cancel a running query, so queries run in worker processes ("spawn" context: the parent holds
-RocksDB and threads, which a fork would copy half-way). Each worker opens the store read-only (`open_store`) and
-reopens it when the parent's generation counter moved (`store_changed()`, called after every write), so a
-query sees the writes made before it was sent. A request thread takes an idle worker, sends it a `Job`, and
+RocksDB and threads, which a fork would copy half-way). Each worker opens read-only a checkpoint of the store
+(agrs.server.snapshots: a folder nobody writes, so the read-only open is defined behaviour, unlike one of the
+store the serving process writes) and opens the newer one a job names (`store_changed(path)`, called after every
+write), so a query sees the writes made before it was sent. Such a worker reads the registry once per checkpoint:
+a small query costs what pyoxigraph's does plus a pipe round trip. A request thread takes an idle worker, sends it a `Job`, and
 waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
 started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
 workers keep serving meanwhile.
@@ -18,7 +20,7 @@ import multiprocessing
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -61,7 +63,8 @@ class Job:
     max_bytes: int = 64 * 1024 * 1024
     #: what relative IRIs in the query resolve against (the endpoint's URL)
     base_iri: str | None = None
-    generation: int = 0
+    #: the checkpoint folder to read (set by QueryExecutor.run: the newest one)
+    snapshot: str = ""
 
 
 @dataclass
@@ -84,13 +87,15 @@ class Answer:
 class QueryExecutor:
     """Runs SPARQL queries in `config.query_workers` worker processes; safe to call from many threads."""
 
-    def __init__(self, config):
+    def __init__(self, config, snapshot: str | Path | None = None):
         self.config = config
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._generation = 0
+        # The checkpoint jobs read (a folder nobody writes); None: the store itself, read-only (tests, tools)
+        self._snapshot = str(snapshot if snapshot is not None else config.store)
         self._closed = False
         started = [self._start() for _ in range(max(1, config.query_workers))]
         try:
@@ -107,10 +112,23 @@ class QueryExecutor:
         with self._lock:
             return self._generation
 
-    def store_changed(self) -> None:
-        """Make the workers reopen their read-only view before their next query."""
+    @property
+    def snapshot(self) -> str:
+        """The checkpoint folder the next jobs read."""
+        with self._lock:
+            return self._snapshot
+
+    def store_changed(self, snapshot: str | Path | None = None) -> None:
+        """Make the workers open `snapshot` (a newer checkpoint; None: reopen the same folder) before their next query."""
         with self._lock:
             self._generation += 1
+            if snapshot is not None:
+                self._snapshot = str(snapshot)
+
+    def in_use(self) -> set[str]:
+        """Return the checkpoint folders the workers hold open (those may not be deleted)."""
+        with self._lock:
+            return {worker.snapshot for worker in self._workers}
 
     def run(self, job: Job) -> Answer:
         """Run `job` in an idle worker and return its answer; 503 when it timed out or no worker became free."""
@@ -122,11 +140,16 @@ class QueryExecutor:
                 503,
                 f"all {len(self._workers)} query workers stayed busy for {timeout:g} s; try again later",
             )
-        job = _with_generation(job, self.generation)
+        with self._lock:
+            job = replace(job, snapshot=self._snapshot) if job.snapshot != self._snapshot else job
+            fresh = self._generation
+        if worker.generation != fresh:  # a write since its last job: reopen (even the same folder)
+            job = replace(job, snapshot=job.snapshot + REOPEN) if job.snapshot == worker.snapshot else job
         try:
             worker.connection.send(job)
             if worker.connection.poll(timeout):
                 answer = worker.connection.recv()
+                worker.snapshot, worker.generation = job.snapshot.removesuffix(REOPEN), fresh
                 self._idle.put(worker)
                 return answer
         except (EOFError, OSError) as error:
@@ -149,7 +172,10 @@ class QueryExecutor:
             worker.stop()
 
     def _start(self) -> "_Worker":
-        worker = _Worker(self._context, self.config.store)
+        with self._lock:
+            snapshot, generation = self._snapshot, self._generation
+        worker = _Worker(self._context, snapshot)
+        worker.generation = generation
         with self._lock:
             if self._closed:
                 worker.stop()
@@ -187,7 +213,9 @@ class QueryExecutor:
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, context, store: Path):
+    def __init__(self, context, store: str):
+        self.snapshot = store  # the folder it holds open
+        self.generation = 0
         self.connection, child = context.Pipe()
         self.process = context.Process(target=serve, args=(child, str(store)), daemon=True, name="agrs-query")
         self.process.start()
@@ -221,10 +249,8 @@ class _Worker:
         self.connection.close()
 
 
-def _with_generation(job: Job, generation: int) -> Job:
-    from dataclasses import replace
-
-    return replace(job, generation=generation)
+#: appended to a job's snapshot when the worker must reopen the same folder (a store read in place, tests)
+REOPEN = "\0reopen"
 
 
 # --- in the worker process ---------------------------------------------------------------------------------------
@@ -239,7 +265,7 @@ def serve(connection, store_path: str) -> None:
     except Exception as error:  # the parent reports it: the store is missing, unreadable…
         connection.send(f"{type(error).__name__}: {error}")
         return
-    generation = 0
+    opened = store_path
     connection.send("ready")
     while True:
         try:
@@ -250,15 +276,12 @@ def serve(connection, store_path: str) -> None:
             store.close()
             return
         try:
-            if job.generation != generation:
+            wanted = job.snapshot or opened
+            if wanted != opened:
                 store.close()
-                store = open_store(store_path, read_only=True)
-                generation = job.generation
+                opened = wanted.removesuffix(REOPEN)
+                store = open_store(opened, read_only=True)
             answer = execute(store, job)
-            if answer.status == 500:  # an I/O error of a stale read-only view: reopen it and try once more
-                store.close()
-                store = open_store(store_path, read_only=True)
-                answer = execute(store, job)
         except Exception as error:  # anything unexpected still gets an answer, so the request is not left waiting
             answer = Answer.error(500, f"the query failed: {type(error).__name__}: {error}")
         connection.send(answer)

@@ -41,19 +41,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'self'",
     )
 )
-#: the query the editor shows in a new tab
+#: the query the editor shows in a new tab: a meaningful question answered in about 0.2 s on the bundled observatory
+#: (the previous one, every class by its number of instances, took 16.7 s). The twenty largest populations are taken
+#: first, in a subquery, and only then labelled and placed in their département: joined over every commune first,
+#: the same question takes Oxigraph 2.5 s (the level test) to 18 s (an OPTIONAL).
 DEFAULT_QUERY = """\
 PREFIX agrs: <https://w3id.org/agrs/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
-# What the store holds: its classes, by number of instances
-SELECT ?class (SAMPLE(?name) AS ?label) (COUNT(DISTINCT ?thing) AS ?instances) WHERE {
-  ?thing a ?class .
-  OPTIONAL { ?class rdfs:label ?name . FILTER (LANGMATCHES(LANG(?name), "fr")) }
+# The twenty most populous communes (and municipal arrondissements), with their département
+SELECT ?place ?name ?population ?departement ?departementName WHERE {
+  {
+    SELECT ?place ?population WHERE { ?place agrs:legalPopulation ?population }
+    ORDER BY DESC(?population)
+    LIMIT 20
+  }
+  ?place rdfs:label ?name ;
+    agrs:within ?departement .
+  ?departement agrs:inLevel <https://w3id.org/agrs/level/departement> ;
+    rdfs:label ?departementName .
 }
-GROUP BY ?class
-ORDER BY DESC(?instances)
-LIMIT 50
+ORDER BY DESC(?population)
 """
 
 
