@@ -13,9 +13,7 @@ from rdflib.namespace import RDF, RDFS
 
 from agrs.graphs import INFERRED_GRAPH
 from agrs.ns import AGRS, ENTAILMENT, FORMATS, SD, VOID, bind_all
-from agrs.server.pages.rdf_out import (
-    JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, serialise,
-)  # fmt: skip
+from agrs.server.pages.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, serialise
 
 VOID_PATH = "/.well-known/void"
 

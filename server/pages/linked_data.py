@@ -130,7 +130,9 @@ def _answer(iris: list[str], media_type: str):
     page = _page_number() if media_type == HTML else 1
     if page is None:
         return text_response(400, f"page must be a positive integer, not {request.args.get('page')!r}")
-    paging = {"incoming_cap": INCOMING_PAGE, "incoming_offset": (page - 1) * INCOMING_PAGE} if media_type == HTML else {}
+    paging = {}
+    if media_type == HTML:
+        paging = {"incoming_cap": INCOMING_PAGE, "incoming_offset": (page - 1) * INCOMING_PAGE}
     for iri in iris:
         query = _query_for(iri)
         try:
@@ -214,7 +216,7 @@ def _page_context(query, description: Description) -> dict:
     pointing = [(s, p) for s, p in graph.subject_predicates(iri)]
     names = {p for _, p, _ in graph} | {s for s, _ in pointing if isinstance(s, URIRef)}
     labels = labels_of(query, names - linked)  # the objects' labels are in the description already
-    everything = graph + labels
+    everything = render.merged(graph, labels)  # a view of both, not a copy (a hub's page links hundreds)
 
     def incoming_link(pair):
         subject, prop = pair

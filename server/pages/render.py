@@ -78,6 +78,13 @@ def curie(iri: str) -> str:
     return prefixed(iri) or iri
 
 
+def merged(*graphs: Graph):
+    """A read-only view of `graphs` as one (`graph + labels` copied every triple of both into a new graph)."""
+    from rdflib.graph import ReadOnlyGraphAggregate
+
+    return ReadOnlyGraphAggregate(list(graphs))
+
+
 def link(graph: Graph, iri: URIRef) -> Link:
     """Return the link to `iri`, named by its label when `graph` has one, else by its CURIE."""
     path = local_path(str(iri))
@@ -87,7 +94,7 @@ def link(graph: Graph, iri: URIRef) -> Link:
 
 def property_rows(graph: Graph, subject, labels: Graph, depth: int = 2, skip=(RDF.type,)) -> list[PropertyRow]:
     """Return `subject`'s properties and values from `graph`, names taken from `graph` + `labels`."""
-    names = graph + labels
+    names = merged(graph, labels)
     rows: dict[URIRef, list[Value]] = {}
     for prop, value in graph.predicate_objects(subject):
         if prop in skip:

@@ -5,7 +5,9 @@ RocksDB and threads, which a fork would copy half-way). Each worker opens read-o
 (agrs.server.snapshots: a folder nobody writes, so the read-only open is defined behaviour, unlike one of the
 store the serving process writes) and opens the newer one a job names (`store_changed(path)`, called after every
 write), so a query sees the writes made before it was sent. Such a worker reads the registry once per checkpoint:
-a small query costs what pyoxigraph's does plus a pipe round trip. A request thread takes an idle worker, sends it a `Job`, and
+a small query costs what pyoxigraph's does plus a pipe round trip.
+
+A request thread takes an idle worker, sends it a `Job`, and
 waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
 started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
 workers keep serving meanwhile.
@@ -18,6 +20,7 @@ serialised answer over `max_response_bytes`.
 
 import multiprocessing
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -48,6 +51,32 @@ GRAPH_FORMATS = {
 }
 RESULT_TYPES = tuple(RESULTS_FORMATS)
 GRAPH_TYPES = tuple(GRAPH_FORMATS)
+
+
+# --- small questions: answered in the request thread --------------------------------------------------------------
+# A question of one triple pattern at most, with no FILTER, OPTIONAL, ORDER BY, DISTINCT, aggregate, OFFSET, path,
+# subquery or SERVICE, cannot run long: pyoxigraph answers it by one index lookup (ASK stops at the first match)
+# and streams its rows, so the row cap (max_rows, checked as the rows are written) stops the largest one within
+# a fraction of a second. Those run in the request thread on the pages' read-only checkpoint (pyoxigraph releases
+# the GIL while it evaluates and serialises: measured, a 1 ms ticker in another thread kept ticking through a 1 s
+# query), saving the pipe round trip to a worker; every other query goes to a killable worker. A text the patterns
+# below do not recognise (a comment, a brace in a literal…) simply goes to a worker.
+_IRI = r"<[^<>\"{}|^`\\\s]*>"
+_NAME = r"(?:[A-Za-z][\w.-]*)?:[\w.-]*"
+_VAR = r"[?$][A-Za-z_]\w*"
+_LITERAL = rf'"[^"\\{{}}\n]*"(?:@[A-Za-z-]+|\^\^(?:{_IRI}|{_NAME}))?|-?\d+(?:\.\d+)?'
+_TERM = rf"(?:{_IRI}|{_VAR}|{_NAME}|a|{_LITERAL})"
+_PATTERN = rf"\{{\s*(?:{_TERM}\s+{_TERM}\s+{_TERM}\s*\.?\s*)?\}}"
+_PROLOGUE = rf"(?:\s*PREFIX\s+{_NAME}\s*{_IRI}|\s*BASE\s*{_IRI})*"
+_SELECT = rf"SELECT\s+(?:\*|(?:{_VAR}\s*)+)\s*(?:WHERE\s*)?{_PATTERN}\s*(?:LIMIT\s+\d+\s*)?"
+_ASK = rf"ASK\s*(?:WHERE\s*)?{_PATTERN}\s*"
+SMALL_QUESTION = re.compile(rf"{_PROLOGUE}\s*(?:{_SELECT}|{_ASK})", re.IGNORECASE)
+SMALL_TEXT = 2000  # characters: a longer text is not a small question
+
+
+def is_small(sparql: str) -> bool:
+    """Whether `sparql` is a small question (one triple pattern at most, no operator that could make it run long)."""
+    return len(sparql) <= SMALL_TEXT and SMALL_QUESTION.fullmatch(sparql) is not None
 
 
 @dataclass(frozen=True)
@@ -119,7 +148,7 @@ class QueryExecutor:
             return self._snapshot
 
     def store_changed(self, snapshot: str | Path | None = None) -> None:
-        """Make the workers open `snapshot` (a newer checkpoint; None: reopen the same folder) before their next query."""
+        """Make the workers open `snapshot` (a newer checkpoint; None: reopen the same folder) before their next job."""
         with self._lock:
             self._generation += 1
             if snapshot is not None:

@@ -33,7 +33,7 @@ prefers HTML, the query UI.
 from flask import Blueprint, Response, g, request
 
 from agrs.server.conneg import negotiate
-from agrs.server.protocol.executor import GRAPH_TYPES, Job
+from agrs.server.protocol.executor import GRAPH_TYPES, Job, execute, is_small
 from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, check_query
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
@@ -179,9 +179,16 @@ def _query(sparql: str, parameters) -> Response:
         max_bytes=config.max_response_bytes,
         base_iri=request.base_url,
     )
-    answer = runtime().queries.run(job)
+    answer = _run(job)
     g.agrs_query_kind = answer.kind or "query"
     return answer_response(answer)
+
+
+def _run(job: Job):
+    """Answer a small question in this thread, on the pages' checkpoint; anything else in a killable worker."""
+    if is_small(job.sparql):
+        return execute(runtime().reader, job)
+    return runtime().queries.run(job)
 
 
 def answer_response(answer) -> Response:
