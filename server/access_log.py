@@ -57,7 +57,7 @@ def _record(response: Response) -> Response:
     from flask import current_app
 
     log: AccessLog | None = current_app.extensions.get(KEY)
-    if log is None:
+    if log is None or not log.enabled:  # `--access-log off`: not even the line's fields are computed
         return response
     started = g.get("agrs_started")
     duration = None if started is None else round((time.perf_counter() - started) * 1000, 1)

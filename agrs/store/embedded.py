@@ -30,6 +30,7 @@ store (up to MERGE_LIMIT triples).
 
 import gc
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -50,6 +51,7 @@ ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
 UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
 UNION_POLL = 0.05
 MERGE_LIMIT = 2_000_000  # triples a query's overlapping FROM graphs may hold, merged in memory (≈1 GB)
+_GRAPH_WORD = re.compile(r"graph", re.IGNORECASE)  # anywhere, even in an IRI or a comment: only a shortcut is lost
 MERGED_GRAPH = "urn:x-agrs:merged-default-graph"  # the in-memory merge's graph: never a stored graph's name
 
 
@@ -90,6 +92,12 @@ class EmbeddedStore(Store):
 
     def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
         """Resolve `dataset` on the current registry and run the query; retry when a graph it reads was switched."""
+        if self.read_only and not guard.mentions_from(sparql):
+            prepared = self._prepared(dataset)
+            if prepared is not None:  # resolved once per read-only open: a small query costs what pyoxigraph's does
+                default, named = prepared
+                # No GRAPH keyword, no named graph read: the list (every current version) is not worth passing.
+                return _run_query(self._store, sparql, default, named if _GRAPH_WORD.search(sparql) else [], base_iri)
         deadline = time.monotonic() + self.union_wait
         attempts = 0
         while attempts < QUERY_ATTEMPTS:
@@ -111,6 +119,21 @@ class EmbeddedStore(Store):
                 return result
             attempts += 1
         raise StoreError("the store's graphs kept changing while the query started; try again")
+
+    def _prepared(self, dataset: Dataset) -> tuple[list, list] | None:
+        """The default and named graphs (pyoxigraph nodes) of `dataset` for a query with no FROM, on a read-only
+        open; None when the query must take the general path (a stale union, a merge in memory)."""
+        key = ("prepared", dataset)
+        if key not in self._frozen:
+            current = self.current_versions()
+            default, named = self.resolve(dataset, "", current)
+            prepared = None
+            if UNION_GRAPH not in default or self._union_fresh():
+                target, default = self._set_semantics(dataset, default, named, current)
+                if target is self._store:
+                    prepared = [ox.NamedNode(name) for name in default], [ox.NamedNode(name) for name in named]
+            self._frozen[key] = prepared
+        return self._frozen[key]
 
     def _wait_for_union(self, deadline: float) -> None:
         if time.monotonic() > deadline:
@@ -594,11 +617,12 @@ def _integer(literal: ox.Literal | None) -> int:
     return 0 if literal is None else int(literal.value)
 
 
-def _run_query(store: ox.Store, sparql: str, default: list[str], named: list[str], base_iri: str | None):
+def _run_query(store: ox.Store, sparql: str, default: list, named: list, base_iri: str | None):
+    """Run `sparql` on `store` over the `default` and `named` graphs (names, or pyoxigraph nodes)."""
     try:
         return store.query(
-            sparql, base_iri=base_iri, default_graph=[ox.NamedNode(name) for name in default],
-            named_graphs=[ox.NamedNode(name) for name in named],
+            sparql, base_iri=base_iri, default_graph=[_node(name) for name in default],
+            named_graphs=[_node(name) for name in named],
         )  # fmt: skip
     except SyntaxError as error:
         raise QueryError(f"the query is not valid SPARQL: {error}") from error
@@ -606,3 +630,7 @@ def _run_query(store: ox.Store, sparql: str, default: list[str], named: list[str
         raise QueryError(str(error)) from error
     except OSError as error:
         raise StoreIOError(f"the query failed: {error}") from error
+
+
+def _node(name) -> ox.NamedNode:
+    return name if isinstance(name, ox.NamedNode) else ox.NamedNode(name)
