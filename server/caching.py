@@ -35,14 +35,19 @@ def cached(path: str, args) -> bool:
 
 def entity_tag(version: str) -> str:
     """Return the ETag of the current request's answer when the store is at `version` (a quoted string)."""
-    parts = (version, request.full_path, request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""))
-    return '"' + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32] + '"'
+    environ = request.environ
+    parts = (version, request.path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", ""),
+             environ.get("HTTP_ACCEPT_LANGUAGE", ""))  # fmt: skip
+    return '"' + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest() + '"'
 
 
 def _check():
     from agrs.server.runtime import runtime
 
-    if request.method not in ("GET", "HEAD") or not cached(request.path, request.args):
+    if request.method not in ("GET", "HEAD"):
+        return None
+    path = request.path
+    if not (path.startswith(CACHED_PREFIXES) if path != "/sparql" else "query" in request.args):
         return None
     version = runtime().version
     tag = entity_tag(version)
@@ -61,15 +66,20 @@ def _tag(response: Response) -> Response:
     from agrs.server.runtime import runtime
 
     stamp = g.get("agrs_etag")
-    if stamp is None or response.status_code != 200 or response.status_code == 304:
+    if stamp is None or response.status_code != 200:
         return response
     version, tag = stamp
     if runtime().version != version:  # a write landed while the answer was made: it may hold either state
         return response
     if "no-store" in response.headers.get("Cache-Control", ""):
         return response
-    response.headers["ETag"] = tag
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.vary.add("Accept")
-    response.vary.add("Accept-Language")
+    headers = response.headers
+    headers["ETag"] = tag
+    headers["Cache-Control"] = CACHE_CONTROL
+    vary = headers.get("Vary")
+    if vary in (None, "Accept"):  # the usual cases, without parsing the header
+        headers["Vary"] = "Accept, Accept-Language"
+    else:
+        response.vary.add("Accept")
+        response.vary.add("Accept-Language")
     return response
