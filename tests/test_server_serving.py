@@ -199,3 +199,22 @@ def _open_files(pid: int) -> list[Path]:
                 paths.append(Path(target))
         time.sleep(0.1)
     return paths
+
+
+def test_the_timeout_still_stops_a_long_query_after_writes(live_server, tmp_path):
+    server = live_server("--query-timeout", "1", store=fill(tmp_path / "store", size=2000))
+    insert(server, 1)  # the workers now read a newer checkpoint
+    long = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    assert not is_small(long)
+    started = time.monotonic()
+    status, _, body = request(server, query_path(long))
+    assert status == 503 and b"stopped after 1 s" in body and time.monotonic() - started < 5
+    insert(server, 2)
+    deadline = time.monotonic() + 30
+    while True:  # the killed worker's replacement serves again, on the newest checkpoint
+        try:
+            assert count(server) == 2
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
