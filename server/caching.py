@@ -5,7 +5,8 @@ changes only with a write through this server (`Runtime.version`: a digest of th
 started, and a count of the writes since). So the ETag is a digest of those, computed before any work: a client or
 proxy revalidating an answer it holds gets 304 at once, without the query running. `Cache-Control: public,
 no-cache` lets browsers and proxies keep answers but makes them ask again each time (a write may come any time);
-errors keep `no-store`.
+errors keep `no-store`. The server keeps the last ANSWERS answers of the current version itself (`AnswerCache`),
+so a page or query asked again is not made again.
 
 Cached routes: GET and HEAD of /sparql with a query, the linked-data pages and documents (/id/, /def/, /page/,
 /data/, /ontology), VoID, the questions API (/api/…), maps and search. Not /health (it must always reach the
@@ -13,15 +14,54 @@ store) nor the Graph Store (its own representation of writable graphs).
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 CACHED_PREFIXES = ("/id/", "/def/", "/page/", "/data/", "/ontology", "/.well-known/void", "/api/", "/map", "/search")
 CACHE_CONTROL = "public, no-cache"
+KEY = "agrs.answers"  # app.extensions key of the app's AnswerCache
+ANSWERS = 512  # answers kept (least recently used dropped first)
+ANSWER_BYTES = 256 * 1024  # a larger answer is not kept
+
+
+class AnswerCache:
+    """The answers of this server's cached routes, by ETag, for the current store version only.
+
+    The ETag already names everything an answer depends on, so a repeated request (a page opened again, the same
+    query) is served from memory; a write changes the version and empties the cache.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._answers: OrderedDict[str, tuple[bytes, list]] = OrderedDict()
+
+    def get(self, version: str, tag: str):
+        """Return the kept (body, headers) of `tag`, or None."""
+        with self._lock:
+            if version != self._version:
+                return None
+            answer = self._answers.get(tag)
+            if answer is not None:
+                self._answers.move_to_end(tag)
+            return answer
+
+    def put(self, version: str, tag: str, body: bytes, headers: list) -> None:
+        """Keep an answer made at `version` (forgetting every answer of an older version)."""
+        with self._lock:
+            if version != self._version:
+                self._answers.clear()
+                self._version = version
+            self._answers[tag] = (body, headers)
+            while len(self._answers) > ANSWERS:
+                self._answers.popitem(last=False)
 
 
 def install(app: Flask) -> None:
     """Answer conditional GETs of `app`'s cached routes with 304, and give their answers an ETag."""
+    app.extensions[KEY] = AnswerCache()
     app.before_request(_check)
     app.after_request(_tag)
 
@@ -59,6 +99,11 @@ def _check():
         response.headers["Cache-Control"] = CACHE_CONTROL
         response.headers["Vary"] = "Accept, Accept-Language"
         return response
+    kept = current_app.extensions[KEY].get(version, tag)
+    if kept is not None:
+        g.agrs_etag = None  # already tagged
+        body, headers = kept
+        return Response(body, status=200, headers=headers)
     return None
 
 
@@ -82,4 +127,9 @@ def _tag(response: Response) -> Response:
     else:
         response.vary.add("Accept")
         response.vary.add("Accept-Language")
+    if not response.direct_passthrough and not response.is_streamed:
+        body = response.get_data()
+        if len(body) <= ANSWER_BYTES:
+            kept = [(name, value) for name, value in headers.items() if name != "X-Query-Time-Ms"]
+            current_app.extensions[KEY].put(version, tag, body, kept)
     return response

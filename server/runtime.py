@@ -23,6 +23,7 @@ class Runtime:
     snapshots: object | None = None  # agrs.server.snapshots.Snapshots: checkpoints of `store`, for the readers
     #: what identifies the store's content when the server started (registry digest); `version` adds the writes since
     origin: str = ""
+    writes: int = 0  # writes through this server since it started
     write_lock: threading.Lock = field(default_factory=threading.Lock)  # one write at a time
     #: VoID statistics per version graph (a version never changes), counted after each write in the background
     void_statistics: dict = field(default_factory=dict)
@@ -46,9 +47,11 @@ class Runtime:
 
     @property
     def version(self) -> str:
-        """A token that changes whenever the store's content may have changed (the basis of every ETag)."""
-        writes = 0 if self.snapshots is None else self.snapshots.number - 1
-        return f"{self.origin}.{writes}"
+        """A token that changes whenever the store's content may have changed (the basis of every ETag).
+
+        It moves only once every reader (pages, workers) reads the new state: an answer made from the old one
+        is never tagged, nor kept, with the new version."""
+        return f"{self.origin}.{self.writes}"
 
     def after_write(self) -> None:
         """Checkpoint the store for the readers; the query workers open the new checkpoint before their next query."""
@@ -56,12 +59,13 @@ class Runtime:
             self.store.settle()
             if self.queries is not None:
                 self.queries.store_changed()
-            return
-        path = self.snapshots.take()
-        if self.queries is not None:
-            self.queries.store_changed(path)
-            self.snapshots.collect(self.queries.in_use())
-        self.count_statistics()
+        else:
+            path = self.snapshots.take()
+            if self.queries is not None:
+                self.queries.store_changed(path)
+                self.snapshots.collect(self.queries.in_use())
+            self.count_statistics()
+        self.writes += 1  # last: see `version`
 
     def count_statistics(self) -> None:
         """Count the VoID statistics of the new graph versions in a background thread (VoID then answers at once)."""

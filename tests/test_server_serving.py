@@ -218,3 +218,16 @@ def test_the_timeout_still_stops_a_long_query_after_writes(live_server, tmp_path
         except AssertionError:
             assert time.monotonic() < deadline
             time.sleep(0.3)
+
+
+def test_an_answer_asked_again_is_served_from_memory_until_a_write(live_server, tmp_path):
+    server = live_server(store=fill(tmp_path / "store"))
+    path = query_path(COUNT_PLAIN)
+    first = request(server, path, headers={"Accept": "text/csv"})
+    again = request(server, path, headers={"Accept": "text/csv"})
+    assert first[0] == again[0] == 200 and first[2] == again[2] == b"n\r\n0\r\n"
+    assert "x-query-time-ms" in first[1] and "x-query-time-ms" not in again[1]  # not run again
+    assert again[1]["etag"] == first[1]["etag"]
+    insert(server, 1)
+    status, headers, body = request(server, path, headers={"Accept": "text/csv"})
+    assert status == 200 and body == b"n\r\n1\r\n" and headers["etag"] != first[1]["etag"]

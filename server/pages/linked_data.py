@@ -232,8 +232,10 @@ def _page_context(query, description: Description) -> dict:
     )
     rows = fold_rows(render.property_rows(graph, iri, labels), hierarchy)
     incoming = fold_incoming(incoming, hierarchy)
-    synthetic = _mark_synthetic(str(iri), rows, incoming)
-    charts = _charts(query, str(iri))
+    series = indicator_series(query, str(iri))
+    # one question for the page: which of the resource, its links and its charts' indicators are synthetic
+    synthetic, indicators = _mark_synthetic(str(iri), rows, incoming, [item.indicator for item in series])
+    charts = _charts(str(iri), series, indicators)
     return {
         "iri": str(iri),
         "synthetic": str(iri) in synthetic,
@@ -255,24 +257,24 @@ def _page_context(query, description: Description) -> dict:
     }
 
 
-def _mark_synthetic(iri: str, rows, incoming) -> set[str]:
-    """Find which of the resource and the records it links to are synthetic (one query); mark their links."""
+def _mark_synthetic(iri: str, rows, incoming, indicators) -> tuple[set[str], set[str]]:
+    """Find which of the resource, the records it links to and `indicators` are synthetic (one question); mark the
+    links; return (those of the resource and its links, those of `indicators`)."""
     links = [value.link for row in rows for value in row.values if value.link is not None]
     links += [subject for subject, _, _ in incoming if subject is not None]
+    records = {iri, *(link.iri for link in links if link.local)}
     try:
-        synthetic = synthetic_subjects(runtime().reader.query, [iri, *(link.iri for link in links if link.local)])
+        synthetic = synthetic_subjects(runtime().reader.query, records | {str(item) for item in indicators})
     except StoreError:
-        return set()
+        return set(), set()
     for link in links:
         link.synthetic = link.iri in synthetic
-    return synthetic
+    return synthetic & records, synthetic & {str(item) for item in indicators}
 
 
-def _charts(query, iri: str) -> dict:
-    """The indicator charts of a territory: one SELECT, which finds nothing for what no observation points to."""
-    series = indicator_series(query, iri)
-    # an indicator a synthetic load defined: its values, observed or rolled up from them, are synthetic
-    synthetic = synthetic_subjects(query, [item.indicator for item in series])
+def _charts(iri: str, series, synthetic: set[str]) -> dict:
+    """The indicator charts of a territory (`series`: one SELECT, which finds nothing for what no observation points
+    to); `synthetic`: the indicators a synthetic load defined (their values, observed or rolled up, are synthetic)."""
     charts = []
     for number, item in enumerate(series, start=1):
         path = render.local_path(item.indicator)
