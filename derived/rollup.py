@@ -435,7 +435,9 @@ def run_rollup(
 ) -> RollupSummary:
     """Compute the derived observations of the stored indicators, gate them, and replace the roll-up graph.
 
-    `indicators` (IRIs): roll up those only (the graph then holds theirs only: give them a `key` of their own).
+    `indicators` (IRIs): roll up those only; the graph then holds theirs only. A derived observation's IRI does not
+    depend on the key: a graph of another key that holds an indicator some other roll-up graph holds too describes
+    its derived observations twice, which the gate refuses (roll an indicator up into one graph only).
     """
     resources = resources or Resources.load()
     started = datetime.now(UTC)
