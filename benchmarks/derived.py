@@ -48,12 +48,15 @@ SELECT ?departement (SUM(?value) AS ?total) WHERE {
   ?departement agrs:hasLevel level:departement .
 } GROUP BY ?departement"""
 #: The same answer read from the roll-up's derived observations of the départements (materialised by agrs rollup).
+#: The départements first: Oxigraph joins in the written order here, and starting from the 101 départements (then
+#: their few observations) was 4 times faster than starting from the observations (117 ms against 478 ms in memory).
 MATERIALISED_AGGREGATE = """PREFIX agrs: <https://w3id.org/agrs/>
 PREFIX level: <https://w3id.org/agrs/level/>
 SELECT ?departement ?total WHERE {
-  ?observation a agrs:DerivedObservation ; agrs:indicator <%(indicator)s> ; agrs:period <%(period)s> ;
-    agrs:territory ?departement ; agrs:value ?total .
   ?departement agrs:hasLevel level:departement .
+  ?observation agrs:territory ?departement .
+  ?observation a agrs:DerivedObservation ; agrs:indicator <%(indicator)s> ; agrs:period <%(period)s> ;
+    agrs:value ?total .
 }"""
 #: A period of the indicator's derived observations.
 PERIOD = """PREFIX agrs: <https://w3id.org/agrs/>
