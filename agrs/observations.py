@@ -24,8 +24,12 @@ def observation_iri(indicator: str, territory: URIRef, period: str, *, derived: 
     return ID[f"{kind}/{indicator}/{territory_segment(territory)}/{period}"]
 
 
+def decimal_lexical(value: Decimal) -> str:
+    """Return the canonical lexical form of an xsd:decimal (`710.0`, `12.5`)."""
+    text = f"{value.normalize():f}"
+    return text if "." in text else text + ".0"
+
+
 def decimal_literal(value: Decimal) -> Literal:
     """Return an xsd:decimal in its canonical form (`710.0`, `12.5`): equal values compare equal, in any store."""
-    normal = value.normalize()
-    text = f"{normal:f}"
-    return Literal(text if "." in text else text + ".0", datatype=XSD.decimal)
+    return Literal(decimal_lexical(value), datatype=XSD.decimal)

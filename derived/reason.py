@@ -180,11 +180,7 @@ class _Run:
             dataset.append(PENDING_GRAPH)
         if not dataset:
             return set()
-        new = set()
-        for row in self.store.query(rule.sparql, graphs=dataset):
-            triple = rule.make(row)
-            if triple is not None and triple not in self.inferred:
-                new.add(triple)
+        new = set(self.store.query(rule.construct, graphs=dataset)) - self.inferred
         self.inferred |= new
         return new
 

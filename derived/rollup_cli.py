@@ -26,9 +26,13 @@ MAX_PRINTED = 50
 @click.command("rollup", epilog=EPILOG)
 @store_option
 @click.option("--key", default="default", show_default=True, help="Key naming the roll-up graph.")
+@click.option(
+    "--indicator", "indicators", multiple=True, metavar="IRI",
+    help="Roll up this indicator only (repeatable); the graph then holds only theirs.",
+)  # fmt: skip
 @quarantine_option("the rejected derived observations")
 @quiet_option("No summary; problems only.")
-def rollup(store_path, key, quarantine_dir, quiet) -> None:
+def rollup(store_path, key, indicators, quarantine_dir, quiet) -> None:
     """Roll the stored indicators up from communes to EPCI, départements, régions and France."""
     from agrs.derived.rollup import run_rollup
     from agrs.store import StoreError, open_store
@@ -36,7 +40,7 @@ def rollup(store_path, key, quarantine_dir, quiet) -> None:
 
     try:
         with open_store(store_location(store_path)) as store:
-            summary = run_rollup(store, key=key, quarantine_dir=quarantine_dir)
+            summary = run_rollup(store, key=key, quarantine_dir=quarantine_dir, indicators=list(indicators) or None)
     except StoreError as error:  # StoreBusy included: its message says how to proceed
         click.echo(f"agrs rollup: {error}", err=True)
         sys.exit(2)

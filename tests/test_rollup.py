@@ -257,3 +257,15 @@ def test_real_population_rolls_up_to_the_sum_over_communes(store):
     assert sum(key.startswith("region/") for key in expected) == sum(e["zone"] != "com" for e in regions.values())
     for territory, population in expected.items():
         assert values[territory] == population, territory
+
+
+def test_one_indicator_rolls_up_alone_with_the_same_values(store, tmp_path: Path, resources):
+    _load_fixtures(store, tmp_path, resources)
+    population = str(ID["indicator/population"])
+    summary = run_rollup(store, quarantine_dir=tmp_path / "q", resources=resources, indicators=[population])
+    assert summary.rejected == 0 and summary.loaded
+    alone = _derived_values(store)
+    assert alone and {indicator for indicator, _, _ in alone} == {"indicator/population"}
+    run_rollup(store, quarantine_dir=tmp_path / "q", resources=resources)
+    everything = _derived_values(store)
+    assert {key: value for key, value in everything.items() if key[0] == "indicator/population"} == alone
