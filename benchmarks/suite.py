@@ -42,6 +42,12 @@ PYTHON = Path(sys.executable)
 VENV_BIN = PYTHON.parent
 ENDPOINT_VENV = CACHE / "venv-rdflib-endpoint"  # rdflib-endpoint brings FastAPI/Starlette: kept out of the project
 BENCH_GRAPH = "https://w3id.org/agrs/graph/bench/s"
+COMMUNE_KINDS = ("commune", "commune-deleguee", "commune-associee")  # the IRIs a tiny sample keeps for its communes
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that the `finally` blocks stop the servers a benchmark started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class Unavailable(Exception):
@@ -342,12 +348,12 @@ def _commune_filter(limit: int | None) -> Callable[[bytes], bool]:
     from agrs.loaders.demo import read_communes
 
     codes = {code.encode() for code in list(read_communes(default_etalab_dir()))[:limit]}
-    marker = b"<https://w3id.org/agrs/id/commune/"
+    markers = tuple(f"<https://w3id.org/agrs/id/{kind}/".encode() for kind in COMMUNE_KINDS)
 
     def keep(line: bytes) -> bool:
-        if not line.startswith(marker):
+        if not line.startswith(markers):
             return True
-        return line[len(marker) :].split(b">", 1)[0] in codes
+        return line.split(b">", 1)[0].rsplit(b"/", 1)[1] in codes
 
     return keep
 
@@ -501,6 +507,23 @@ def start_agrs(store: Path, *, extra: Sequence[str] = (), wait: float = 180) -> 
     return server
 
 
+def oxigraph_database(nt: Path, install: bool = True) -> tuple[Path, float]:
+    """Return an Oxigraph database of `nt` (built once next to it with `oxigraph load`) and its load seconds."""
+    nt = nt.resolve()
+    command = oxigraph_command(install)
+    folder = nt.with_name(nt.stem + "-oxigraph")
+    load_s = _cached_load(folder)
+    if load_s is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        started = time.perf_counter()
+        subprocess.run([str(command), "load", "--location", str(folder / "db"), "--file", str(nt)],
+                       check=True, capture_output=True)  # fmt: skip
+        load_s = time.perf_counter() - started
+        _mark_loaded(folder, load_s, nt)
+    return folder / "db", load_s
+
+
 def oxigraph_command(install: bool = True) -> Path:
     """Return the `oxigraph` server command of the project's venv, pip-installing the `oxigraph` wheel if missing."""
     command = VENV_BIN / "oxigraph"
@@ -528,20 +551,11 @@ def start_oxigraph(nt: Path, *, install: bool = True, wait: float = 120) -> tupl
     """
     nt = nt.resolve()
     command = oxigraph_command(install)
-    folder = nt.with_name(nt.stem + "-oxigraph")
-    load_s = _cached_load(folder)
-    if load_s is None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        started = time.perf_counter()
-        subprocess.run([str(command), "load", "--location", str(folder / "db"), "--file", str(nt)],
-                       check=True, capture_output=True)  # fmt: skip
-        load_s = time.perf_counter() - started
-        _mark_loaded(folder, load_s, nt)
+    database, load_s = oxigraph_database(nt, install)
     port = free_port()
     log = run_dir("oxigraph") / "serve.log"
     with log.open("w") as stderr:
-        process = subprocess.Popen([str(command), "serve-read-only", "--location", str(folder / "db"), "--bind",
+        process = subprocess.Popen([str(command), "serve-read-only", "--location", str(database), "--bind",
                                     f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
     server = Server("Oxigraph server", process, f"http://127.0.0.1:{port}/query", package_version("oxigraph"), log)
     try:

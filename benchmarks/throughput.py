@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = min(args.seconds, 2)
+    suite.exit_on_sigterm()
     info = suite.machine()
-    nt = suite.observatory_nt(args.size, limit=300 if args.quick else None)
+    nt = suite.observatory_nt("XS" if args.quick else args.size, limit=300 if args.quick else None)
     researcher = questions_s.researcher_questions()
     mixes = {mix: [researcher[name][1] for name in names] for mix, names in MIXES.items()}
     install = not args.no_install
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     def starters():
         yield "agrs serve", lambda: suite.start_agrs(suite.agrs_store(nt), extra=["--max-rows", "10000000"])
         yield "Oxigraph server", lambda: suite.start_oxigraph(nt, install=install)[0]
-        yield "bare stack", lambda: start_bare(nt.resolve().with_name(nt.stem + "-oxigraph") / "db")
+        yield "bare stack", lambda: start_bare(suite.oxigraph_database(nt, install)[0])
         if not args.no_rdflib:
             yield "rdflib-endpoint", lambda: suite.start_rdflib_endpoint(nt, install=install)[0]
 

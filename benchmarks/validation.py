@@ -3,8 +3,8 @@
 Data sets (N-Triples under .bench/data, built once by benchmarks/suite.py), each with the merged ontology:
   territories   the real territories (etalab COG as the territories loader maps them), with --inject N
                 violations (half the nodes get a second, integer agrs:inseeCode; half lose agrs:hasLevel);
-  S sample      the territories plus the first --s-sample triples of the size-S synthetic observatory
-                (observations, CatNat, survey: `agrs demo generate --size S --seed 1`, mapped by the loaders);
+  S sample      the size-S synthetic observatory (`agrs demo generate --size S --seed 1`, mapped by the loaders:
+                observations, CatNat, survey) over the first --s-communes communes, with every other territory;
   S             (--full) the whole size-S observatory with the territories.
 Engines, each in its own child process (its peak RSS is the child's own, from wait4), timed inside the child:
   pySHACL        agrs.shacl.validate on an rdflib Graph (as agrs/validate.py calls it); parse timed apart;
@@ -53,8 +53,8 @@ def injected_territories(inject: int, quick: bool) -> Path:
     lines = source.read_bytes().splitlines(keepends=True)
     if quick:
         lines = quick_sample(lines)
-    code = b"<https://w3id.org/agrs/ontology#inseeCode>"
-    level = b"<https://w3id.org/agrs/ontology#hasLevel>"
+    code = b"<https://w3id.org/agrs/inseeCode>"
+    level = b"<https://w3id.org/agrs/hasLevel>"
     coded = sorted({line.split(b" ", 1)[0] for line in lines if b" " + code + b" " in line})
     step = max(1, len(coded) // max(1, inject))
     chosen = coded[::step][:inject]
@@ -87,22 +87,9 @@ def quick_sample(lines: list[bytes]) -> list[bytes]:
     return [line for line in lines if line.split(b" ", 1)[0] in keep]
 
 
-def s_sample(triples: int) -> Path:
-    """Return territories + ontology + the first `triples` triples of the size-S observatory."""
-    path = suite.DATA / f"validation-S-sample-{triples}.nt"
-    if path.exists():
-        return path
-    suite.observatory_nt("S")
-    observatory = suite.DATA / "S-seed1-observatory.nt"
-    with path.open("wb") as out:
-        out.write(suite.territories_nt().read_bytes())
-        out.write(suite.ontology_nt().read_bytes())
-        with observatory.open("rb") as lines:
-            for number, line in enumerate(lines):
-                if number >= triples:
-                    break
-                out.write(line)
-    return path
+def s_sample(communes: int) -> Path:
+    """Return the size-S observatory over the first `communes` communes (every other territory kept), + ontology."""
+    return suite.observatory_nt("S", limit=communes)
 
 
 # --- one engine in a child process -------------------------------------------------------------------------
@@ -491,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="also the whole size-S observatory")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--inject", type=int, default=50, help="violations injected into the territories")
-    parser.add_argument("--s-sample", type=int, default=100_000, help="observatory triples in the S sample")
+    parser.add_argument("--s-communes", type=int, default=1000, help="communes in the S sample")
     parser.add_argument("--timeout", type=float, default=900, help="seconds an engine may take on one data set")
     parser.add_argument("--pipeline-timeout", type=float, default=300, help="seconds the validated load may take")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the end-to-end loads")
@@ -509,11 +496,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(pipeline_child(args.pipeline_child, args.quick)))
         return 0
     install = not args.no_install
+    suite.exit_on_sigterm()
     info = suite.machine()
     label = "territories" + (" (quick sample)" if args.quick else "")
     data_sets = [(label, injected_territories(args.inject, args.quick))]
     if not args.quick:
-        data_sets.append((f"S sample (territories + {args.s_sample:,} observatory triples)", s_sample(args.s_sample)))
+        data_sets.append((f"S sample (first {args.s_communes:,} communes)", s_sample(args.s_communes)))
     if args.full:
         data_sets.append(("S", suite.observatory_nt("S")))
     measured = [measure(name, path, args.runs, install, args.timeout, args.fast_python) for name, path in data_sets]

