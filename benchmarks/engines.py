@@ -272,7 +272,7 @@ def summary(table: dict, kinds: dict[str, str], engines: list[str]) -> list[dict
     import math
 
     out = []
-    for kind in ("small", "heavy", "stored"):
+    for kind in ("small", "join", "heavy", "stored"):
         names = [n for n in table if kinds.get(n, "stored") == kind]
         row = {"kind": kind, "questions": len(names)}
         for engine in engines:
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120, help="seconds a question may take (fast engines)")
     parser.add_argument("--slow-timeout", type=float, default=30, help="seconds a question may take (rdflib)")
-    parser.add_argument("--slow-restarts", type=int, default=2, help="rdflib-endpoint restarts after a timeout")
+    parser.add_argument("--slow-restarts", type=int, default=1, help="rdflib-endpoint restarts after a timeout")
     parser.add_argument("--no-install", action="store_true", help="use only the servers already installed")
     suite.output_flags(parser)
     args = parser.parse_args(argv)

@@ -14,19 +14,20 @@ COMMUNE = "<https://w3id.org/agrs/id/commune/33063>"  # Bordeaux
 EPCI = "<https://w3id.org/agrs/id/epci/243300316>"  # Bordeaux Métropole
 YEAR_2025 = "<https://w3id.org/agrs/id/period/2025>"
 
-#: name -> (kind, SPARQL); kind "small" questions make the throughput mix, "heavy" ones the heavy-question target
+#: name -> (kind, SPARQL): "small" (a point lookup, the overhead of a request), "join" (a few joins, few rows),
+#: "heavy" (joins and aggregates over every commune); join and heavy are the researcher-style questions
 RESEARCHER = {
     "ask": ("small", "ASK {}"),
     "commune-lookup": ("small", f"SELECT ?p ?o WHERE {{ {COMMUNE} ?p ?o }}"),
     "commune-over-years": (
-        "small",
+        "join",
         f"""SELECT ?indicator ?year ?value WHERE {{
   ?o agrs:territory {COMMUNE} ; agrs:indicator ?indicator ; agrs:period ?period ; agrs:value ?value .
   ?period agrs:periodCode ?year .
 }} ORDER BY ?indicator ?year""",
     ),
     "epci-members-2025": (
-        "small",
+        "join",
         f"""SELECT ?commune ?name ?population ?value WHERE {{
   ?commune agrs:directlyWithin {EPCI} ; agrs:hasLevel level:commune ; rdfs:label ?name ;
            agrs:legalPopulation ?population .

@@ -80,7 +80,8 @@ def engine_targets(data: dict | None) -> list[dict]:
         out.append(target("small question (ASK {}) overhead over in-process pyoxigraph", "≤ 1.5 ms added",
                           f"{agrs_ask:.2f} ms vs {ox_ask:.2f} ms: +{added:.2f} ms", added / 1.5,
                           added <= 1.5))  # fmt: skip
-    ratios = {q: _ms(data, q, "agrs serve") / _ms(data, q, "Oxigraph server") for q in data["kinds"]
+    researcher = [q for q, kind in data["kinds"].items() if kind in ("join", "heavy")]
+    ratios = {q: _ms(data, q, "agrs serve") / _ms(data, q, "Oxigraph server") for q in researcher
               if _ms(data, q, "agrs serve") and _ms(data, q, "Oxigraph server")}  # fmt: skip
     if ratios:
         worst = max(ratios, key=ratios.get)
@@ -165,6 +166,15 @@ def foreign_targets(quick: bool) -> list[dict]:
     return out
 
 
+#: The targets other helpers' benchmarks measure (serving_targets.py, derived.py): listed until they write theirs.
+OTHERS = (
+    ("commune page (warm, median, M)", "< 50 ms"),
+    ("hub pages (France, a région), paginated", "< 200 ms"),
+    ("VoID", "< 200 ms"),
+    ("`agrs reason` over M", "< 5 min"),
+    ("roll-up of one indicator over all communes", "< 2 s"),
+    ("read-only query workers: safe and fast design", "measured, design named"),
+)
 NOT_HERE = [
     target(
         "size M loaded and validated",
@@ -188,11 +198,10 @@ def collect(quick: bool) -> list[dict]:
     for row in NOT_HERE:
         if row["target"].split()[0].lower() not in named:
             rows.append(row)
-    for name in ("commune page (warm, median)", "hub pages (France, a région)", "VoID",
-                 "`agrs reason` over M", "roll-up of one indicator over all communes"):  # fmt: skip
+    for name, threshold in OTHERS:
         if name.split()[0].strip("`").lower() not in named:
-            rows.append(target(name, "see the issue", note="its benchmark (serving_targets.py / derived.py) wrote "
-                               "no targets list to .bench/results"))  # fmt: skip
+            rows.append(target(name, threshold, note="its benchmark (serving_targets.py / derived.py) wrote no "
+                               "targets list to .bench/results"))  # fmt: skip
     return rows
 
 

@@ -39,7 +39,7 @@ def client(url: str, queries: list[str], seconds: float, warmup: float, timeout:
     end_warmup, end = started + warmup, started + warmup + seconds
     while True:
         now = time.perf_counter()
-        if now >= end:
+        if now >= end and (latencies or errors):  # a question slower than the window still gets one measured run
             break
         try:
             status, _ = connection.get(paths[index % len(paths)])
@@ -56,7 +56,7 @@ def client(url: str, queries: list[str], seconds: float, warmup: float, timeout:
                 errors += 1
         index += 1
     connection.close()
-    out.put((latencies, errors))
+    out.put((latencies, errors, time.perf_counter() - max(end_warmup, started)))
 
 
 def load(url: str, queries: list[str], clients: int, seconds: float, timeout: float) -> dict:
@@ -68,11 +68,13 @@ def load(url: str, queries: list[str], clients: int, seconds: float, timeout: fl
                  for _ in range(clients)]  # fmt: skip
     for process in processes:
         process.start()
-    gathered = [out.get(timeout=seconds + warmup + timeout + 60) for _ in processes]
+    gathered = [out.get(timeout=seconds + warmup + 2 * timeout + 60) for _ in processes]
     for process in processes:
         process.join(10)
-    latencies = sorted(ms for part, _ in gathered for ms in part)
-    errors = sum(e for _, e in gathered)
+    latencies = sorted(ms for part, _, _ in gathered for ms in part)
+    errors = sum(e for _, e, _ in gathered)
+    # The measured window: --seconds, or longer when a client's last (or only) request ended after it.
+    window = max(seconds, max(spent for _, _, spent in gathered))
 
     def percentile(p: float) -> float | None:
         if not latencies:
@@ -80,7 +82,7 @@ def load(url: str, queries: list[str], clients: int, seconds: float, timeout: fl
         return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))]
 
     return {
-        "requests": len(latencies), "errors": errors, "req_s": len(latencies) / seconds,
+        "requests": len(latencies), "errors": errors, "req_s": len(latencies) / window, "window_s": window,
         "p50": percentile(50), "p95": percentile(95), "p99": percentile(99),
         "mean": statistics.fmean(latencies) if latencies else None,
     }  # fmt: skip
