@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="S")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--timeout", type=float, default=60, help="seconds one request may take")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds one request may take")
     parser.add_argument("--no-rdflib", action="store_true", help="leave rdflib-endpoint out")
     parser.add_argument("--no-install", action="store_true", help="use only the servers already installed")
     suite.output_flags(parser)
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     skipped: dict = {}
 
     def starters():
-        yield "agrs serve", lambda: suite.start_agrs(suite.agrs_store(nt), extra=["--max-rows", "10000000"])
+        limits = ["--max-rows", "10000000", "--query-timeout", str(args.timeout)]
+        yield "agrs serve", lambda: suite.start_agrs(suite.agrs_store(nt), extra=limits)
         yield "Oxigraph server", lambda: suite.start_oxigraph(nt, install=install)[0]
         yield "bare stack", lambda: start_bare(suite.oxigraph_database(nt, install)[0])
         if not args.no_rdflib:
