@@ -15,7 +15,7 @@ bash scripts/bench-install.sh
 py=.venv/bin/python
 started=$(date +%s)
 if [[ $mode == full ]]; then
-    $py benchmarks/validation.py --full --runs 3 --pipeline-timeout 3600 --update
+    $py benchmarks/validation.py --full --runs 3 --timeout 3600 --pipeline-timeout 3600 --update
     $py benchmarks/engines.py --size "$size" --runs 5 --slow-timeout 120 --update
     $py benchmarks/throughput.py --size "$size" --seconds 30 --update
 else
@@ -24,7 +24,9 @@ else
     $py benchmarks/throughput.py --seconds 8 --update
 fi
 # The serving pages and the derived data have their own benchmarks (issue 13's helpers serve and derived).
-[[ -f benchmarks/serving_targets.py ]] && $py benchmarks/serving_targets.py --append
+if [[ -f benchmarks/serving_targets.py ]]; then
+    $py benchmarks/serving_targets.py --append
+fi
 if [[ -f benchmarks/derived.py ]]; then
     $py benchmarks/derived.py --size "$size" --runs $([[ $mode == full ]] && echo 3 || echo 1) --append
 fi
