@@ -1,5 +1,5 @@
 # Thin on purpose: each target is one command; the work is in scripts/ and the `agrs` command.
-.PHONY: setup demo test lint docs check
+.PHONY: setup demo test lint docs check bench bench-full
 
 setup:
 	bash scripts/setup.sh
@@ -18,3 +18,11 @@ docs:
 
 lint:
 	.venv/bin/ruff check .
+
+# Issue 13's benchmark suite on size S (under 15 minutes on 2 cores); bench-full: more runs, the slow baselines
+# in full (BENCH_SIZE=M or L for the engines and throughput on M or L). Results: benchmarks/RESULTS.md.
+bench:
+	bash scripts/bench.sh
+
+bench-full:
+	bash scripts/bench.sh full
