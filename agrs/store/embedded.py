@@ -43,6 +43,7 @@ from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
+DELETE_BATCH = 20_000  # union triples deleted per DELETE DATA transaction
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
 UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
@@ -320,70 +321,92 @@ class EmbeddedStore(Store):
     def _union_fresh(self) -> bool:
         return bool(self._store.query(registry.UNION_FRESH))
 
-    def _update_union(self, graph: str, old: str | None, new: str | None, *,
-                      current: dict[str, str] | None = None, finish: bool = True) -> list[tuple[str, str]]:
+    def _update_union(
+        self,
+        graph: str,
+        old: str | None,
+        new: str | None,
+        *,
+        current: dict[str, str] | None = None,
+        finish: bool = True,
+    ) -> list[tuple[str, str]]:
         """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
 
         A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
         inferred graph holds it and UNION_GRAPH does not. Only the triples in one of `old` and `new` but not the
-        other can change that: Oxigraph finds them (MINUS, a scan of both versions), and each is then looked up
-        in the index (which graphs hold it). A first load copies the new version whole.
+        other can change that. Each case is one SPARQL query run by Oxigraph over the whole difference (set at a
+        time: the index probes happen inside Oxigraph, not one Python call per triple), whose answer is bulk-added
+        (adding a triple already there is harmless) or deleted in batches.
         """
         store = self._store
         current = self.current_versions() if current is None else current
-        asserted = {version for name, version in current.items() if not is_inferred(name)}
-        inferred = {version for name, version in current.items() if is_inferred(name)}
+        asserted = sorted(version for name, version in current.items() if not is_inferred(name))
+        inferred = sorted(version for name, version in current.items() if is_inferred(name))
         others = set(current.values()) - {new}
         union, union_inferred = ox.NamedNode(UNION_GRAPH), ox.NamedNode(UNION_INFERRED_GRAPH)
         shares: set[str] = set()
-        add, remove = _Additions(store, self._load_batch), _Removals(store, self._load_batch)
-        if new is not None and old is None and not is_inferred(graph) and not others:
-            # The first graph of the store: copy it whole (nothing to share with, no lookup needed).
-            self._copy_into(UNION_GRAPH, new)
-        elif new is not None:
-            for s_, p_, o_ in self._difference(new, old):
-                holders = self._holders(s_, p_, o_)
-                shares |= holders & others
-                if not is_inferred(graph):
-                    if UNION_GRAPH not in holders:
-                        add.put(ox.Quad(s_, p_, o_, union))
-                    if UNION_INFERRED_GRAPH in holders:
-                        remove.put(ox.Quad(s_, p_, o_, union_inferred))
-                elif UNION_GRAPH not in holders and UNION_INFERRED_GRAPH not in holders:
-                    add.put(ox.Quad(s_, p_, o_, union_inferred))
+        if new is not None:
+            added = _pattern(new, old)  # the triples of the new version the old one lacks
+            if not is_inferred(graph):
+                # Into the union whatever it holds already; out of the inferred union what is now asserted.
+                self._add_rows(union, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
+                self._remove_rows(
+                    union_inferred, f"SELECT ?s ?p ?o WHERE {{ {added} GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+                )
+            else:
+                self._add_rows(
+                    union_inferred,
+                    f"SELECT ?s ?p ?o WHERE {{ {added} FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} }}",
+                )
+            if others:
+                shares = self._shared_with(added, others)
         self._during_union_update()
         if old is not None:
-            for s_, p_, o_ in self._difference(old, new):
-                holders = self._holders(s_, p_, o_)
-                if not is_inferred(graph):
-                    if not holders & asserted:
-                        remove.put(ox.Quad(s_, p_, o_, union))
-                        if holders & inferred:  # no longer asserted, still inferred
-                            add.put(ox.Quad(s_, p_, o_, union_inferred))
-                elif UNION_INFERRED_GRAPH in holders and not holders & inferred:
-                    remove.put(ox.Quad(s_, p_, o_, union_inferred))
+            removed = _pattern(old, new)  # the triples of the old version the new one lacks
+            if not is_inferred(graph):
+                unasserted = f"{removed} FILTER NOT EXISTS {{ {_held_by(asserted)} }}"
+                self._remove_rows(union, f"SELECT ?s ?p ?o WHERE {{ {unasserted} }}")
+                if inferred:  # no longer asserted, still inferred
+                    still_inferred = f"FILTER EXISTS {{ {_held_by(inferred)} }}"
+                    self._add_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {unasserted} {still_inferred} }}")
+            else:
+                in_union = f"GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }}"
+                uninferred = f"FILTER NOT EXISTS {{ {_held_by(inferred)} }}"
+                self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {removed} {in_union} {uninferred} }}")
             if new is not None:  # what the old version shared, the new one may share too (never less than true)
                 shares |= {b for a, b in self._sharing() if a == old} | {a for a, b in self._sharing() if b == old}
-        remove.flush()
-        add.flush()
         pairs = sorted((new, other) for other in shares & others) if new is not None else []
         if finish:
             store.update(registry.mark_fresh(pairs))
         return pairs
 
-    def _difference(self, version: str, other: str | None) -> Iterator[tuple]:
-        """Yield the (s, p, o) of `version` that `other` lacks (all of them when `other` is None)."""
-        if other is None:
-            return ((q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None,
-                                                                                               ox.NamedNode(version)))
-        minus = f"MINUS {{ GRAPH <{other}> {{ ?s ?p ?o }} }}"
-        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} {minus} }}"
-        return ((row[0], row[1], row[2]) for row in self._store.query(query))
+    def _add_rows(self, target: ox.NamedNode, select: str) -> None:
+        """Bulk-add the (?s ?p ?o) rows of `select` to graph `target`, in batches (the rows are streamed)."""
+        rows = ((row[0], row[1], row[2]) for row in self._store.query(select))
+        while batch := [ox.Quad(s, p, o, target) for s, p, o in itertools.islice(rows, self._load_batch)]:
+            self._store.bulk_extend(batch)
 
-    def _holders(self, subject, predicate, object_) -> set[str]:
-        """Return the names of the graphs that hold a triple (one index lookup)."""
-        return {quad.graph_name.value for quad in self._store.quads_for_pattern(subject, predicate, object_, None)
-                if isinstance(quad.graph_name, ox.NamedNode)}  # fmt: skip
+    def _remove_rows(self, target: ox.NamedNode, select: str) -> None:
+        """Delete the (?s ?p ?o) rows of `select` from graph `target`, in bounded transactions.
+
+        The query reads the snapshot taken when it started, so deleting while its rows stream is safe. Each batch
+        of DELETE_BATCH rows is one SPARQL DELETE DATA (one transaction, not one per triple); triples with a
+        blank node cannot go in DELETE DATA and are removed one by one.
+        """
+        rows = ((row[0], row[1], row[2]) for row in self._store.query(select))
+        while batch := list(itertools.islice(rows, DELETE_BATCH)):
+            lines = [f"{s} {p} {o} ." for s, p, o in batch if not _has_blank(s, o)]
+            if lines:
+                self._store.update(f"DELETE DATA {{ GRAPH {target} {{\n" + "\n".join(lines) + "\n} }")
+            for s, p, o in batch:
+                if _has_blank(s, o):
+                    self._store.remove(ox.Quad(s, p, o, target))
+
+    def _shared_with(self, pattern: str, versions: set[str]) -> set[str]:
+        """Return the `versions` holding one of the triples `pattern` binds (?s ?p ?o): one index probe per triple."""
+        values = " ".join(f"<{version}>" for version in sorted(versions))
+        query = f"SELECT DISTINCT ?g WHERE {{ {pattern} GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {values} }} }}"
+        return {row[0].value for row in self._store.query(query)}
 
     def _sharing(self) -> set[tuple[str, str]]:
         return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
@@ -406,14 +429,6 @@ class EmbeddedStore(Store):
             seen[graph] = version
             pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
         store.update(registry.mark_fresh(sorted(set(pairs))))
-
-    def _copy_into(self, target: str, version: str) -> None:
-        """Add every triple of `version` to `target`, in bulk batches."""
-        store, name = self._store, ox.NamedNode(target)
-        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
-        rows = ((quad.subject, quad.predicate, quad.object) for quad in quads)
-        while batch := [ox.Quad(s, p, o, name) for s, p, o in itertools.islice(rows, self._load_batch)]:
-            store.bulk_extend(batch)
 
     # --- data ----------------------------------------------------------------------------------------------
 
@@ -529,30 +544,23 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
         ) from error
 
 
-class _Batch:
-    """Quads to add to, or remove from, the store, applied in batches (bulk loads; removals one by one)."""
-
-    def __init__(self, store: ox.Store, size: int):
-        self.store, self.size, self.quads = store, size, []
-
-    def put(self, quad: ox.Quad) -> None:
-        self.quads.append(quad)
-        if len(self.quads) >= self.size:
-            self.flush()
+def _pattern(version: str, minus: str | None) -> str:
+    """Return the graph pattern binding (?s ?p ?o) to the triples of `version` that `minus` lacks (all when None)."""
+    if minus is None:
+        return f"GRAPH <{version}> {{ ?s ?p ?o }}"
+    return f"GRAPH <{version}> {{ ?s ?p ?o }} MINUS {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}"
 
 
-class _Additions(_Batch):
-    def flush(self) -> None:
-        if self.quads:
-            self.store.bulk_extend(self.quads)
-        self.quads = []
+def _has_blank(subject, object_) -> bool:
+    return isinstance(subject, ox.BlankNode) or isinstance(object_, ox.BlankNode)
 
 
-class _Removals(_Batch):
-    def flush(self) -> None:
-        for quad in self.quads:
-            self.store.remove(quad)
-        self.quads = []
+def _held_by(versions: list[str]) -> str:
+    """Return the graph pattern true when one of `versions` holds the triple (?s ?p ?o); never true for none."""
+    if not versions:
+        return "FILTER(false)"
+    values = " ".join(f"<{version}>" for version in versions)
+    return f"VALUES ?holder {{ {values} }} GRAPH ?holder {{ ?s ?p ?o }}"
 
 
 def _integer(literal: ox.Literal | None) -> int:
