@@ -44,6 +44,7 @@ from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
 DELETE_BATCH = 20_000  # union triples deleted per DELETE DATA transaction
+KEEP_LIMIT = 1_000_000  # triples of a first version kept in memory (≈0.3 GB) to fill the union without a scan
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
 UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
@@ -222,12 +223,12 @@ class EmbeddedStore(Store):
             self._expect(graph, expected_version)  # fail before a long load, and again at the switch
         version = self._allocate(graph)
         try:
-            count = self._load(version, triples)
+            count, loaded = self._load(version, triples, keep=True)
             old = self._switch(graph, version, count, expected_version)
         except Exception as error:
             self._discard_after_failure(version, error)
             raise
-        self._update_union(graph, old, version)
+        self._update_union(graph, old, version, loaded=loaded if old is None else None)
         self._after_switch()
         if old is not None:
             self._drop_data(old)
@@ -329,17 +330,20 @@ class EmbeddedStore(Store):
         *,
         current: dict[str, str] | None = None,
         finish: bool = True,
+        loaded: list[tuple] | None = None,
     ) -> list[tuple[str, str]]:
         """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
 
         A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
         inferred graph holds it and UNION_GRAPH does not. Only the triples in one of `old` and `new` but not the
         other can change that. Each case is one SPARQL query run by Oxigraph over the whole difference (set at a
-        time: the index probes happen inside Oxigraph, not one Python call per triple), whose answer is bulk-added
-        (adding a triple already there is harmless) or deleted in batches.
+        time: the index probes happen inside Oxigraph, not one Python call per triple), the smaller graph scanned
+        first; its answer is bulk-added (adding a triple already there is harmless) or deleted in batches.
+        `loaded`: the triples of `new` when `old` is None, still in memory: added to the union without a scan.
         """
         store = self._store
         current = self.current_versions() if current is None else current
+        sizes = {info.version: info.triples for info in self.graphs()}
         asserted = sorted(version for name, version in current.items() if not is_inferred(name))
         inferred = sorted(version for name, version in current.items() if is_inferred(name))
         others = set(current.values()) - {new}
@@ -349,17 +353,26 @@ class EmbeddedStore(Store):
             added = _pattern(new, old)  # the triples of the new version the old one lacks
             if not is_inferred(graph):
                 # Into the union whatever it holds already; out of the inferred union what is now asserted.
-                self._add_rows(union, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
-                self._remove_rows(
-                    union_inferred, f"SELECT ?s ?p ?o WHERE {{ {added} GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
-                )
+                if loaded is not None and old is None:
+                    self._add_triples(union, loaded)
+                else:
+                    self._add_rows(union, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
+                if self._holds_triples(UNION_INFERRED_GRAPH):
+                    in_inferred = f"GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }}"
+                    inferred_size = sum(sizes.get(version, 0) for version in inferred)
+                    first = (
+                        in_inferred + " " + added if inferred_size < sizes.get(new, 0) else added + " " + in_inferred
+                    )
+                    self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {first} }}")
             else:
                 self._add_rows(
                     union_inferred,
                     f"SELECT ?s ?p ?o WHERE {{ {added} FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} }}",
                 )
-            if others:
-                shares = self._shared_with(added, others)
+            if old is not None:  # what the old version shared, the new one may share too (never less than true)
+                sharing = self._sharing()
+                shares = {b for a, b in sharing if a == old} | {a for a, b in sharing if b == old}
+            shares |= self._shared_with(new, others - shares, sizes)
         self._during_union_update()
         if old is not None:
             removed = _pattern(old, new)  # the triples of the old version the new one lacks
@@ -373,8 +386,6 @@ class EmbeddedStore(Store):
                 in_union = f"GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }}"
                 uninferred = f"FILTER NOT EXISTS {{ {_held_by(inferred)} }}"
                 self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {removed} {in_union} {uninferred} }}")
-            if new is not None:  # what the old version shared, the new one may share too (never less than true)
-                shares |= {b for a, b in self._sharing() if a == old} | {a for a, b in self._sharing() if b == old}
         pairs = sorted((new, other) for other in shares & others) if new is not None else []
         if finish:
             store.update(registry.mark_fresh(pairs))
@@ -402,11 +413,23 @@ class EmbeddedStore(Store):
                 if _has_blank(s, o):
                     self._store.remove(ox.Quad(s, p, o, target))
 
-    def _shared_with(self, pattern: str, versions: set[str]) -> set[str]:
-        """Return the `versions` holding one of the triples `pattern` binds (?s ?p ?o): one index probe per triple."""
-        values = " ".join(f"<{version}>" for version in sorted(versions))
-        query = f"SELECT DISTINCT ?g WHERE {{ {pattern} GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {values} }} }}"
-        return {row[0].value for row in self._store.query(query)}
+    def _add_triples(self, target: ox.NamedNode, triples: list[tuple]) -> None:
+        """Bulk-add (s, p, o) triples to graph `target`, in batches."""
+        for start in range(0, len(triples), self._load_batch):
+            batch = triples[start : start + self._load_batch]
+            self._store.bulk_extend([ox.Quad(s, p, o, target) for s, p, o in batch])
+
+    def _holds_triples(self, graph: str) -> bool:
+        return bool(self._store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+
+    def _shared_with(self, version: str, others: set[str], sizes: dict[str, int]) -> set[str]:
+        """Return the `others` holding a triple of `version`: one ASK each, scanning the smaller of the two."""
+        found = set()
+        for other in sorted(others):
+            first, second = sorted((version, other), key=lambda name: sizes.get(name, 0))
+            if bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
+                found.add(other)
+        return found
 
     def _sharing(self) -> set[tuple[str, str]]:
         return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
@@ -432,15 +455,25 @@ class EmbeddedStore(Store):
 
     # --- data ----------------------------------------------------------------------------------------------
 
-    def _load(self, version: str, triples: Iterable[tuple]) -> int:
+    def _load(self, version: str, triples: Iterable[tuple], *, keep: bool = False) -> tuple[int, list | None]:
+        """Bulk-load `triples` into graph `version`; return the distinct triples stored, and those loaded if kept.
+
+        `keep`: return the (s, p, o) loaded, so that the union graphs need not read them back from the store (a
+        scan costs as much as the load); None when they outnumber KEEP_LIMIT (memory) or were not kept.
+        """
         store = self._store
         name = ox.NamedNode(version)
         quads = (_quad(triple, name) for triple in triples)
+        kept: list | None = [] if keep else None
         while batch := list(itertools.islice(quads, self._load_batch)):
             store.bulk_extend(batch)
+            if kept is not None:
+                kept.extend((quad.subject, quad.predicate, quad.object) for quad in batch)
+                if len(kept) > KEEP_LIMIT:
+                    kept = None
         # Count what was stored, not what was given: the input may repeat triples.
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} }}"
-        return _integer(next(iter(store.query(query)))["n"])
+        return _integer(next(iter(store.query(query)))["n"]), kept
 
     def _drop_data(self, version: str) -> None:
         """Delete a version graph's triples in bounded transactions, then its name."""
