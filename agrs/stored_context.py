@@ -37,7 +37,8 @@ class StoredContext:
         self.ontology = ontology
         self.descriptions: dict[str, list[OxTriple]] = descriptions or {}
         self._ontology_subjects: set[Node] | None = None
-        self._ontology_oxigraph: list[OxTriple] | None = None
+        self._ontology_quads: list[ox.Quad] | None = None
+        self._described: set[Node] | None = None
 
     @classmethod
     def fetch(cls, store: Store, graph: str, mentioned: Iterable[Node], ontology: Graph) -> "StoredContext":
@@ -68,6 +69,7 @@ class StoredContext:
             if not wanted:
                 break
         context.descriptions = dict(descriptions)
+        context._described = None
         return context
 
     def ontology_subjects(self) -> set[Node]:
@@ -76,11 +78,17 @@ class StoredContext:
             self._ontology_subjects = set(self.ontology.subjects(unique=True))
         return self._ontology_subjects
 
-    def ontology_triples(self) -> list[OxTriple]:
-        """Return the ontology's triples in pyoxigraph terms (converted once)."""
-        if self._ontology_oxigraph is None:
-            self._ontology_oxigraph = [to_oxigraph(triple) for triple in self.ontology]
-        return self._ontology_oxigraph
+    def ontology_quads(self) -> list[ox.Quad]:
+        """Return the ontology's triples as pyoxigraph quads of the default graph (converted once)."""
+        if self._ontology_quads is None:
+            self._ontology_quads = [ox.Quad(*to_oxigraph(triple)) for triple in self.ontology]
+        return self._ontology_quads
+
+    def described_nodes(self) -> set[Node]:
+        """Return every node the ontology or a stored description describes (rdflib terms; computed once)."""
+        if self._described is None:
+            self._described = self.ontology_subjects() | {URIRef(iri) for iri in self.descriptions}
+        return self._described
 
     def describes(self, node: Node) -> bool:
         """Return whether the ontology or a stored graph describes `node` (results about it are not the load's)."""

@@ -35,7 +35,7 @@ from agrs.records import Problem, RawRecord, Record
 from agrs.resources import Resources
 from agrs.shacl import DataGraph, ValidationReport, ValidationResult, report_graph, validate
 from agrs.store.base import Store
-from agrs.store.terms import term_to_oxigraph
+from agrs.store.terms import XSD_STRING, term_to_oxigraph
 from agrs.stored_context import StoredContext, context_for
 
 BATCH_TRIPLES = 2_000_000  # triples per fast validation run: bounds the in-memory store (≈1 GB at most)
@@ -71,7 +71,8 @@ def gate(
     for _ in range(MAX_ROUNDS):
         rejected_now = []
         for batch in _batches(todo, batch_triples if engine is not None else None, batch_size):
-            rejected_now += _validate_batch(batch, index, shapes_graph, engine, context, found)
+            whole = len(batch) == index.valid()  # every valid record: nothing outside the batch to look up
+            rejected_now += _validate_batch(batch, index, shapes_graph, engine, context, found, whole=whole)
             if progress is not None:
                 progress(len(batch))
         if not rejected_now:
@@ -176,10 +177,15 @@ class _NodeIndex:
     """Which records describe (have as subject) each node, to add the descriptions of what a batch points to."""
 
     def __init__(self, records: Iterable[Record]):
+        self.records = list(records)
         self.describers: dict[Node, list[Record]] = defaultdict(list)
-        for record in records:
+        for record in self.records:
             for node in record.subjects:
                 self.describers[node].append(record)
+
+    def valid(self) -> int:
+        """Return how many of the records are not rejected (now)."""
+        return sum(not record.rejected for record in self.records)
 
     def referenced(self, batch: Sequence[Record]) -> list[Record]:
         """Return the valid records outside `batch` describing a node the batch points to (one hop).
@@ -205,13 +211,21 @@ class _NodeIndex:
 
 
 def _validate_batch(
-    batch: Sequence[Record], index: _NodeIndex, shapes: Graph, plan, context: StoredContext, found: list
+    batch: Sequence[Record],
+    index: _NodeIndex,
+    shapes: Graph,
+    plan,
+    context: StoredContext,
+    found: list,
+    *,
+    whole: bool = False,
 ) -> list[Record]:
     """Validate one batch; add problems to its failing records, append the attributed results, return the failed.
 
-    `plan`: the compiled shapes (fast engine), or None for pySHACL over `shapes`.
+    `plan`: the compiled shapes (fast engine), or None for pySHACL over `shapes`. `whole`: the batch holds every
+    valid record of the load.
     """
-    outside = index.referenced(batch)
+    outside = [] if whole else index.referenced(batch)
     owners = _owners(batch)
     # Nodes described outside the batch are validated with their own records (or were, when stored): a result
     # about them (a stored commune whose département is not in this data) says nothing about the batch.
@@ -257,23 +271,60 @@ def _validate_fast(
     Only the nodes a result could be attributed to are focus nodes: those the batch describes, and those it
     mentions that neither another record nor the store nor the ontology describes.
     """
-    convert = _Terms()
-    quads = [ox.Quad(*triple) for triple in context.ontology_triples()]
-    nodes: set[Node] = set()
-    for record in [*batch, *outside]:
-        for subject, predicate, object_ in record.triples:
-            quads.append(ox.Quad(convert(subject), convert(predicate), convert(object_)))
-            nodes.add(subject)
-            nodes.add(object_)
-    quads.extend(ox.Quad(*triple) for triple in context.around(node for node in nodes if isinstance(node, URIRef)))
     data = ox.Store()
-    data.bulk_extend(quads)
-    del quads
-    mentioned = {node for record in batch for s, _, o in record.triples for node in (s, o)}
-    focus = {
-        node for node in mentioned if node in owners or not (node in foreign or context.describes(node))
-    }  # fmt: skip
-    return plan.validate(data, focus=focus)
+    records = [*batch, *outside]
+    _load_records(data, records)
+    data.extend(context.ontology_quads())
+    nodes = {node for record in records for s, _, o in record.triples for node in (s, o)}
+    data.extend(ox.Quad(*triple) for triple in context.around(node for node in nodes if type(node) is URIRef))
+    mentioned = nodes if not outside else {node for record in batch for s, _, o in record.triples for node in (s, o)}
+    # Described elsewhere (the store, the ontology, another record of the load) and not by the batch: a result
+    # about such a node is not the batch's, so it is not asked for.
+    elsewhere = (context.described_nodes() | foreign) - owners.keys()
+    return plan.validate(data, focus=mentioned - elsewhere)
+
+
+def _load_records(data: ox.Store, records: Sequence[Record]) -> None:
+    """Add the records' triples (rdflib terms) to the default graph of `data`, an empty store.
+
+    Converting term by term costs about three times more than writing N-Triples text and letting Oxigraph parse
+    it, so triples of IRIs and literals go as text; those with a blank node (the parser would rename it) or a
+    term the text cannot carry go term by term.
+    """
+    lines: list[str] = []
+    odd: list[tuple] = []
+    literals: dict[Literal, str] = {}
+    for record in records:
+        for triple in record.triples:
+            subject, predicate, object_ = triple
+            if type(subject) is not URIRef or type(predicate) is not URIRef:
+                odd.append(triple)
+            elif type(object_) is URIRef:
+                lines.append(f"<{subject}> <{predicate}> <{object_}> .")
+            elif type(object_) is Literal:
+                text = literals.get(object_)
+                if text is None:
+                    text = literals[object_] = _literal_text(object_)
+                lines.append(f"<{subject}> <{predicate}> {text} .")
+            else:
+                odd.append(triple)
+    try:
+        data.load("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    except (SyntaxError, ValueError):  # an IRI N-Triples cannot carry (a space…): every triple term by term
+        data.clear()
+        odd = [triple for record in records for triple in record.triples]
+    convert = _Terms()
+    data.extend(ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in odd)
+
+
+def _literal_text(literal: Literal) -> str:
+    """Return a literal in N-Triples: its lexical form as written, escaped, then its language or datatype."""
+    text = str(literal).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if literal.language:
+        return f'"{text}"@{literal.language}'
+    if literal.datatype is not None and str(literal.datatype) != XSD_STRING:
+        return f'"{text}"^^<{literal.datatype}>'
+    return f'"{text}"'
 
 
 def _validate_pyshacl(
