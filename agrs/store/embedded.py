@@ -351,28 +351,28 @@ class EmbeddedStore(Store):
         shares: set[str] = set()
         if new is not None:
             added = _pattern(new, old)  # the triples of the new version the old one lacks
-            if not is_inferred(graph):
-                # Into the union whatever it holds already; out of the inferred union what is now asserted.
-                if loaded is not None and old is None:
-                    self._add_triples(union, loaded)
-                else:
-                    self._add_rows(union, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
-                if self._holds_triples(UNION_INFERRED_GRAPH):
-                    in_inferred = f"GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }}"
-                    inferred_size = sum(sizes.get(version, 0) for version in inferred)
-                    first = (
-                        in_inferred + " " + added if inferred_size < sizes.get(new, 0) else added + " " + in_inferred
-                    )
-                    self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {first} }}")
-            else:
-                self._add_rows(
-                    union_inferred,
-                    f"SELECT ?s ?p ?o WHERE {{ {added} FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }} }}",
-                )
             if old is not None:  # what the old version shared, the new one may share too (never less than true)
                 sharing = self._sharing()
                 shares = {b for a, b in sharing if a == old} | {a for a, b in sharing if b == old}
-            shares |= self._shared_with(new, others - shares, sizes)
+            # Into its union whatever that holds already (adding is idempotent); then out of the inferred union
+            # what is now asserted, or out of it what the union holds: only when a scan found such triples.
+            target, rival = (union_inferred, UNION_GRAPH) if is_inferred(graph) else (union, UNION_INFERRED_GRAPH)
+            if loaded is not None and old is None:
+                self._add_triples(target, loaded)
+            elif is_inferred(graph):
+                rival_lacks = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
+                self._add_rows(target, f"SELECT ?s ?p ?o WHERE {{ {added} {rival_lacks} }}")
+            else:
+                self._add_rows(target, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
+            if not (is_inferred(graph) and (loaded is None or old is not None)) and self._holds_triples(rival):
+                candidates = (others - shares) | {rival}
+            else:
+                candidates = others - shares
+            holders = self._holders_of(new, candidates, sizes)
+            shares |= holders & others
+            if rival in holders:
+                in_rival = f"GRAPH <{rival}> {{ ?s ?p ?o }}"
+                self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {added} {in_rival} }}")
         self._during_union_update()
         if old is not None:
             removed = _pattern(old, new)  # the triples of the old version the new one lacks
@@ -422,14 +422,25 @@ class EmbeddedStore(Store):
     def _holds_triples(self, graph: str) -> bool:
         return bool(self._store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
 
-    def _shared_with(self, version: str, others: set[str], sizes: dict[str, int]) -> set[str]:
-        """Return the `others` holding a triple of `version`: one ASK each, scanning the smaller of the two."""
-        found = set()
-        for other in sorted(others):
-            first, second = sorted((version, other), key=lambda name: sizes.get(name, 0))
-            if bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
-                found.add(other)
-        return found
+    def _holders_of(self, version: str, candidates: set[str], sizes: dict[str, int]) -> set[str]:
+        """Return the `candidates` (graphs) that hold a triple of `version`.
+
+        Either one ASK per candidate, scanning the smaller of the two graphs (cheap beside small graphs), or one
+        scan of `version` finding every graph that holds each triple (one index probe per triple): whichever
+        scans fewer triples. A graph of unknown size (the union graphs) counts as larger than `version`.
+        """
+        size = sizes.get(version, 0)
+        if not candidates:
+            return set()
+        if sum(min(size, sizes.get(other, size)) for other in candidates) < size:
+            found = set()
+            for other in sorted(candidates):
+                first, second = sorted((version, other), key=lambda name: sizes.get(name, size))
+                if bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
+                    found.add(other)
+            return found
+        query = f"SELECT DISTINCT ?g WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        return {row[0].value for row in self._store.query(query)} & candidates
 
     def _sharing(self) -> set[tuple[str, str]]:
         return {(row["a"].value, row["b"].value) for row in self._store.query(registry.SHARING)}
