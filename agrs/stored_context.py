@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from agrs.graphs import ONTOLOGY_GRAPH
+from agrs.graphs import ONTOLOGY_GRAPH, SYSTEM_GRAPHS
 from agrs.records import Record
 from agrs.store.base import Store
 from agrs.store.terms import to_oxigraph, triple_to_rdflib
@@ -46,10 +46,17 @@ class StoredContext:
 
         `graph` is the graph being replaced: what it says now is what the load is about to replace.
         """
-        others = [info.graph for info in store.graphs() if info.graph not in (graph, ONTOLOGY_GRAPH)]
+        current = [info.graph for info in store.graphs()]
+        others = [name for name in current if name not in (graph, ONTOLOGY_GRAPH)]
         context = cls(ontology)
         if not others:
             return context
+        # A first load of `graph`: the union of the current graphs says the same (the ontology graph describes
+        # only what `ontology` describes, which is not asked for), read once per IRI instead of once per graph.
+        # Not when updates wrote plain graphs: the union includes them, the context never did (the system graphs
+        # describe graphs, versions, loads and files, which records do not point to).
+        plain = set(store.plain_graphs()) - set(SYSTEM_GRAPHS)
+        source = None if graph not in current and not plain else others
         in_ontology = context.ontology_subjects()
         wanted = {str(node) for node in mentioned if isinstance(node, URIRef) and node not in in_ontology}
         in_ontology_iris = {str(node) for node in in_ontology if isinstance(node, URIRef)}
@@ -57,7 +64,7 @@ class StoredContext:
         descriptions: dict[str, list[OxTriple]] = defaultdict(list)
         for _ in range(HOPS):
             found = set()
-            for triple in _descriptions(store, sorted(wanted), others):
+            for triple in _descriptions(store, sorted(wanted), source):
                 descriptions[triple[0].value].append(triple)
                 object_ = triple[2]
                 if isinstance(object_, ox.NamedNode):
@@ -132,8 +139,8 @@ def context_for(store: Store, graph: str, records: Sequence[Record], ontology: G
     return StoredContext.fetch(store, graph, mentioned, ontology)
 
 
-def _descriptions(store: Store, iris: Sequence[str], graphs: list[str]) -> Iterator[OxTriple]:
-    """Yield the outgoing triples (pyoxigraph terms) of `iris` in the given current graphs."""
+def _descriptions(store: Store, iris: Sequence[str], graphs: list[str] | None) -> Iterator[OxTriple]:
+    """Yield the outgoing triples (pyoxigraph terms) of `iris` in the given current graphs (None: all of them)."""
     for start in range(0, len(iris), DESCRIPTION_CHUNK):
         values = " ".join(f"<{iri}>" for iri in iris[start : start + DESCRIPTION_CHUNK])
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"
