@@ -7,6 +7,7 @@ provenance, so that a source loaded against other shapes is loaded again.
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
@@ -53,6 +54,13 @@ class Resources:
     shapes_digest: str
     ontology: Graph
     ontology_files: list[Path]
+
+    @cached_property
+    def shacl_plan(self):
+        """The shapes compiled once for the fast validator (agrs.shacl_fast); see `plan.unsupported`."""
+        from agrs.shacl_fast import compile_shapes
+
+        return compile_shapes(self.shapes)
 
     @classmethod
     def load(cls) -> "Resources":

@@ -121,6 +121,30 @@ def validate(data: Graph, shapes: Graph, *, inplace: bool = True, allow_warnings
     return ValidationReport(bool(conforms), results_of(report))
 
 
+def validate_store(store, plan, *, focus=None, shapes: Graph | None = None) -> ValidationReport:
+    """Validate a pyoxigraph store's default graph with a compiled plan (agrs.shacl_fast), or pySHACL as fallback.
+
+    `plan` comes from `agrs.shacl_fast.compile_shapes` (or `Resources.shacl_plan`). When it lists unsupported
+    constructs, the store's default graph is copied into an rdflib graph and validated with pySHACL against
+    `shapes` (the plan's own shapes graph when not given); `focus` then keeps the results about those focus nodes.
+    """
+    if not plan.unsupported:
+        return plan.validate(store, focus=focus)
+    import pyoxigraph
+
+    from agrs.store.terms import triple_to_rdflib
+
+    data = DataGraph()
+    for quad in store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph()):
+        data.add(triple_to_rdflib(quad.triple))
+    report = validate(data, shapes if shapes is not None else plan.shapes_graph)
+    if focus is None:
+        return report
+    focus = set(focus)
+    results = [result for result in report.results if result.focus in focus]
+    return ValidationReport(not results, results)
+
+
 def results_of(report: Graph) -> list[ValidationResult]:
     """Read every sh:ValidationResult of a SHACL report graph into records."""
     results = []

@@ -11,26 +11,36 @@ rejected).
 `gate_graph` is the same gate for a whole graph written at once (a Graph Store PUT or POST): the content is one
 record, and the verdict keeps the results about it for the client's report.
 
-Validation itself is agrs.shacl's (pySHACL); the shapes and ontology are parsed once by the caller
-(agrs.resources.Resources) and passed in: this module keeps no state.
+Validation runs on the shapes compiled once (agrs.shacl_fast, `Resources.shacl_plan`): each batch's data goes
+into an in-memory pyoxigraph store and is validated set at a time, only for the nodes the batch describes or
+mentions (not the thousands of stored communes it points to). A batch is a whole load up to BATCH_TRIPLES
+triples, so a load's records are validated once, together. When the compiled shapes use a construct the fast
+engine does not evaluate (`plan.unsupported`), the data go into an rdflib graph instead, in batches of
+PYSHACL_BATCH_SIZE records, and pySHACL validates them (agrs.shacl.validate: the reference). The verdicts and
+their attribution to records are the same either way.
 """
 
 import json
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Literal, Node
 
 from agrs.records import Problem, RawRecord, Record
 from agrs.resources import Resources
-from agrs.shacl import DataGraph, ValidationResult, report_graph, validate
+from agrs.shacl import DataGraph, ValidationReport, ValidationResult, report_graph, validate
 from agrs.store.base import Store
+from agrs.store.terms import XSD_STRING, term_to_oxigraph
 from agrs.stored_context import StoredContext, context_for
 
-BATCH_SIZE = 5000  # records per validation run: bounds the data graph's memory
+BATCH_TRIPLES = 2_000_000  # triples per fast validation run: bounds the in-memory store (≈1 GB at most)
+PYSHACL_BATCH_SIZE = 5000  # records per pySHACL run (the fallback): bounds the rdflib data graph's memory
+BATCH_SIZE = PYSHACL_BATCH_SIZE  # the fallback's batch size (the name callers know)
 MAX_ROUNDS = 3  # re-validations after rejections; each round can only reject records pointing at rejected ones
 
 
@@ -39,22 +49,30 @@ def gate(
     shapes_graph: Graph,
     context: StoredContext,
     *,
-    batch_size: int = BATCH_SIZE,
+    plan=None,
+    fast: bool = True,
+    batch_triples: int = BATCH_TRIPLES,
+    batch_size: int = PYSHACL_BATCH_SIZE,
     progress=None,
 ) -> list[ValidationResult]:
     """Add SHACL problems to the records that do not conform; records already rejected are left out.
 
     Returns the results that were attributed to a record (violations and warnings), in the order found.
+    `plan`: `shapes_graph` compiled (agrs.shacl_fast.compile_shapes, `Resources.shacl_plan`); compiled here (once
+    per shapes graph) when not given. `fast=False`, or a plan with unsupported constructs, validates with pySHACL
+    in batches of `batch_size` records; the fast path takes batches of about `batch_triples` triples.
     `progress`, when given, is called with the number of records validated after each batch.
     """
+    plan = plan if plan is not None else plan_for(shapes_graph)
+    engine = plan if fast and not plan.unsupported else None
     index = _NodeIndex(records)
     todo = [record for record in records if not record.rejected]
     found: list[ValidationResult] = []
     for _ in range(MAX_ROUNDS):
         rejected_now = []
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
-            rejected_now += _validate_batch(batch, index, shapes_graph, context, found)
+        for batch in _batches(todo, batch_triples if engine is not None else None, batch_size):
+            whole = len(batch) == index.valid()  # every valid record: nothing outside the batch to look up
+            rejected_now += _validate_batch(batch, index, shapes_graph, engine, context, found, whole=whole)
             if progress is not None:
                 progress(len(batch))
         if not rejected_now:
@@ -65,6 +83,36 @@ def gate(
         if not todo:
             break
     return found
+
+
+_PLANS: "weakref.WeakKeyDictionary[Graph, object]" = weakref.WeakKeyDictionary()
+
+
+def plan_for(shapes_graph: Graph):
+    """Return `shapes_graph` compiled for the fast engine, compiled once per graph object (1–2 s each)."""
+    plan = _PLANS.get(shapes_graph)
+    if plan is None:
+        from agrs.shacl_fast import compile_shapes
+
+        plan = _PLANS[shapes_graph] = compile_shapes(shapes_graph)
+    return plan
+
+
+def _batches(records: Sequence[Record], triples: int | None, size: int) -> Iterator[Sequence[Record]]:
+    """Cut `records` into batches of about `triples` triples (fast engine), or of `size` records (pySHACL)."""
+    if triples is None:
+        for start in range(0, len(records), size):
+            yield records[start : start + size]
+        return
+    batch, count = [], 0
+    for record in records:
+        batch.append(record)
+        count += len(record.triples)
+        if count >= triples:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -111,7 +159,7 @@ def gate_graph(store: Store, graph: str, content: Iterable[tuple], resources: Re
     triples = list(content)
     record = Record(RawRecord(graph, None, {}), triples, {subject for subject, _, _ in triples})
     context = context_for(store, graph, [record], resources.ontology)
-    results = gate([record], resources.shapes, context)
+    results = gate([record], resources.shapes, context, plan=resources.shacl_plan)
     return GateVerdict(not record.rejected, results)
 
 
@@ -129,10 +177,15 @@ class _NodeIndex:
     """Which records describe (have as subject) each node, to add the descriptions of what a batch points to."""
 
     def __init__(self, records: Iterable[Record]):
+        self.records = list(records)
         self.describers: dict[Node, list[Record]] = defaultdict(list)
-        for record in records:
+        for record in self.records:
             for node in record.subjects:
                 self.describers[node].append(record)
+
+    def valid(self) -> int:
+        """Return how many of the records are not rejected (now)."""
+        return sum(not record.rejected for record in self.records)
 
     def referenced(self, batch: Sequence[Record]) -> list[Record]:
         """Return the valid records outside `batch` describing a node the batch points to (one hop).
@@ -158,24 +211,29 @@ class _NodeIndex:
 
 
 def _validate_batch(
-    batch: Sequence[Record], index: _NodeIndex, shapes: Graph, context: StoredContext, found: list
+    batch: Sequence[Record],
+    index: _NodeIndex,
+    shapes: Graph,
+    plan,
+    context: StoredContext,
+    found: list,
+    *,
+    whole: bool = False,
 ) -> list[Record]:
-    """Validate one batch; add problems to its failing records, append the attributed results, return the failed."""
-    data = DataGraph()
-    data += context.ontology
-    outside = index.referenced(batch)
-    nodes: set[Node] = set()
-    for record in [*batch, *outside]:
-        for triple in record.triples:
-            data.add(triple)
-            nodes.update((triple[0], triple[2]))
-    for triple in context.around(node for node in nodes if isinstance(node, URIRef)):
-        data.add(triple)
-    report = validate(data, shapes)
+    """Validate one batch; add problems to its failing records, append the attributed results, return the failed.
+
+    `plan`: the compiled shapes (fast engine), or None for pySHACL over `shapes`. `whole`: the batch holds every
+    valid record of the load.
+    """
+    outside = [] if whole else index.referenced(batch)
     owners = _owners(batch)
     # Nodes described outside the batch are validated with their own records (or were, when stored): a result
     # about them (a stored commune whose département is not in this data) says nothing about the batch.
     foreign = {s for record in outside for s, _, _ in record.triples}
+    if plan is not None:
+        report = _validate_fast(batch, outside, plan, context, owners, foreign)
+    else:
+        report = _validate_pyshacl(batch, outside, shapes, context)
     mentions = _Mentions(batch)
     failed: dict[int, Record] = {}
     for result in report.results:
@@ -198,6 +256,104 @@ def _validate_batch(
                 record.problems.append(problem)
             failed[id(record)] = record
     return list(failed.values())
+
+
+def _validate_fast(
+    batch: Sequence[Record],
+    outside: Sequence[Record],
+    plan,
+    context: StoredContext,
+    owners: dict[Node, list[Record]],
+    foreign: set[Node],
+) -> ValidationReport:
+    """Validate a batch with the compiled shapes over an in-memory store: the batch, what it points to, the ontology.
+
+    Only the nodes a result could be attributed to are focus nodes: those the batch describes, and those it
+    mentions that neither another record nor the store nor the ontology describes.
+    """
+    data = ox.Store()
+    records = [*batch, *outside]
+    _load_records(data, records)
+    data.extend(context.ontology_quads())
+    nodes = {node for record in records for s, _, o in record.triples for node in (s, o)}
+    data.extend(ox.Quad(*triple) for triple in context.around(node for node in nodes if type(node) is URIRef))
+    mentioned = nodes if not outside else {node for record in batch for s, _, o in record.triples for node in (s, o)}
+    # Described elsewhere (the store, the ontology, another record of the load) and not by the batch: a result
+    # about such a node is not the batch's, so it is not asked for.
+    elsewhere = (context.described_nodes() | foreign) - owners.keys()
+    return plan.validate(data, focus=mentioned - elsewhere)
+
+
+def _load_records(data: ox.Store, records: Sequence[Record]) -> None:
+    """Add the records' triples (rdflib terms) to the default graph of `data`, an empty store.
+
+    Converting term by term costs about three times more than writing N-Triples text and letting Oxigraph parse
+    it, so triples of IRIs and literals go as text; those with a blank node (the parser would rename it) or a
+    term the text cannot carry go term by term.
+    """
+    lines: list[str] = []
+    odd: list[tuple] = []
+    literals: dict[Literal, str] = {}
+    for record in records:
+        for triple in record.triples:
+            subject, predicate, object_ = triple
+            if type(subject) is not URIRef or type(predicate) is not URIRef:
+                odd.append(triple)
+            elif type(object_) is URIRef:
+                lines.append(f"<{subject}> <{predicate}> <{object_}> .")
+            elif type(object_) is Literal:
+                text = literals.get(object_)
+                if text is None:
+                    text = literals[object_] = _literal_text(object_)
+                lines.append(f"<{subject}> <{predicate}> {text} .")
+            else:
+                odd.append(triple)
+    try:
+        data.load("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    except (SyntaxError, ValueError):  # an IRI N-Triples cannot carry (a space…): every triple term by term
+        data.clear()
+        odd = [triple for record in records for triple in record.triples]
+    convert = _Terms()
+    data.extend(ox.Quad(convert(s), convert(p), convert(o)) for s, p, o in odd)
+
+
+def _literal_text(literal: Literal) -> str:
+    """Return a literal in N-Triples: its lexical form as written, escaped, then its language or datatype."""
+    text = str(literal).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if literal.language:
+        return f'"{text}"@{literal.language}'
+    if literal.datatype is not None and str(literal.datatype) != XSD_STRING:
+        return f'"{text}"^^<{literal.datatype}>'
+    return f'"{text}"'
+
+
+def _validate_pyshacl(
+    batch: Sequence[Record], outside: Sequence[Record], shapes: Graph, context: StoredContext
+) -> ValidationReport:
+    """Validate a batch with pySHACL over an rdflib graph: the batch, what it points to, the ontology."""
+    data = DataGraph()
+    data += context.ontology
+    nodes: set[Node] = set()
+    for record in [*batch, *outside]:
+        for triple in record.triples:
+            data.add(triple)
+            nodes.update((triple[0], triple[2]))
+    for triple in context.around_rdflib(node for node in nodes if isinstance(node, URIRef)):
+        data.add(triple)
+    return validate(data, shapes)
+
+
+class _Terms:
+    """rdflib terms converted to pyoxigraph terms, each distinct one once (IRIs and values repeat across records)."""
+
+    def __init__(self):
+        self.cache: dict[Node, object] = {}
+
+    def __call__(self, term: Node):
+        found = self.cache.get(term)
+        if found is None:
+            found = self.cache[term] = term_to_oxigraph(term)
+        return found
 
 
 def _owners(batch: Sequence[Record]) -> dict[Node, list[Record]]:
@@ -230,4 +386,4 @@ def _text(node) -> str | None:
     return None if node is None else str(node)
 
 
-__all__ = ["BATCH_SIZE", "GateVerdict", "Resources", "gate", "gate_graph", "problem_of"]
+__all__ = ["BATCH_SIZE", "BATCH_TRIPLES", "GateVerdict", "Resources", "gate", "gate_graph", "plan_for", "problem_of"]

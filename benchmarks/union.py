@@ -101,7 +101,7 @@ def inferred(communes: int, variant: int = 0) -> list[tuple]:
 class WithoutUnion(EmbeddedStore):
     """The store as commits cost before the union: no union upkeep (its union graphs are wrong; never queried)."""
 
-    def _update_union(self, graph, old, new):
+    def _update_union(self, graph, old, new, **options):
         self._store.update(registry.mark_fresh())
 
     def _rebuild_union(self):

@@ -91,7 +91,13 @@ def run_load(
     records = _read_and_map(loader, sources, report)
     context = context_for(store, graph, records, resources.ontology)
     report("validate", 0, sum(not record.rejected for record in records))
-    gate(records, resources.shapes, context, progress=lambda done: report("validate", done, None))
+    gate(
+        records,
+        resources.shapes,
+        context,
+        plan=resources.shacl_plan,
+        progress=lambda done: report("validate", done, None),
+    )
     loader.after_gate(records)
     valid = [record for record in records if not record.rejected]
     warnings = _dangling(store, graph, valid) if valid else []

@@ -49,6 +49,21 @@ from agrs.loaders.tabular import decode_csv, looks_like_json, read_json
 from agrs.ns import AGRS, ID, LEVEL
 from agrs.records import Problem, RawRecord, ReadError, Record
 
+# Terms every record states, looked up once: an rdflib namespace builds a new URIRef at each attribute access.
+_DIRECTLY_WITHIN = AGRS.directlyWithin
+_RDF_TYPE = RDF.type
+_TERRITORY = AGRS.Territory
+_HAS_LEVEL = AGRS.hasLevel
+_RDFS_LABEL = RDFS.label
+_IN_LEVEL = AGRS.inLevel
+_INSEE_CODE = AGRS.inseeCode
+_LEGAL_POPULATION = AGRS.legalPopulation
+_NON_NEGATIVE_INTEGER = XSD.nonNegativeInteger
+_DGCL_POPULATION = AGRS.dgclMunicipalPopulation
+_WITHIN = AGRS.within
+_PARTLY_WITHIN = AGRS.partlyWithin
+_ID = str(ID)
+
 FRANCE = ID["pays/FR"]
 
 Triple = tuple[Node, Node, Node]
@@ -229,7 +244,7 @@ class TerritoriesLoader(Loader):
             if record.rejected or record.raw.fields.get(LAYOUT) != Layout.ETALAB_EPCI.value:
                 continue
             (epci,) = record.subjects
-            members = sorted({s for s, p, o in record.triples if p == AGRS.directlyWithin and o == epci})
+            members = sorted({s for s, p, o in record.triples if p == _DIRECTLY_WITHIN and o == epci})
             unplaced = [member for member in members if member not in places]
             if unplaced or not members:
                 record.warnings.append(Problem(
@@ -262,26 +277,24 @@ class Territory:
         """Return the record's triples; member links have the member as subject."""
         node = self.node
         triples: list[Triple] = [
-            (node, RDF.type, AGRS.Territory),
-            (node, AGRS.hasLevel, self.level),
-            (node, RDFS.label, Literal(self.name, lang="fr")),
+            (node, _RDF_TYPE, _TERRITORY),
+            (node, _HAS_LEVEL, self.level),
+            (node, _RDFS_LABEL, Literal(self.name, lang="fr")),
         ]
         # agrs:inLevel = agrs:hasLevel ∘ skos:broaderTransitive*, stated: agrs reason runs no property chain.
-        triples += [(node, AGRS.inLevel, level) for level in self.broader_levels or (self.level,)]
+        triples += [(node, _IN_LEVEL, level) for level in self.broader_levels or (self.level,)]
         if self.code is not None:
-            triples.append((node, AGRS.inseeCode, Literal(self.code)))
+            triples.append((node, _INSEE_CODE, Literal(self.code)))
         if self.population is not None:
-            triples.append((node, AGRS.legalPopulation, Literal(self.population, datatype=XSD.nonNegativeInteger)))
+            triples.append((node, _LEGAL_POPULATION, Literal(self.population, datatype=_NON_NEGATIVE_INTEGER)))
         if self.dgcl_population is not None:
-            triples.append(
-                (node, AGRS.dgclMunicipalPopulation, Literal(self.dgcl_population, datatype=XSD.nonNegativeInteger))
-            )
+            triples.append((node, _DGCL_POPULATION, Literal(self.dgcl_population, datatype=_NON_NEGATIVE_INTEGER)))
         # agrs:within is stated for the direct parents too: the data do not rely on a reasoner for it.
         for parent in self.parents:
-            triples += [(node, AGRS.directlyWithin, parent), (node, AGRS.within, parent)]
-        triples += [(node, AGRS.within, ancestor) for ancestor in self.ancestors]
+            triples += [(node, _DIRECTLY_WITHIN, parent), (node, _WITHIN, parent)]
+        triples += [(node, _WITHIN, ancestor) for ancestor in self.ancestors]
         for member in self.members:
-            triples += [(member, AGRS.directlyWithin, node), (member, AGRS.within, node)]
+            triples += [(member, _DIRECTLY_WITHIN, node), (member, _WITHIN, node)]
         return triples
 
 
@@ -388,8 +401,9 @@ def _commune_collectivity(fields: Fields, columns: CommuneColumns, code: str) ->
         fields.problem(columns.region, f"{region!r} is not the commune's collectivity {collectivity!r}", "bad-code")
         return None
     if not code.startswith(collectivity):
-        fields.problem(columns.departement, f"commune {code!r} is not in the overseas collectivity {collectivity!r}",
-                       "bad-code")
+        fields.problem(
+            columns.departement, f"commune {code!r} is not in the overseas collectivity {collectivity!r}", "bad-code"
+        )
         return None
     return collectivity
 
@@ -429,8 +443,16 @@ def _map_etalab_epci(fields: Fields) -> Territory | None:
     members = _epci_members(fields)
     if level is None or siren is None or name is None or members is None:
         return None
-    return Territory(ID[f"epci/{siren}"], level, name, siren, ancestors=(FRANCE,), members=members,
-                     dgcl_population=population, broader_levels=(level, LEVEL.epci))
+    return Territory(
+        ID[f"epci/{siren}"],
+        level,
+        name,
+        siren,
+        ancestors=(FRANCE,),
+        members=members,
+        dgcl_population=population,
+        broader_levels=(level, LEVEL.epci),
+    )
 
 
 def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
@@ -451,7 +473,7 @@ def _epci_members(fields: Fields) -> tuple[URIRef, ...] | None:
 
 def _segment(node: Node) -> str:
     """Return the kind segment of a territory IRI (`…/id/departement/33` → `departement`)."""
-    return str(node).removeprefix(str(ID)).split("/", 1)[0]
+    return str(node).removeprefix(_ID).split("/", 1)[0]
 
 
 def _commune_places(records: Sequence[Record]) -> dict[URIRef, frozenset[URIRef]]:
@@ -464,7 +486,7 @@ def _commune_places(records: Sequence[Record]) -> dict[URIRef, frozenset[URIRef]
         (node,) = record.subjects
         if _segment(node) == "commune":
             places[node] = frozenset(
-                o for s, p, o in record.triples if s == node and p == AGRS.within and _segment(o) in segments
+                o for s, p, o in record.triples if s == node and p == _WITHIN and _segment(o) in segments
             )
     return places
 
@@ -481,7 +503,7 @@ def epci_placement(epci: URIRef, member_places: Sequence[frozenset[URIRef]]) -> 
         some = frozenset().union(*of_members)
         every = frozenset.intersection(*of_members) if of_members else frozenset()
         for place in sorted(some):
-            triples.append((epci, AGRS.within if place in every else AGRS.partlyWithin, place))
+            triples.append((epci, _WITHIN if place in every else _PARTLY_WITHIN, place))
     return sorted(set(triples))
 
 
@@ -578,20 +600,30 @@ def _json_layout(file: str, first: Any) -> Layout:
         raise ReadError(file, "the first record is not a JSON object", line=1)
     if "membres" in first:
         if first.get("type") == "EPT":
-            raise ReadError(file, "EPT (ept.json) are not supported: the ontology has no level for them", line=1,
-                            field="type")
+            raise ReadError(
+                file, "EPT (ept.json) are not supported: the ontology has no level for them", line=1, field="type"
+            )
         return Layout.ETALAB_EPCI
     if "type" in first and "departement" in first:
         return Layout.ETALAB_COMMUNES
     if "departement" in first:
-        raise ReadError(file, "departmental arrondissements (arrondissements.json) are not supported: the ontology "
-                        "has no level for them", line=1, field="departement")
+        raise ReadError(
+            file,
+            "departmental arrondissements (arrondissements.json) are not supported: the ontology has no level for them",
+            line=1,
+            field="departement",
+        )
     if "region" in first and "chefLieu" in first:
         return Layout.ETALAB_DEPARTEMENTS
     if "chefLieu" in first and "code" in first:
         return Layout.ETALAB_REGIONS
-    raise ReadError(file, f"unknown JSON layout (keys {', '.join(first)}): expected an @etalab/decoupage-administratif "
-                    "communes, epci, departements or regions file", line=1, field=next(iter(first), None))
+    raise ReadError(
+        file,
+        f"unknown JSON layout (keys {', '.join(first)}): expected an @etalab/decoupage-administratif "
+        "communes, epci, departements or regions file",
+        line=1,
+        field=next(iter(first), None),
+    )
 
 
 # --- Reading CSV (INSEE COG) -----------------------------------------------------------------------------

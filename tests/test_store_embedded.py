@@ -1,6 +1,8 @@
 """The embedded store: one writer per folder, read-only opens, folders, kill-safety on disk, and its location."""
 
+import itertools
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -10,8 +12,15 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from agrs.graphs import PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS
-from agrs.store import Dataset, QueryError, StoreBusy, StoreError
+from agrs.graphs import (
+    INFERRED_GRAPH,
+    PROVENANCE_GRAPH,
+    REGISTRY_GRAPH,
+    UNION_GRAPH,
+    UNION_GRAPHS,
+    UNION_INFERRED_GRAPH,
+)
+from agrs.store import Dataset, QueryError, StoreBusy, StoreError, registry
 from agrs.store.embedded import EmbeddedStore
 from agrs.store.location import default_store_location, store_location
 
@@ -80,8 +89,9 @@ with EmbeddedStore(sys.argv[1], read_only=True) as store:
 
 
 def run_python(code: str, *args: str, timeout: int = 60) -> str:
-    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -205,8 +215,13 @@ def loaded(tmp_path) -> tuple[Path, dict]:
 
 def test_kill_during_load_keeps_the_previous_version(loaded):
     path, before = loaded
-    child = subprocess.Popen([sys.executable, "-c", LOAD_IN_CHILD, str(path), A, str(BIG), "load"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOAD_IN_CHILD, str(path), A, str(BIG), "load"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         assert child.stdout.readline().strip() == "started", child.stderr.read()
         time.sleep(0.3)
@@ -284,6 +299,39 @@ def test_a_store_without_union_graphs_gets_them_at_its_first_write_open(tmp_path
     with EmbeddedStore(path) as store:
         assert len(data_rows(store.query(ALL_TRIPLES))) == 5
         assert count(store.query(COUNT, dataset=Dataset.protocol([A, B]))) == 5
+
+
+def _graph_content(raw: ox.Store, name: str) -> set[tuple]:
+    return {(q.subject, q.predicate, q.object) for q in raw.quads_for_pattern(None, None, None, ox.NamedNode(name))}
+
+
+def test_union_graphs_follow_random_replacements_and_drops(tmp_path):
+    """After every write, the union graphs are what their definition says and shared triples are recorded.
+
+    Asserted and inferred graphs draw their triples from one small pool, so that they overlap in every way: a
+    first load, a replacement and a drop each add or remove triples the other graphs hold or do not hold.
+    """
+    pool = make_triples("pool", 12)
+    names = [A, B, INFERRED_GRAPH, INFERRED_GRAPH + "/part"]
+    chance = random.Random(13)
+    with EmbeddedStore(tmp_path / "store", load_batch=5) as store:
+        for step in range(24):
+            name = chance.choice(names)
+            if chance.random() < 0.2:
+                store.drop_graph(name)
+            else:
+                store.replace_graph(name, chance.sample(pool, chance.randint(1, 8)))
+            raw = store._store
+            current = store.current_versions()
+            contents = {version: _graph_content(raw, version) for version in current.values()}
+            asserted = set().union(*(contents[v] for g, v in current.items() if not g.startswith(INFERRED_GRAPH)))
+            inferred = set().union(*(contents[v] for g, v in current.items() if g.startswith(INFERRED_GRAPH)))
+            assert _graph_content(raw, UNION_GRAPH) == asserted, f"step {step}"
+            assert _graph_content(raw, UNION_INFERRED_GRAPH) == inferred - asserted, f"step {step}"
+            recorded = {frozenset((row["a"].value, row["b"].value)) for row in raw.query(registry.SHARING)}
+            for first, second in itertools.combinations(sorted(contents), 2):
+                if contents[first] & contents[second]:
+                    assert frozenset((first, second)) in recorded, f"step {step}: {first} and {second} share"
 
 
 def test_overlapping_from_graphs_too_large_to_merge_are_refused(tmp_path, monkeypatch):

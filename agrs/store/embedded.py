@@ -46,6 +46,8 @@ from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
 LOAD_BATCH = 100_000  # quads per bulk_extend call: ≈170 MB peak, as fast as larger batches
 DROP_BATCH = 50_000  # quads deleted per transaction when a version is dropped
+DELETE_BATCH = 20_000  # union triples deleted per DELETE DATA transaction
+KEEP_LIMIT = 1_000_000  # triples of a first version kept in memory (≈0.3 GB) to fill the union without a scan
 QUERY_ATTEMPTS = 5  # a query is retried when a graph it reads was switched while it started
 ROCKSDB_MARKER = "CURRENT"  # every RocksDB folder has this file
 UNION_WAIT = 120.0  # seconds a query needing the union waits for a write to bring it up to date
@@ -267,12 +269,12 @@ class EmbeddedStore(Store):
             self._expect(graph, expected_version)  # fail before a long load, and again at the switch
         version = self._allocate(graph)
         try:
-            count = self._load(version, triples)
+            count, loaded = self._load(version, triples, keep=True)
             old = self._switch(graph, version, count, expected_version)
         except Exception as error:
             self._discard_after_failure(version, error)
             raise
-        self._update_union(graph, old, version)
+        self._update_union(graph, old, version, loaded=loaded if old is None else None)
         self._after_switch()
         if old is not None:
             self._drop_data(old)
@@ -377,70 +379,125 @@ class EmbeddedStore(Store):
     def _union_fresh(self) -> bool:
         return self._read("fresh", lambda: bool(self._store.query(registry.UNION_FRESH)))
 
-    def _update_union(self, graph: str, old: str | None, new: str | None, *,
-                      current: dict[str, str] | None = None, finish: bool = True) -> list[tuple[str, str]]:
+    def _update_union(
+        self,
+        graph: str,
+        old: str | None,
+        new: str | None,
+        *,
+        current: dict[str, str] | None = None,
+        finish: bool = True,
+        loaded: list[tuple] | None = None,
+    ) -> list[tuple[str, str]]:
         """Bring the union graphs from the versions before a switch (`old` current) to those after (`new`).
 
         A triple is in UNION_GRAPH iff a current asserted graph holds it; in UNION_INFERRED_GRAPH iff a current
         inferred graph holds it and UNION_GRAPH does not. Only the triples in one of `old` and `new` but not the
-        other can change that: Oxigraph finds them (MINUS, a scan of both versions), and each is then looked up
-        in the index (which graphs hold it). A first load copies the new version whole.
+        other can change that. Each case is one SPARQL query run by Oxigraph over the whole difference (set at a
+        time: the index probes happen inside Oxigraph, not one Python call per triple), the smaller graph scanned
+        first; its answer is bulk-added (adding a triple already there is harmless) or deleted in batches.
+        `loaded`: the triples of `new` when `old` is None, still in memory: added to the union without a scan.
         """
         store = self._store
         current = self.current_versions() if current is None else current
-        asserted = {version for name, version in current.items() if not is_inferred(name)}
-        inferred = {version for name, version in current.items() if is_inferred(name)}
+        sizes = {info.version: info.triples for info in self.graphs()}
+        asserted = sorted(version for name, version in current.items() if not is_inferred(name))
+        inferred = sorted(version for name, version in current.items() if is_inferred(name))
         others = set(current.values()) - {new}
         union, union_inferred = ox.NamedNode(UNION_GRAPH), ox.NamedNode(UNION_INFERRED_GRAPH)
         shares: set[str] = set()
-        add, remove = _Additions(store, self._load_batch), _Removals(store, self._load_batch)
-        if new is not None and old is None and not is_inferred(graph) and not others:
-            # The first graph of the store: copy it whole (nothing to share with, no lookup needed).
-            self._copy_into(UNION_GRAPH, new)
-        elif new is not None:
-            for s_, p_, o_ in self._difference(new, old):
-                holders = self._holders(s_, p_, o_)
-                shares |= holders & others
-                if not is_inferred(graph):
-                    if UNION_GRAPH not in holders:
-                        add.put(ox.Quad(s_, p_, o_, union))
-                    if UNION_INFERRED_GRAPH in holders:
-                        remove.put(ox.Quad(s_, p_, o_, union_inferred))
-                elif UNION_GRAPH not in holders and UNION_INFERRED_GRAPH not in holders:
-                    add.put(ox.Quad(s_, p_, o_, union_inferred))
+        if new is not None:
+            added = _pattern(new, old)  # the triples of the new version the old one lacks
+            if old is not None:  # what the old version shared, the new one may share too (never less than true)
+                sharing = self._sharing()
+                shares = {b for a, b in sharing if a == old} | {a for a, b in sharing if b == old}
+            # Into its union whatever that holds already (adding is idempotent); then out of the inferred union
+            # what is now asserted, or out of it what the union holds: only when a scan found such triples.
+            target, rival = (union_inferred, UNION_GRAPH) if is_inferred(graph) else (union, UNION_INFERRED_GRAPH)
+            if loaded is not None and old is None:
+                self._add_triples(target, loaded)
+            elif is_inferred(graph):
+                rival_lacks = f"FILTER NOT EXISTS {{ GRAPH <{UNION_GRAPH}> {{ ?s ?p ?o }} }}"
+                self._add_rows(target, f"SELECT ?s ?p ?o WHERE {{ {added} {rival_lacks} }}")
+            else:
+                self._add_rows(target, f"SELECT ?s ?p ?o WHERE {{ {added} }}")
+            if not (is_inferred(graph) and (loaded is None or old is not None)) and self._holds_triples(rival):
+                candidates = (others - shares) | {rival}
+            else:
+                candidates = others - shares
+            holders = self._holders_of(new, candidates, sizes)
+            shares |= holders & others
+            if rival in holders:
+                in_rival = f"GRAPH <{rival}> {{ ?s ?p ?o }}"
+                self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {added} {in_rival} }}")
         self._during_union_update()
         if old is not None:
-            for s_, p_, o_ in self._difference(old, new):
-                holders = self._holders(s_, p_, o_)
-                if not is_inferred(graph):
-                    if not holders & asserted:
-                        remove.put(ox.Quad(s_, p_, o_, union))
-                        if holders & inferred:  # no longer asserted, still inferred
-                            add.put(ox.Quad(s_, p_, o_, union_inferred))
-                elif UNION_INFERRED_GRAPH in holders and not holders & inferred:
-                    remove.put(ox.Quad(s_, p_, o_, union_inferred))
-            if new is not None:  # what the old version shared, the new one may share too (never less than true)
-                shares |= {b for a, b in self._sharing() if a == old} | {a for a, b in self._sharing() if b == old}
-        remove.flush()
-        add.flush()
+            removed = _pattern(old, new)  # the triples of the old version the new one lacks
+            if not is_inferred(graph):
+                unasserted = f"{removed} FILTER NOT EXISTS {{ {_held_by(asserted)} }}"
+                self._remove_rows(union, f"SELECT ?s ?p ?o WHERE {{ {unasserted} }}")
+                if inferred:  # no longer asserted, still inferred
+                    still_inferred = f"FILTER EXISTS {{ {_held_by(inferred)} }}"
+                    self._add_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {unasserted} {still_inferred} }}")
+            else:
+                in_union = f"GRAPH <{UNION_INFERRED_GRAPH}> {{ ?s ?p ?o }}"
+                uninferred = f"FILTER NOT EXISTS {{ {_held_by(inferred)} }}"
+                self._remove_rows(union_inferred, f"SELECT ?s ?p ?o WHERE {{ {removed} {in_union} {uninferred} }}")
         pairs = sorted((new, other) for other in shares & others) if new is not None else []
         if finish:
             store.update(registry.mark_fresh(pairs))
         return pairs
 
-    def _difference(self, version: str, other: str | None) -> Iterator[tuple]:
-        """Yield the (s, p, o) of `version` that `other` lacks (all of them when `other` is None)."""
-        if other is None:
-            return ((q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None,
-                                                                                               ox.NamedNode(version)))
-        minus = f"MINUS {{ GRAPH <{other}> {{ ?s ?p ?o }} }}"
-        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} {minus} }}"
-        return ((row[0], row[1], row[2]) for row in self._store.query(query))
+    def _add_rows(self, target: ox.NamedNode, select: str) -> None:
+        """Bulk-add the (?s ?p ?o) rows of `select` to graph `target`, in batches (the rows are streamed)."""
+        rows = ((row[0], row[1], row[2]) for row in self._store.query(select))
+        while batch := [ox.Quad(s, p, o, target) for s, p, o in itertools.islice(rows, self._load_batch)]:
+            self._store.bulk_extend(batch)
 
-    def _holders(self, subject, predicate, object_) -> set[str]:
-        """Return the names of the graphs that hold a triple (one index lookup)."""
-        return {quad.graph_name.value for quad in self._store.quads_for_pattern(subject, predicate, object_, None)
-                if isinstance(quad.graph_name, ox.NamedNode)}  # fmt: skip
+    def _remove_rows(self, target: ox.NamedNode, select: str) -> None:
+        """Delete the (?s ?p ?o) rows of `select` from graph `target`, in bounded transactions.
+
+        The query reads the snapshot taken when it started, so deleting while its rows stream is safe. Each batch
+        of DELETE_BATCH rows is one SPARQL DELETE DATA (one transaction, not one per triple); triples with a
+        blank node cannot go in DELETE DATA and are removed one by one.
+        """
+        rows = ((row[0], row[1], row[2]) for row in self._store.query(select))
+        while batch := list(itertools.islice(rows, DELETE_BATCH)):
+            lines = [f"{s} {p} {o} ." for s, p, o in batch if not _has_blank(s, o)]
+            if lines:
+                self._store.update(f"DELETE DATA {{ GRAPH {target} {{\n" + "\n".join(lines) + "\n} }")
+            for s, p, o in batch:
+                if _has_blank(s, o):
+                    self._store.remove(ox.Quad(s, p, o, target))
+
+    def _add_triples(self, target: ox.NamedNode, triples: list[tuple]) -> None:
+        """Bulk-add (s, p, o) triples to graph `target`, in batches."""
+        for start in range(0, len(triples), self._load_batch):
+            batch = triples[start : start + self._load_batch]
+            self._store.bulk_extend([ox.Quad(s, p, o, target) for s, p, o in batch])
+
+    def _holds_triples(self, graph: str) -> bool:
+        return bool(self._store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+
+    def _holders_of(self, version: str, candidates: set[str], sizes: dict[str, int]) -> set[str]:
+        """Return the `candidates` (graphs) that hold a triple of `version`.
+
+        Either one ASK per candidate, scanning the smaller of the two graphs (cheap beside small graphs), or one
+        scan of `version` finding every graph that holds each triple (one index probe per triple): whichever
+        scans fewer triples. A graph of unknown size (the union graphs) counts as larger than `version`.
+        """
+        size = sizes.get(version, 0)
+        if not candidates:
+            return set()
+        if sum(min(size, sizes.get(other, size)) for other in candidates) < size:
+            found = set()
+            for other in sorted(candidates):
+                first, second = sorted((version, other), key=lambda name: sizes.get(name, size))
+                if bool(self._store.query(f"ASK {{ GRAPH <{first}> {{ ?s ?p ?o }} GRAPH <{second}> {{ ?s ?p ?o }} }}")):
+                    found.add(other)
+            return found
+        query = f"SELECT DISTINCT ?g WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        return {row[0].value for row in self._store.query(query)} & candidates
 
     def _sharing(self) -> set[tuple[str, str]]:
         return set(self._read("sharing", lambda: frozenset(
@@ -465,25 +522,27 @@ class EmbeddedStore(Store):
             pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
         store.update(registry.mark_fresh(sorted(set(pairs))))
 
-    def _copy_into(self, target: str, version: str) -> None:
-        """Add every triple of `version` to `target`, in bulk batches."""
-        store, name = self._store, ox.NamedNode(target)
-        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(version))
-        rows = ((quad.subject, quad.predicate, quad.object) for quad in quads)
-        while batch := [ox.Quad(s, p, o, name) for s, p, o in itertools.islice(rows, self._load_batch)]:
-            store.bulk_extend(batch)
-
     # --- data ----------------------------------------------------------------------------------------------
 
-    def _load(self, version: str, triples: Iterable[tuple]) -> int:
+    def _load(self, version: str, triples: Iterable[tuple], *, keep: bool = False) -> tuple[int, list | None]:
+        """Bulk-load `triples` into graph `version`; return the distinct triples stored, and those loaded if kept.
+
+        `keep`: return the (s, p, o) loaded, so that the union graphs need not read them back from the store (a
+        scan costs as much as the load); None when they outnumber KEEP_LIMIT (memory) or were not kept.
+        """
         store = self._store
         name = ox.NamedNode(version)
         quads = (_quad(triple, name) for triple in triples)
+        kept: list | None = [] if keep else None
         while batch := list(itertools.islice(quads, self._load_batch)):
             store.bulk_extend(batch)
+            if kept is not None:
+                kept.extend((quad.subject, quad.predicate, quad.object) for quad in batch)
+                if len(kept) > KEEP_LIMIT:
+                    kept = None
         # Count what was stored, not what was given: the input may repeat triples.
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} }}"
-        return _integer(next(iter(store.query(query)))["n"])
+        return _integer(next(iter(store.query(query)))["n"]), kept
 
     def _drop_data(self, version: str) -> None:
         """Delete a version graph's triples in bounded transactions, then its name."""
@@ -587,30 +646,23 @@ def _quad(triple, graph: ox.NamedNode) -> ox.Quad:
         ) from error
 
 
-class _Batch:
-    """Quads to add to, or remove from, the store, applied in batches (bulk loads; removals one by one)."""
-
-    def __init__(self, store: ox.Store, size: int):
-        self.store, self.size, self.quads = store, size, []
-
-    def put(self, quad: ox.Quad) -> None:
-        self.quads.append(quad)
-        if len(self.quads) >= self.size:
-            self.flush()
+def _pattern(version: str, minus: str | None) -> str:
+    """Return the graph pattern binding (?s ?p ?o) to the triples of `version` that `minus` lacks (all when None)."""
+    if minus is None:
+        return f"GRAPH <{version}> {{ ?s ?p ?o }}"
+    return f"GRAPH <{version}> {{ ?s ?p ?o }} MINUS {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}"
 
 
-class _Additions(_Batch):
-    def flush(self) -> None:
-        if self.quads:
-            self.store.bulk_extend(self.quads)
-        self.quads = []
+def _has_blank(subject, object_) -> bool:
+    return isinstance(subject, ox.BlankNode) or isinstance(object_, ox.BlankNode)
 
 
-class _Removals(_Batch):
-    def flush(self) -> None:
-        for quad in self.quads:
-            self.store.remove(quad)
-        self.quads = []
+def _held_by(versions: list[str]) -> str:
+    """Return the graph pattern true when one of `versions` holds the triple (?s ?p ?o); never true for none."""
+    if not versions:
+        return "FILTER(false)"
+    values = " ".join(f"<{version}>" for version in versions)
+    return f"VALUES ?holder {{ {values} }} GRAPH ?holder {{ ?s ?p ?o }}"
 
 
 def _integer(literal: ox.Literal | None) -> int:
