@@ -19,9 +19,8 @@ from rdflib import BNode, Graph
 from rdflib.term import Node
 
 from agrs.shacl import ValidationReport, ValidationResult, _description, _message_key
-from agrs.shacl_fast.compile import Compiler, Shape
+from agrs.shacl_fast.compile import Compiler, Shape, key
 from agrs.shacl_fast.engine import Data, Evaluator
-from agrs.store.terms import term_to_oxigraph
 
 
 @dataclass
@@ -40,7 +39,7 @@ class Plan:
         """
         if self.unsupported:
             raise ValueError("shapes use constructs the fast engine does not evaluate: " + ", ".join(self.unsupported))
-        focus_terms = None if focus is None else {term_to_oxigraph(node) for node in focus}
+        focus_terms = None if focus is None else {key(node) for node in focus}
         evaluator = Evaluator(self.shapes, Data(data))
         raw = evaluator.run(focus_terms)
         results = []
