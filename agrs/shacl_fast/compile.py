@@ -49,6 +49,14 @@ class SparqlQuery:
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
     binds_this: bool = True
+    # Where `VALUES $this { … }` can open the WHERE group to run the query for many focus nodes at once (one
+    # SELECT, no subquery, $this projected: joining first is pre-binding then), else None.
+    values_at: int | None = None
+
+    def with_values(self, keys: list[str]) -> str:
+        """Return the query with $this bound to each of the keys (IRIs or literals) by a VALUES block."""
+        at = self.values_at
+        return f"{self.text[:at]} VALUES $this {{ {' '.join(keys)} }} {self.text[at:]}"
 
 
 @dataclass(eq=False)
@@ -83,6 +91,19 @@ class Shape:
         return bool(
             self.target_nodes or self.target_classes or self.subjects_of or self.objects_of or self.sparql_targets
         )
+
+
+def _values_position(text: str) -> int | None:
+    """Return the index just inside the WHERE group of a single-SELECT query projecting $this, else None."""
+    # Blank out strings, IRIs and comments (same length, so that positions hold).
+    pattern = r'"[^"\n]*"|\'[^\'\n]*\'|<[^<>\s"]*>|#[^\n]*'
+    without_strings = re.sub(pattern, lambda m: " " * len(m.group(0)), text)
+    if len(re.findall(r"\bSELECT\b", without_strings, re.I)) != 1:
+        return None
+    select = re.search(r"\bSELECT\b(.*?)\bWHERE\s*\{", without_strings, re.I | re.S)
+    if select is None or not re.search(r"[$?]this\b", select.group(1)):
+        return None
+    return select.end()
 
 
 def key(term: Node) -> str:
@@ -363,15 +384,15 @@ class Compiler:
                         self.note("$PATH without a path")
                         continue
                     text = re.sub(r"([\s{}()])[\$\?]PATH", lambda m: m.group(1) + shape.path.text, text)
-                queries.append(
-                    SparqlQuery(
-                        constraint,
-                        self.prefixed(constraint, text),
-                        tuple(g.objects(constraint, SH.message)),
-                        deactivated,
-                        bool(re.search(r"([\s{}()])[\$\?]this", text)),
-                    )
+                query = SparqlQuery(
+                    constraint,
+                    self.prefixed(constraint, text),
+                    tuple(g.objects(constraint, SH.message)),
+                    deactivated,
+                    bool(re.search(r"([\s{}()])[\$\?]this", text)),
                 )
+                query.values_at = _values_position(query.text)
+                queries.append(query)
             shape.constraints.append((parameter, queries))
             return
         # Parameters whose values are used as they are (nodes of the shapes graph).

@@ -102,8 +102,8 @@ class Data:
                 found[n].append(o)
         for n in nodes:
             if is_blank(n):
-                query = f"SELECT ?o WHERE {{ {pattern} }}"
-                found[n] = [row[0] for row in self.select(query, substitutions={ox.Variable("n"): to_oxigraph(n)})]
+                query = f"SELECT ?n ?o WHERE {{ {pattern} }}"
+                found[n] = [row[1] for row in self.select(query, substitutions={ox.Variable("n"): to_oxigraph(n)})]
         for n, values in found.items():
             self.node_cache[(predicate, n, inverse)] = values
 
@@ -151,7 +151,8 @@ class Evaluator:
     def __init__(self, shapes: dict[Node, Shape], data: Data):
         self.shapes = shapes
         self.data = data
-        self.memo: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: conforms}
+        self.memo: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: its results}
+        self.verdicts: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: conforms}
         self.value_cache: dict = {}
 
     # --- Targets ---------------------------------------------------------------------------------------------
@@ -292,24 +293,38 @@ class Evaluator:
             parts.append(f"{{ ?s {path} ?v MINUS {{ VALUES ?t {{ {instances_of} }} ?v {RDF_TYPE} ?t }} }}")
         return f"SELECT ?s ?v WHERE {{ {' UNION '.join(parts)} }}"
 
-    def conforming(self, shape_node: Node, nodes: Iterable) -> dict:
-        """Return {node: conforms} for nodes against a shape, each (shape, node) evaluated once."""
+    def outcomes(self, shape_node: Node, nodes: Iterable) -> dict:
+        """Return {node: its results} against a shape (empty: conforms), each (shape, node) evaluated once."""
         shape = self.shapes.get(shape_node)
         if shape is None:
             raise ValueError(f"shape {shape_node} is not a well-formed SHACL shape")
         memo = self.memo[shape_node]
         todo = [n for n in set(nodes) if n not in memo]
         if todo:
-            failing = {r[0] for r in self.evaluate(shape, todo)}
-            for n in todo:
-                memo[n] = n not in failing
+            found: dict = {n: [] for n in todo}
+            for r in self.evaluate(shape, todo):
+                found[r[0]].append(r)
+            memo.update(found)
         return memo
+
+    def conforming(self, shape_node: Node, nodes: Iterable) -> dict:
+        """Return {node: conforms} for nodes against a shape."""
+        memo = self.outcomes(shape_node, nodes)
+        verdicts = self.verdicts[shape_node]
+        for n in nodes:
+            if n not in verdicts:
+                verdicts[n] = not memo[n]
+        return verdicts
 
     # --- Results ---------------------------------------------------------------------------------------------
 
     @staticmethod
-    def result(shape: Shape, focus, component, value=None, path=None, messages=None) -> Result:
-        """Return one result of a core constraint (its messages: the shape's sh:message)."""
+    def result(shape: Shape, focus, component, value=None, path=None, messages=None, details=()) -> Result:
+        """Return one result of a core constraint (its messages: the shape's sh:message).
+
+        `details`: the results a value node got against the shape of a failed sh:node, which pySHACL adds to the
+        report (as sh:detail) and agrs.shacl reads as results too.
+        """
         return (
             focus,
             path if path is not None else shape.path_node,
@@ -318,6 +333,7 @@ class Evaluator:
             shape.node,
             shape.severity,
             shape.messages if messages is None else messages,
+            details,
         )
 
     def literal(self, key: str) -> Node:
@@ -665,23 +681,36 @@ def check_node(ev: Evaluator, shape: Shape, shapes, fvn, out) -> None:
         target = ev.shapes.get(other)
         if target is None or target.is_property:
             raise ValueError(f"sh:node {other} is not a well-formed node shape")
-        conforms = ev.conforming(other, _all_values(fvn))
+        outcomes = ev.outcomes(other, _all_values(fvn))
         for f, vs in fvn.items():
             for v in vs:
-                if not conforms[v]:
-                    out.append(ev.result(shape, f, SH.NodeConstraintComponent, v))
+                if outcomes[v]:
+                    out.append(ev.result(shape, f, SH.NodeConstraintComponent, v, details=tuple(outcomes[v])))
 
 
 def check_property(ev: Evaluator, shape: Shape, shapes, fvn, out) -> None:
-    """sh:property: the property shape validated on every value node; its results are passed up."""
-    values = fvn if not shape.is_property else _all_values(fvn)  # a node shape's value nodes are its focus nodes
+    """sh:property: the property shape validated on every value node; its results are passed up.
+
+    pySHACL validates a value node once per focus node it is a value of, and reports each time: so do we.
+    """
+    if not shape.is_property:
+        values, repeats = fvn, None  # a node shape's value nodes are its focus nodes, once each
+    else:
+        repeats = defaultdict(int)
+        for vs in fvn.values():
+            for v in vs:
+                repeats[v] += 1
+        values = repeats
     if not values:
         return
     for other in shapes:
         target = ev.shapes.get(other)
         if target is None or not target.is_property:
             raise ValueError(f"sh:property {other} is not a well-formed property shape")
-        out += ev.evaluate(target, values)
+        found = ev.evaluate(target, values)
+        if repeats is not None:
+            found = [r for r in found for _ in range(repeats.get(r[0], 1))]
+        out += found
 
 
 def check_qualified(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
@@ -719,8 +748,8 @@ def check_closed(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
             outgoing[n].append((p, o))
     for v in values:
         if is_blank(v):
-            query = "SELECT ?p ?o WHERE { ?n ?p ?o }"
-            for p, o in ev.data.select(query, substitutions={ox.Variable("n"): to_oxigraph(v)}):
+            query = "SELECT ?n ?p ?o WHERE { ?n ?p ?o }"
+            for _n, p, o in ev.data.select(query, substitutions={ox.Variable("n"): to_oxigraph(v)}):
                 outgoing[v].append((p, o))
     for f, vs in fvn.items():
         for v in vs:
@@ -760,34 +789,54 @@ THIS = ox.Variable("this")
 
 
 def check_sparql(ev: Evaluator, shape: Shape, queries: list[SparqlQuery], fvn, out) -> None:
-    """sh:sparql: the SELECT run once per focus node with $this pre-bound; a result per (distinct) solution."""
+    """sh:sparql: the SELECT with $this pre-bound to each focus node; a result per (distinct) solution.
+
+    Many focus nodes go in one query, bound by a VALUES block opening its WHERE group, when the query allows it
+    (SparqlQuery.values_at); blank nodes, which VALUES cannot hold, one query each, as pySHACL does.
+    """
     for query in queries:
         if query.deactivated:
             continue
-        for f in fvn:
+        alone = list(fvn)
+        if query.binds_this and query.values_at is not None and len(fvn) > 1:
+            named = [f for f in fvn if not is_blank(f)]
+            alone = [f for f in fvn if is_blank(f)]
+            names, body = rows_with_header(ev.data.store, query.with_values(named), default_graph=DEFAULT)
+            column = names.index("this")
+            groups: dict = defaultdict(list)
+            for line in body:
+                groups[line[column]].append(line)
+            for f in named:
+                _sparql_rows(ev, shape, query, f, names, groups.get(f, ()), out)
+        for f in alone:
             substitutions = {THIS: to_oxigraph(f)} if query.binds_this else {}
             names, body = rows_with_header(
                 ev.data.store, query.text, substitutions=substitutions, default_graph=DEFAULT
             )
-            seen = []
-            for line in body:
-                row = {name: value for name, value in zip(names, line, strict=False) if value}
-                if query.binds_this and "this" in names and not row.get("this"):
-                    row["this"] = f
-                if row.pop("failure", None) is not None:
-                    if True in seen:
-                        continue
-                    seen.append(True)
-                    out.append(_sparql_result(ev, shape, query, f, None, None, None, row))
-                    continue
-                p, v, t = row.pop("path", None), row.pop("value", None), row.pop("this", None)
-                if p is None and v is None and t is None:
-                    continue
-                key = (t, p, v, tuple(sorted(row.items())))
-                if key in seen:
-                    continue
-                seen.append(key)
-                out.append(_sparql_result(ev, shape, query, f, t, p, v, row))
+            _sparql_rows(ev, shape, query, f, names, body, out)
+
+
+def _sparql_rows(ev: Evaluator, shape: Shape, query: SparqlQuery, f, names, body, out) -> None:
+    """Turn the solutions for one focus node into results, without duplicates (pySHACL's _validate_sparql_query)."""
+    seen = []
+    for line in body:
+        row = {name: value for name, value in zip(names, line, strict=False) if value}
+        if query.binds_this and "this" in names and not row.get("this"):
+            row["this"] = f
+        if row.pop("failure", None) is not None:
+            if True in seen:
+                continue
+            seen.append(True)
+            out.append(_sparql_result(ev, shape, query, f, None, None, None, row))
+            continue
+        p, v, t = row.pop("path", None), row.pop("value", None), row.pop("this", None)
+        if p is None and v is None and t is None:
+            continue
+        key = (t, p, v, tuple(sorted(row.items())))
+        if key in seen:
+            continue
+        seen.append(key)
+        out.append(_sparql_result(ev, shape, query, f, t, p, v, row))
 
 
 def _sparql_result(ev: Evaluator, shape: Shape, query: SparqlQuery, f, t, p, v, row) -> Result:
@@ -813,7 +862,7 @@ def _sparql_result(ev: Evaluator, shape: Shape, query: SparqlQuery, f, t, p, v, 
             filled.append(Literal(text))
         else:
             filled.append(m)
-    return (focus, path, value, SH.SPARQLConstraintComponent, shape.node, shape.severity, tuple(filled))
+    return (focus, path, value, SH.SPARQLConstraintComponent, shape.node, shape.severity, tuple(filled), ())
 
 
 CHECKS = {
