@@ -37,6 +37,8 @@ class ValidationResult:
     shape: Node | None = None
     messages: tuple[Literal, ...] = ()
     path_triples: tuple[Triple, ...] = field(default=(), compare=False)
+    # A result nested under another one (pySHACL's sh:detail of a failed sh:node), not a result of the report.
+    detail: bool = field(default=False, compare=False)
 
     @property
     def is_violation(self) -> bool:
@@ -148,6 +150,7 @@ def validate_store(store, plan, *, focus=None, shapes: Graph | None = None) -> V
 def results_of(report: Graph) -> list[ValidationResult]:
     """Read every sh:ValidationResult of a SHACL report graph into records."""
     results = []
+    details = set(report.objects(None, SH.detail))
     for node in report.subjects(RDF.type, SH.ValidationResult):
         value = report.value
         path = value(node, SH.resultPath)
@@ -161,6 +164,7 @@ def results_of(report: Graph) -> list[ValidationResult]:
                 shape=value(node, SH.sourceShape),
                 messages=tuple(sorted(report.objects(node, SH.resultMessage), key=_message_key)),
                 path_triples=tuple(_description(report, path)) if isinstance(path, BNode) else (),
+                detail=node in details,
             )
         )
     return results

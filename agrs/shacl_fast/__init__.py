@@ -19,9 +19,8 @@ from rdflib import BNode, Graph
 from rdflib.term import Node
 
 from agrs.shacl import ValidationReport, ValidationResult, _description, _message_key
-from agrs.shacl_fast.compile import Compiler, Shape
+from agrs.shacl_fast.compile import Compiler, Shape, key
 from agrs.shacl_fast.engine import Data, Evaluator
-from agrs.store.terms import term_to_oxigraph
 
 
 @dataclass
@@ -40,25 +39,33 @@ class Plan:
         """
         if self.unsupported:
             raise ValueError("shapes use constructs the fast engine does not evaluate: " + ", ".join(self.unsupported))
-        focus_terms = None if focus is None else {term_to_oxigraph(node) for node in focus}
+        focus_terms = None if focus is None else {key(node) for node in focus}
         evaluator = Evaluator(self.shapes, Data(data))
         raw = evaluator.run(focus_terms)
-        results = []
+        results: list[ValidationResult] = []
         # Not deduplicated: pySHACL reports a focus node reached through two shapes sharing a property shape twice.
-        for focus_node, path, value, component, shape, severity, messages in raw:
+        self._add(evaluator, raw, results, detail=False)
+        return ValidationReport(not results, results)
+
+    def _add(self, evaluator: Evaluator, raw: list, results: list, *, detail: bool) -> None:
+        """Append raw results as records, each followed by its details (the results of a failed sh:node)."""
+        rdflib = evaluator.data.rdflib
+        for focus_node, path, value, component, shape, severity, messages, details in raw:
             results.append(
                 ValidationResult(
-                    focus=evaluator.data.rdflib(focus_node),
+                    focus=rdflib(focus_node),
                     severity=severity,
                     path=path,
-                    value=None if value is None else evaluator.data.rdflib(value),
+                    value=None if value is None else rdflib(value),
                     component=component,
                     shape=shape,
                     messages=tuple(sorted(messages, key=_message_key)),
                     path_triples=self._path_triples(path),
+                    detail=detail,
                 )
             )
-        return ValidationReport(not results, results)
+            if details:
+                self._add(evaluator, details, results, detail=True)
 
     def _path_triples(self, path: Node | None) -> tuple:
         if not isinstance(path, BNode):

@@ -8,11 +8,11 @@ engine cannot evaluate with pySHACL's verdicts is named in `unsupported`: the ca
 import re
 from dataclasses import dataclass, field
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from agrs.shacl_fast.terms import key_of
 from agrs.store.terms import term_to_oxigraph
 
 # Constraint parameters of SHACL core and SPARQL-based constraints (pyshacl.constraints.ALL_CONSTRAINT_PARAMETERS).
@@ -34,7 +34,7 @@ class Path:
     """A SHACL property path: kind is pred, seq, inv, alt, zeroOrMore, oneOrMore or zeroOrOne."""
 
     kind: str
-    predicate: ox.NamedNode | None = None
+    predicate: str | None = None  # the predicate's key, <iri>
     parts: list["Path"] = field(default_factory=list)
     # A sequence of one element nested in another sequence returns that element only (pySHACL's recursion).
     text: str = ""
@@ -49,6 +49,14 @@ class SparqlQuery:
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
     binds_this: bool = True
+    # Where `VALUES $this { … }` can open the WHERE group to run the query for many focus nodes at once (one
+    # SELECT, no subquery, $this projected: joining first is pre-binding then), else None.
+    values_at: int | None = None
+
+    def with_values(self, keys: list[str]) -> str:
+        """Return the query with $this bound to each of the keys (IRIs or literals) by a VALUES block."""
+        at = self.values_at
+        return f"{self.text[:at]} VALUES $this {{ {' '.join(keys)} }} {self.text[at:]}"
 
 
 @dataclass(eq=False)
@@ -62,13 +70,20 @@ class Shape:
     severity: Node = SH.Violation
     messages: tuple[Literal, ...] = ()
     deactivated: bool = False
-    target_nodes: list = field(default_factory=list)
-    target_classes: list[ox.NamedNode] = field(default_factory=list)
-    subjects_of: list[ox.NamedNode] = field(default_factory=list)
-    objects_of: list[ox.NamedNode] = field(default_factory=list)
+    # Targets, as keys (agrs.shacl_fast.terms).
+    target_nodes: list[str] = field(default_factory=list)
+    target_classes: list[str] = field(default_factory=list)
+    subjects_of: list[str] = field(default_factory=list)
+    objects_of: list[str] = field(default_factory=list)
     sparql_targets: list[SparqlQuery] = field(default_factory=list)
     # (component parameter, compiled arguments) in the order pySHACL would meet them.
     constraints: list[tuple[URIRef, object]] = field(default_factory=list)
+    # For a property shape whose constraints only ever fault single values: per constraint, a SPARQL FILTER on
+    # (?s, ?v) keeping every pair that may fault (a superset), so that a large validation reads those pairs only.
+    prefilters: list | None = None  # str (a FILTER), ("class", [class keys]) or None (nothing to check)
+    path_predicates: set[str] = field(default_factory=set)
+    # The union of the class and property targets as one SELECT DISTINCT ?this (None without such targets).
+    target_query: str | None = None
 
     @property
     def has_targets(self) -> bool:
@@ -76,6 +91,87 @@ class Shape:
         return bool(
             self.target_nodes or self.target_classes or self.subjects_of or self.objects_of or self.sparql_targets
         )
+
+
+def _values_position(text: str) -> int | None:
+    """Return the index just inside the WHERE group of a single-SELECT query projecting $this, else None."""
+    # Blank out strings, IRIs and comments (same length, so that positions hold).
+    pattern = r'"[^"\n]*"|\'[^\'\n]*\'|<[^<>\s"]*>|#[^\n]*'
+    without_strings = re.sub(pattern, lambda m: " " * len(m.group(0)), text)
+    if len(re.findall(r"\bSELECT\b", without_strings, re.I)) != 1:
+        return None
+    select = re.search(r"\bSELECT\b(.*?)\bWHERE\s*\{", without_strings, re.I | re.S)
+    if select is None or not re.search(r"[$?]this\b", select.group(1)):
+        return None
+    return select.end()
+
+
+def key(term: Node) -> str:
+    """Return the engine's key of an rdflib term of the shapes graph (agrs.shacl_fast.terms)."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    return key_of(term_to_oxigraph(term))
+
+
+SUBCLASS_PATH = f"<{RDF.type}>/<{RDFS.subClassOf}>*"
+NODE_KIND_FILTERS = {
+    SH.IRI: "!isIRI(?v)", SH.BlankNode: "!isBlank(?v)", SH.Literal: "!isLiteral(?v)",
+    SH.BlankNodeOrIRI: "isLiteral(?v)", SH.BlankNodeOrLiteral: "isIRI(?v)", SH.IRIOrLiteral: "isBlank(?v)",
+}  # fmt: skip
+
+
+def _prefilter(parameter: URIRef, args) -> str | None:
+    """Return the FILTER keeping every (?s, ?v) a value-local constraint may fault, or "" when it cannot say."""
+    if parameter == SH["class"]:
+        return ("class", [cls for _, cls in args])  # MINUS the instances, the subclasses being the data's
+    if parameter == SH.nodeKind:
+        return NODE_KIND_FILTERS.get(args[0], "")
+    if parameter == SH.datatype:
+        if args[0] == XSD.string:
+            return f"!(isLiteral(?v) && DATATYPE(?v) = <{XSD.string}>)"
+        if args[0] == RDF.langString:
+            return '!(isLiteral(?v) && LANG(?v) != "")'
+        return ""
+    if parameter == SH["in"]:
+        keys, members = args
+        if any(isinstance(m, BNode) for m in members):
+            return ""
+        iris = [k for k in keys if k[0] == "<"]
+        # Literals are always kept: SPARQL's = compares values, pySHACL compares terms.
+        return f"!isIRI(?v) || ?v NOT IN ({', '.join(iris)})" if iris else "true"
+    if parameter == SH.disjoint:
+        return " || ".join(f"EXISTS {{ ?s {p} ?v }}" for p in args)
+    if parameter == SH.minCount and args == 0:
+        return None
+    return ""
+
+
+def prefilters(shape: "Shape") -> list | None:
+    """Return a property shape's per-constraint prefilters when all its constraints have one (see Shape)."""
+    if not shape.is_property or shape.path is None or not _plain_path(shape.path) or not shape.constraints:
+        return None
+    found = [_prefilter(parameter, args) for parameter, args in shape.constraints]
+    return None if any(f == "" for f in found) else found
+
+
+def _predicates(path: "Path") -> set[str]:
+    """Return the keys of the predicates a path reads."""
+    if path.kind == "pred":
+        return {path.predicate}
+    return set().union(*(_predicates(p) for p in path.parts)) if path.parts else set()
+
+
+def _plain_path(path: "Path") -> bool:
+    """Whether SPARQL's property path gives pySHACL's values: predicates in sequences and alternatives."""
+    return path.kind == "pred" or (path.kind in ("seq", "alt") and all(_plain_path(p) for p in path.parts))
+
+
+def target_query(shape: "Shape") -> str | None:
+    """Return one SELECT DISTINCT ?this over a shape's class and property targets, or None."""
+    parts = [f"{{ ?this {SUBCLASS_PATH} {cls} }}" for cls in shape.target_classes]
+    parts += [f"{{ ?this {p} ?any }}" for p in shape.subjects_of]
+    parts += [f"{{ ?any {p} ?this }}" for p in shape.objects_of]
+    return f"SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }}" if parts else None
 
 
 class Compiler:
@@ -149,17 +245,17 @@ class Compiler:
         severities = list(g.objects(node, SH.severity))
         shape.severity = severities[0] if severities else SH.Violation
         shape.messages = tuple(g.objects(node, SH.message))
-        shape.target_nodes = [term_to_oxigraph(t) for t in g.objects(node, SH.targetNode)]
+        shape.target_nodes = [key(t) for t in g.objects(node, SH.targetNode)]
         classes = set(g.objects(node, SH.targetClass))
         # Implicit class targets: the shape is also an rdfs:Class (or a declared subclass of it) in the shapes graph.
         class_types = set(g.subjects(RDFS.subClassOf, RDFS.Class)) | {RDFS.Class}
         if set(g.objects(node, RDF.type)) & class_types:
             classes.add(node)
-        shape.target_classes = [term_to_oxigraph(c) for c in classes if isinstance(c, URIRef)]
+        shape.target_classes = [key(c) for c in classes if isinstance(c, URIRef)]
         if any(isinstance(c, (BNode, Literal)) for c in classes):
             self.note("sh:targetClass with a blank node or literal")
-        shape.subjects_of = [term_to_oxigraph(p) for p in g.objects(node, SH.targetSubjectsOf)]
-        shape.objects_of = [term_to_oxigraph(p) for p in g.objects(node, SH.targetObjectsOf)]
+        shape.subjects_of = [key(p) for p in g.objects(node, SH.targetSubjectsOf) if isinstance(p, URIRef)]
+        shape.objects_of = [key(p) for p in g.objects(node, SH.targetObjectsOf) if isinstance(p, URIRef)]
         for target in g.objects(node, SH.target):
             selects = list(g.objects(target, SH.select))
             if selects or (target, RDF.type, SH.SPARQLTarget) in g:
@@ -174,6 +270,9 @@ class Compiler:
             self.note(f"sh:{parameter.removeprefix(str(SH))}")
         for parameter in sorted(parameters & CORE_PARAMETERS):
             self.constraint(shape, parameter)
+        shape.prefilters = prefilters(shape)
+        shape.path_predicates = _predicates(shape.path) if shape.path is not None else set()
+        shape.target_query = target_query(shape)
         return shape
 
     # --- Constraint parameters -----------------------------------------------------------------------------------
@@ -191,7 +290,7 @@ class Compiler:
                 shape.constraints.append((parameter, int(value.value)))
             return
         if parameter == SH["class"]:
-            shape.constraints.append((parameter, [(c, term_to_oxigraph(c)) for c in values]))
+            shape.constraints.append((parameter, [(c, key(c)) for c in values]))
             return
         if parameter == SH.pattern:
             flags = list(g.objects(node, SH.flags))
@@ -217,12 +316,22 @@ class Compiler:
         if parameter in (SH.minLength, SH.maxLength):
             shape.constraints.append((parameter, int(values[0].value)))
             return
+        if parameter == SH.hasValue:
+            shape.constraints.append((parameter, [(v, key(v)) for v in values]))
+            return
+        if parameter in (SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals):
+            if any(not isinstance(v, URIRef) for v in values):
+                self.note(f"sh:{name} with a value that is not an IRI")
+                return
+            shape.constraints.append((parameter, [key(v) for v in values]))
+            return
         if parameter in (SH["and"], SH["or"], SH.xone):
             lists = [list(g.items(lst)) for lst in values]
             shape.constraints.append((parameter, lists))
             return
         if parameter == SH["in"]:
-            shape.constraints.append((parameter, [set(g.items(lst)) for lst in values]))
+            members = {member for lst in values for member in g.items(lst)}
+            shape.constraints.append((parameter, ({key(m) for m in members}, members)))
             return
         if parameter == SH.closed:
             if values and bool(values[0].value):
@@ -234,7 +343,8 @@ class Compiler:
                     path = g.value(prop, SH.path)
                     if path is not None:
                         paths.add(path)
-                shape.constraints.append((parameter, (ignored, paths)))
+                ignored_keys = {key(p) for p in ignored if isinstance(p, URIRef)}
+                shape.constraints.append((parameter, (ignored_keys, {key(p) for p in paths if isinstance(p, URIRef)})))
             return
         if parameter == SH.qualifiedValueShape:
             if not shape.is_property:
@@ -274,15 +384,15 @@ class Compiler:
                         self.note("$PATH without a path")
                         continue
                     text = re.sub(r"([\s{}()])[\$\?]PATH", lambda m: m.group(1) + shape.path.text, text)
-                queries.append(
-                    SparqlQuery(
-                        constraint,
-                        self.prefixed(constraint, text),
-                        tuple(g.objects(constraint, SH.message)),
-                        deactivated,
-                        bool(re.search(r"([\s{}()])[\$\?]this", text)),
-                    )
+                query = SparqlQuery(
+                    constraint,
+                    self.prefixed(constraint, text),
+                    tuple(g.objects(constraint, SH.message)),
+                    deactivated,
+                    bool(re.search(r"([\s{}()])[\$\?]this", text)),
                 )
+                query.values_at = _values_position(query.text)
+                queries.append(query)
             shape.constraints.append((parameter, queries))
             return
         # Parameters whose values are used as they are (nodes of the shapes graph).
@@ -294,10 +404,10 @@ class Compiler:
         """Compile a SHACL path; `text` is its SPARQL property path (for $PATH)."""
         g = self.g
         if isinstance(node, URIRef):
-            return Path("pred", term_to_oxigraph(node), text=f"<{node}>")
+            return Path("pred", key(node), text=f"<{node}>")
         if isinstance(node, Literal) or depth > 10:
             self.note("ill-formed sh:path")
-            return Path("pred", ox.NamedNode("urn:agrs:shacl-fast:invalid-path"), text="<urn:x>")
+            return Path("pred", "<urn:agrs:shacl-fast:invalid-path>", text="<urn:x>")
         first = g.value(node, RDF.first)
         if first is not None:
             items = list(g.items(node))
@@ -321,7 +431,7 @@ class Compiler:
                 inner = self.path(inner_node, depth + 1)
                 return Path(kind, parts=[inner], text=f"({inner.text}){suffix}")
         self.note("ill-formed sh:path")
-        return Path("pred", ox.NamedNode("urn:agrs:shacl-fast:invalid-path"), text="<urn:x>")
+        return Path("pred", "<urn:agrs:shacl-fast:invalid-path>", text="<urn:x>")
 
     def prefixed(self, node: Node, text: str) -> str:
         """Return a query with the PREFIX declarations of its sh:prefixes (pySHACL's collect_prefixes)."""

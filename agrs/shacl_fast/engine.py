@@ -1,13 +1,15 @@
 """Evaluate compiled shapes over a pyoxigraph store's default graph, set at a time, with pySHACL's verdicts.
 
-Each shape's focus nodes come from its targets at once (one index scan or SPARQL query per target); each property
-shape's value nodes for all its focus nodes at once, from per-predicate indexes loaded from the store the first
-time a predicate is needed (or looked up node by node when only a few nodes are asked for). The constraints then
-run in Python over (focus, values), each one written after pySHACL's component of the same name (same
-comparisons, same results: one per value node, or one per focus node for counts, hasValue, uniqueLang and the
-qualified counts). The per-value checks of literals go through rdflib terms (cached per term), so that
-datatypes, ill-typed literals and value comparisons are rdflib's, as in pySHACL. A shape evaluated on value nodes
-(sh:node, sh:not, sh:and, sh:or, sh:xone, sh:qualifiedValueShape) is evaluated once per (shape, node).
+Each shape's focus nodes come from its targets at once (one index or SPARQL query per target); each property
+shape's value nodes for all its focus nodes at once, from per-predicate indexes read from the store with one
+SELECT each the first time a predicate is needed (or, when only a few nodes are asked for, with a SELECT over
+those nodes). Terms are keys (agrs.shacl_fast.terms: the strings of Oxigraph's TSV results), which Python hashes
+fast. The constraints then run in Python over (focus, values), each written after pySHACL's component of the same
+name (same comparisons, same results: one per value node, or one per focus node for counts, hasValue,
+uniqueLang and the qualified counts). Checks of literals that are not plainly decided from the key go through
+rdflib terms (cached per term), so that datatypes, ill-typed literals and comparisons are rdflib's, as in
+pySHACL. A shape evaluated on value nodes (sh:node, sh:not, sh:and, sh:or, sh:xone, sh:qualifiedValueShape) is
+evaluated once per (shape, node).
 """
 
 import re
@@ -20,7 +22,20 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from agrs.shacl_fast.compile import Path, Shape, SparqlQuery
-from agrs.store.terms import term_to_oxigraph, to_rdflib
+from agrs.shacl_fast.terms import (
+    RDF_LANG_STRING,
+    XSD_STRING,
+    columns,
+    datatype_of,
+    is_blank,
+    is_iri,
+    is_literal,
+    parse_literal,
+    rows,
+    rows_with_header,
+    to_oxigraph,
+    to_rdflib,
+)
 
 try:  # pySHACL's literal ordering, so that range checks agree with it exactly
     from pyshacl.rdfutil.compare import compare_literal
@@ -28,11 +43,11 @@ except ImportError:  # pragma: no cover - pyshacl is a dependency
     compare_literal = None
 
 DEFAULT = ox.DefaultGraph()
-RDF_TYPE = ox.NamedNode(str(RDF.type))
-SUBCLASS = ox.NamedNode(str(RDFS.subClassOf))
-FEW = 256  # below this many nodes, look predicates up node by node instead of loading them whole
+RDF_TYPE = f"<{RDF.type}>"
+SUBCLASS = f"<{RDFS.subClassOf}>"
+FEW = 256  # below this many nodes, look a predicate up for those nodes instead of reading it whole
 
-# Result: (focus, path node, value, component, shape node, severity, messages), terms of the data as pyoxigraph.
+# Result: (focus, path node, value, component, shape node, severity, messages); focus and value are keys.
 Result = tuple
 
 
@@ -41,65 +56,67 @@ class Data:
 
     def __init__(self, store: ox.Store):
         self.store = store
-        self.forward: dict[ox.NamedNode, dict] = {}
-        self.backward: dict[ox.NamedNode, dict] = {}
+        self.forward: dict[str, dict] = {}
+        self.backward: dict[str, dict] = {}
         self.node_cache: dict[tuple, list] = {}
         self.rdflib_terms: dict = {}
         self._supers: dict = {}
-        self._subclasses: dict | None = None
 
-    def load(self, predicate: ox.NamedNode) -> None:
-        """Load every (subject, object) of a predicate into both indexes."""
-        forward: dict = defaultdict(list)
-        backward: dict = defaultdict(list)
-        for quad in self.store.quads_for_pattern(None, predicate, None, DEFAULT):
-            s, o = quad.subject, quad.object
-            forward[s].append(o)
-            backward[o].append(s)
-        self.forward[predicate] = forward
-        self.backward[predicate] = backward
+    def select(self, query: str, **options) -> list[list[str]]:
+        """Run a SELECT over the default graph; return rows of keys."""
+        return rows(self.store, query, default_graph=DEFAULT, **options)
 
-    def objects_of(self, predicate: ox.NamedNode, nodes: Iterable, inverse: bool = False) -> dict:
-        """Return {node: [objects]} (or subjects, when inverse) for the given nodes."""
-        nodes = list(nodes)
+    def load(self, predicate: str, inverse: bool = False) -> dict:
+        """Read every (subject, object) of a predicate into an index: {subject: [objects]} or the inverse."""
+        subjects, objects = columns(self.store, f"SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}", 2, default_graph=DEFAULT)
+        index: dict = defaultdict(list)
+        if inverse:
+            subjects, objects = objects, subjects
+        for s, o in zip(subjects, objects, strict=True):
+            index[s].append(o)
+        (self.backward if inverse else self.forward)[predicate] = index
+        return index
+
+    def objects_of(self, predicate: str, nodes: Iterable, inverse: bool = False) -> dict:
+        """Return {node: [objects]} (or [subjects], when inverse) for the given nodes."""
         index = (self.backward if inverse else self.forward).get(predicate)
-        if index is None and len(nodes) > FEW:
-            self.load(predicate)
-            index = (self.backward if inverse else self.forward)[predicate]
+        if index is None:
+            nodes = nodes if isinstance(nodes, (list, set, dict)) else list(nodes)
+            if len(nodes) > FEW:
+                index = self.load(predicate, inverse)
         if index is not None:
             return {n: index.get(n, ()) for n in nodes}
-        found = {}
+        todo = [n for n in nodes if (predicate, n, inverse) not in self.node_cache]
+        if todo:
+            self._lookup(predicate, todo, inverse)
+        return {n: self.node_cache[(predicate, n, inverse)] for n in nodes}
+
+    def _lookup(self, predicate: str, nodes: list, inverse: bool) -> None:
+        """Look a predicate up for a few nodes: one query with VALUES, blank nodes one by one."""
+        found = {n: [] for n in nodes}
+        pattern = f"?o {predicate} ?n" if inverse else f"?n {predicate} ?o"
+        named = [n for n in nodes if not is_blank(n) and not (is_literal(n) and not inverse)]
+        if named:
+            query = f"SELECT ?n ?o WHERE {{ VALUES ?n {{ {' '.join(named)} }} {pattern} }}"
+            for n, o in self.select(query):
+                found[n].append(o)
         for n in nodes:
-            key = (predicate, n, inverse)
-            cached = self.node_cache.get(key)
-            if cached is None:
-                if inverse:
-                    cached = [q.subject for q in self.store.quads_for_pattern(None, predicate, n, DEFAULT)]
-                elif isinstance(n, ox.Literal):
-                    cached = []
-                else:
-                    cached = [q.object for q in self.store.quads_for_pattern(n, predicate, None, DEFAULT)]
-                self.node_cache[key] = cached
-            found[n] = cached
-        return found
+            if is_blank(n):
+                query = f"SELECT ?n ?o WHERE {{ {pattern} }}"
+                found[n] = [row[1] for row in self.select(query, substitutions={ox.Variable("n"): to_oxigraph(n)})]
+        for n, values in found.items():
+            self.node_cache[(predicate, n, inverse)] = values
 
-    def subjects_with(self, predicate: ox.NamedNode) -> dict:
-        """Return the forward index of a predicate (loaded whole)."""
-        if predicate not in self.forward:
-            self.load(predicate)
-        return self.forward[predicate]
+    def index(self, predicate: str, inverse: bool = False) -> dict:
+        """Return the whole index of a predicate: {subject: [objects]} (or {object: [subjects]})."""
+        found = (self.backward if inverse else self.forward).get(predicate)
+        return found if found is not None else self.load(predicate, inverse)
 
-    def objects_with(self, predicate: ox.NamedNode) -> dict:
-        """Return the backward index of a predicate (loaded whole)."""
-        if predicate not in self.backward:
-            self.load(predicate)
-        return self.backward[predicate]
-
-    def superclasses(self, cls) -> set:
+    def superclasses(self, cls: str) -> set:
         """Return cls and every class it is an rdfs:subClassOf*, in the data graph (pySHACL: transitive_objects)."""
         found = self._supers.get(cls)
         if found is None:
-            forward = self.subjects_with(SUBCLASS)
+            forward = self.index(SUBCLASS)
             found, todo = {cls}, [cls]
             while todo:
                 for parent in forward.get(todo.pop(), ()):
@@ -109,9 +126,9 @@ class Data:
             self._supers[cls] = found
         return found
 
-    def subclasses(self, cls) -> set:
+    def subclasses(self, cls: str) -> set:
         """Return cls and every class that is rdfs:subClassOf* it in the data graph."""
-        backward = self.objects_with(SUBCLASS)
+        backward = self.index(SUBCLASS, inverse=True)
         found, todo = {cls}, [cls]
         while todo:
             for child in backward.get(todo.pop(), ()):
@@ -120,11 +137,11 @@ class Data:
                     todo.append(child)
         return found
 
-    def rdflib(self, term) -> Node:
-        """Return the rdflib term of a pyoxigraph term (cached: literal checks convert the same values often)."""
-        found = self.rdflib_terms.get(term)
+    def rdflib(self, key: str) -> Node:
+        """Return the rdflib term of a key (cached: literal checks convert the same values often)."""
+        found = self.rdflib_terms.get(key)
         if found is None:
-            found = self.rdflib_terms[term] = to_rdflib(term)
+            found = self.rdflib_terms[key] = to_rdflib(key)
         return found
 
 
@@ -134,7 +151,8 @@ class Evaluator:
     def __init__(self, shapes: dict[Node, Shape], data: Data):
         self.shapes = shapes
         self.data = data
-        self.memo: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: conforms}
+        self.memo: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: its results}
+        self.verdicts: dict[Node, dict] = defaultdict(dict)  # shape node -> {value node: conforms}
         self.value_cache: dict = {}
 
     # --- Targets ---------------------------------------------------------------------------------------------
@@ -144,68 +162,61 @@ class Evaluator:
         data = self.data
         found: set = set(shape.target_nodes)
         few = focus is not None and len(focus) <= FEW
-        for cls in shape.target_classes:
-            classes = data.subclasses(cls)
-            if few:
+        if few:
+            for cls in shape.target_classes:
+                classes = data.subclasses(cls)
                 types = data.objects_of(RDF_TYPE, focus)
                 found.update(n for n in focus if any(t in classes for t in types[n]))
-            else:
-                backward = data.objects_with(RDF_TYPE)
-                for c in classes:
-                    found.update(backward.get(c, ()))
-        for predicate in shape.subjects_of:
-            if few:
+            for predicate in shape.subjects_of:
                 found.update(n for n, objs in data.objects_of(predicate, focus).items() if objs)
-            else:
-                found.update(data.subjects_with(predicate))
-        for predicate in shape.objects_of:
-            if few:
+            for predicate in shape.objects_of:
                 found.update(n for n, subs in data.objects_of(predicate, focus, inverse=True).items() if subs)
-            else:
-                found.update(data.objects_with(predicate))
+        elif shape.target_query:
+            found.update(columns(data.store, shape.target_query, 1, default_graph=DEFAULT)[0])
         for query in shape.sparql_targets:
             if few:
                 for node in focus:
-                    solutions = data.store.query(
-                        query.text, substitutions={ox.Variable("this"): node}, default_graph=DEFAULT
-                    )
-                    if any(True for _ in solutions):
+                    if data.select(query.text, substitutions={ox.Variable("this"): to_oxigraph(node)}):
                         found.add(node)
             else:
-                for solution in data.store.query(query.text, default_graph=DEFAULT):
-                    node = solution["this"]
-                    if node is not None:
-                        found.add(node)
+                header, body = rows_with_header(data.store, query.text, default_graph=DEFAULT)
+                if "this" in header:
+                    column = header.index("this")
+                    found.update(row[column] for row in body if row[column])
         if focus is not None:
             found &= focus
         return list(found)
 
     # --- Paths -----------------------------------------------------------------------------------------------
 
-    def values(self, path: Path, nodes: list, inverse: bool = False) -> dict:
-        """Return {node: set of value nodes} for a path, as pyshacl's value_nodes_from_path finds them."""
+    def values(self, path: Path, nodes, inverse: bool = False) -> dict:
+        """Return {node: value nodes} for a path, as pyshacl's value_nodes_from_path finds them.
+
+        A predicate's values are the index's lists (distinct: the store holds each triple once); other paths
+        give sets.
+        """
         kind = path.kind
         if kind == "pred":
-            return {n: set(v) for n, v in self.data.objects_of(path.predicate, nodes, inverse).items()}
+            return self.data.objects_of(path.predicate, nodes, inverse)
         if kind == "inv":
             return self.values(path.parts[0], nodes, not inverse)
         if kind == "seq":
             current = {n: {n} for n in nodes}
             for part in path.parts:
                 middle = {m for ms in current.values() for m in ms}
-                step = self.values(part, list(middle), inverse)
+                step = self.values(part, middle, inverse)
                 current = {n: {v for m in ms for v in step[m]} for n, ms in current.items()}
             return current
         if kind == "alt":
             found = {n: set() for n in nodes}
             for part in path.parts:
                 for n, vs in self.values(part, nodes, inverse).items():
-                    found[n] |= vs
+                    found[n].update(vs)
             return found
         inner = path.parts[0]
         if kind == "zeroOrOne":
-            return {n: {n} | vs for n, vs in self.values(inner, nodes, inverse).items()}
-        # zeroOrMore / oneOrMore: the closure, breadth first over all nodes at once.
+            return {n: {n, *vs} for n, vs in self.values(inner, nodes, inverse).items()}
+        # zeroOrMore / oneOrMore: the closure of each node.
         found = {}
         first = self.values(inner, nodes, inverse)
         for n in nodes:
@@ -213,18 +224,18 @@ class Evaluator:
             frontier = set(first[n])
             while frontier:
                 frontier -= seen
-                seen |= frontier
                 if not frontier:
                     break
-                step = self.values(inner, list(frontier), inverse)
+                seen |= frontier
+                step = self.values(inner, frontier, inverse)
                 frontier = {v for vs in step.values() for v in vs}
             found[n] = seen
         return found
 
-    def value_nodes(self, shape: Shape, nodes: list) -> dict:
-        """Return {focus: set of value nodes}: the node itself for a node shape, its path's values otherwise."""
+    def value_nodes(self, shape: Shape, nodes) -> dict:
+        """Return {focus: value nodes}: the node itself for a node shape, its path's values otherwise."""
         if not shape.is_property:
-            return {n: {n} for n in nodes}
+            return {n: (n,) for n in nodes}
         return self.values(shape.path, nodes)
 
     # --- Shapes ----------------------------------------------------------------------------------------------
@@ -240,35 +251,80 @@ class Evaluator:
                 results += self.evaluate(shape, nodes)
         return results
 
-    def evaluate(self, shape: Shape, nodes: list) -> list[Result]:
+    def evaluate(self, shape: Shape, nodes) -> list[Result]:
         """Return the results of validating `nodes` against `shape` (pyshacl's Shape.validate)."""
         if shape.deactivated or not nodes:
             return []
-        fvn = self.value_nodes(shape, nodes)
         results: list[Result] = []
+        if (
+            shape.prefilters is not None
+            and len(nodes) > FEW
+            and not all(p in self.data.forward for p in shape.path_predicates)
+        ):
+            # Read only the (focus, value) pairs that may fault, one query per constraint (the path's predicates
+            # are not read yet: reading them whole is what this saves).
+            focus = nodes if isinstance(nodes, (set, dict)) else set(nodes)
+            for (parameter, args), prefilter in zip(shape.constraints, shape.prefilters, strict=True):
+                if prefilter is None:
+                    continue
+                candidates: dict = defaultdict(set)
+                found = columns(
+                    self.data.store, self.prefilter_query(shape.path.text, prefilter), 2, default_graph=DEFAULT
+                )
+                for s, v in zip(*found, strict=True):
+                    if s in focus:
+                        candidates[s].add(v)
+                if candidates:
+                    CHECKS[parameter](self, shape, args, candidates, results)
+            return results
+        fvn = self.value_nodes(shape, nodes)
         for parameter, args in shape.constraints:
-            method = CHECKS[parameter]
-            method(self, shape, args, fvn, results)
+            CHECKS[parameter](self, shape, args, fvn, results)
         return results
 
-    def conforming(self, shape_node: Node, nodes: Iterable) -> dict:
-        """Return {node: conforms} for nodes against a shape, each (shape, node) evaluated once."""
+    def prefilter_query(self, path: str, prefilter) -> str:
+        """Return the SELECT ?s ?v of the pairs of a path a constraint may fault."""
+        if isinstance(prefilter, str):
+            return f"SELECT ?s ?v WHERE {{ ?s {path} ?v FILTER ({prefilter}) }}"
+        _class, classes = prefilter
+        parts = []
+        for cls in classes:
+            instances_of = " ".join(sorted(self.data.subclasses(cls)))
+            parts.append(f"{{ ?s {path} ?v MINUS {{ VALUES ?t {{ {instances_of} }} ?v {RDF_TYPE} ?t }} }}")
+        return f"SELECT ?s ?v WHERE {{ {' UNION '.join(parts)} }}"
+
+    def outcomes(self, shape_node: Node, nodes: Iterable) -> dict:
+        """Return {node: its results} against a shape (empty: conforms), each (shape, node) evaluated once."""
         shape = self.shapes.get(shape_node)
         if shape is None:
             raise ValueError(f"shape {shape_node} is not a well-formed SHACL shape")
         memo = self.memo[shape_node]
         todo = [n for n in set(nodes) if n not in memo]
         if todo:
-            failing = {r[0] for r in self.evaluate(shape, todo)}
-            for n in todo:
-                memo[n] = n not in failing
+            found: dict = {n: [] for n in todo}
+            for r in self.evaluate(shape, todo):
+                found[r[0]].append(r)
+            memo.update(found)
         return memo
+
+    def conforming(self, shape_node: Node, nodes: Iterable) -> dict:
+        """Return {node: conforms} for nodes against a shape."""
+        memo = self.outcomes(shape_node, nodes)
+        verdicts = self.verdicts[shape_node]
+        for n in nodes:
+            if n not in verdicts:
+                verdicts[n] = not memo[n]
+        return verdicts
 
     # --- Results ---------------------------------------------------------------------------------------------
 
     @staticmethod
-    def result(shape: Shape, focus, component, value=None, path=None, messages=None) -> Result:
-        """Return one result of a core constraint (its messages: the shape's sh:message)."""
+    def result(shape: Shape, focus, component, value=None, path=None, messages=None, details=()) -> Result:
+        """Return one result of a core constraint (its messages: the shape's sh:message).
+
+        `details`: the results a value node got against the shape of a failed sh:node, which pySHACL adds to the
+        report (as sh:detail) and agrs.shacl reads as results too.
+        """
         return (
             focus,
             path if path is not None else shape.path_node,
@@ -277,11 +333,12 @@ class Evaluator:
             shape.node,
             shape.severity,
             shape.messages if messages is None else messages,
+            details,
         )
 
-    def literal(self, term) -> Node:
-        """Return the rdflib term of a data term."""
-        return self.data.rdflib(term)
+    def literal(self, key: str) -> Node:
+        """Return the rdflib term of a key."""
+        return self.data.rdflib(key)
 
 
 # --- Value type -----------------------------------------------------------------------------------------------
@@ -290,7 +347,7 @@ class Evaluator:
 def check_class(ev: Evaluator, shape: Shape, classes, fvn, out) -> None:
     """sh:class: each value node is a SHACL instance of each class (rdf:type/rdfs:subClassOf* in the data)."""
     data = ev.data
-    values = {v for vs in fvn.values() for v in vs if not isinstance(v, ox.Literal)}
+    values = {v for vs in fvn.values() for v in vs if not is_literal(v)}
     types = data.objects_of(RDF_TYPE, values)
     for _class_node, cls in classes:
         ok = {v for v in values if any(cls in data.superclasses(t) for t in types[v])}
@@ -335,24 +392,47 @@ def _actual_datatype(v: Literal, rule: URIRef) -> bool:
     return True if kind is None else isinstance(value, kind)
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+XSD_INTEGER = str(XSD.integer)
+SPECIAL_DATATYPES = {str(RDFS.Literal), str(RDFS.Datatype), XSD_STRING, RDF_LANG_STRING}
+
+
+def _datatype_ok(ev: Evaluator, v: str, rule: URIRef, rule_text: str) -> bool:
+    """Whether a value matches sh:datatype, deciding plain cases from the key and the others with rdflib."""
+    if not is_literal(v):
+        return False
+    datatype = datatype_of(v)
+    if rule_text == XSD_STRING:
+        return datatype == XSD_STRING  # a plain or xsd:string literal's value is always a str
+    if rule_text == RDF_LANG_STRING:
+        return datatype == RDF_LANG_STRING
+    if datatype != rule_text and rule_text not in SPECIAL_DATATYPES:
+        return False  # rdflib: another datatype never matches (the branches above need rdfs:Literal/Datatype)
+    if rule_text == XSD_INTEGER and v[0] != '"' and _INTEGER.fullmatch(v):
+        return True  # a canonical integer Oxigraph wrote bare: rdflib reads it as a well-typed int
+    return _datatype_matches(ev.literal(v), rule)
+
+
 def check_datatype(ev: Evaluator, shape: Shape, rules, fvn, out) -> None:
     """sh:datatype, with pySHACL's reading of ill-typed literals (rdflib's)."""
     rule = rules[0]
+    rule_text = str(rule)
     cache = ev.value_cache.setdefault(("datatype", rule), {})
     for f, vs in fvn.items():
         for v in vs:
             ok = cache.get(v)
             if ok is None:
-                ok = cache[v] = isinstance(v, ox.Literal) and _datatype_matches(ev.literal(v), rule)
+                ok = cache[v] = _datatype_ok(ev, v, rule, rule_text)
             if not ok:
                 out.append(ev.result(shape, f, SH.DatatypeConstraintComponent, v))
 
 
-NODE_KINDS = {
-    ox.BlankNode: (SH.BlankNode, SH.BlankNodeOrLiteral, SH.BlankNodeOrIRI),
-    ox.Literal: (SH.Literal, SH.BlankNodeOrLiteral, SH.IRIOrLiteral),
-    ox.NamedNode: (SH.IRI, SH.IRIOrLiteral, SH.BlankNodeOrIRI),
-}
+def _node_kind(key: str) -> tuple:
+    if key[0] == "<":
+        return (SH.IRI, SH.IRIOrLiteral, SH.BlankNodeOrIRI)
+    if key[:2] == "_:":
+        return (SH.BlankNode, SH.BlankNodeOrLiteral, SH.BlankNodeOrIRI)
+    return (SH.Literal, SH.BlankNodeOrLiteral, SH.IRIOrLiteral)
 
 
 def check_node_kind(ev: Evaluator, shape: Shape, rules, fvn, out) -> None:
@@ -360,7 +440,7 @@ def check_node_kind(ev: Evaluator, shape: Shape, rules, fvn, out) -> None:
     rule = rules[0]
     for f, vs in fvn.items():
         for v in vs:
-            if rule not in NODE_KINDS.get(type(v), ()):
+            if rule not in _node_kind(v):
                 out.append(ev.result(shape, f, SH.NodeKindConstraintComponent, v))
 
 
@@ -390,13 +470,18 @@ def _range_check(component: URIRef, accept):
     def check(ev: Evaluator, shape: Shape, bounds, fvn, out) -> None:
         for bound in bounds:
             bound_is_string = isinstance(bound.value, str)
+            # Integers against an xsd:integer bound compare as Python ints, as rdflib does.
+            int_bound = bound.value if bound.datatype == XSD.integer and type(bound.value) is int else None
             cache = ev.value_cache.setdefault((component, bound), {})
             for f, vs in fvn.items():
                 for v in vs:
                     ok = cache.get(v)
                     if ok is None:
                         ok = False
-                        if isinstance(v, ox.Literal):
+                        if int_bound is not None and v[0] != '"' and _INTEGER.fullmatch(v):
+                            difference = int(v) - int_bound
+                            ok = accept((difference > 0) - (difference < 0))
+                        elif is_literal(v):
                             lit = ev.literal(v)
                             v_is_string = isinstance(lit.value, str)
                             if bound_is_string == v_is_string:
@@ -415,21 +500,26 @@ def _range_check(component: URIRef, accept):
 # --- String based -----------------------------------------------------------------------------------------------
 
 
-def _string_of(ev: Evaluator, v) -> str:
+def _string_of(ev: Evaluator, v: str) -> str:
     """pySHACL's value_node_to_string: the Python value of a string literal, else the lexical form or IRI."""
-    if isinstance(v, ox.Literal):
-        lit = ev.literal(v)
-        if lit.value is not None and lit.datatype in (None, RDF.langString, XSD.string):
-            return str(lit.value)
-        return str(lit)
-    return v.value
+    if v[0] == "<":
+        return v[1:-1]
+    if v[:2] == "_:":
+        return v[2:]
+    lexical, datatype, _language = parse_literal(v)
+    if datatype in (XSD_STRING, RDF_LANG_STRING):
+        return lexical
+    lit = ev.literal(v)
+    if lit.value is not None and lit.datatype in (None, RDF.langString, XSD.string):
+        return str(lit.value)
+    return str(lit)
 
 
 def check_min_length(ev: Evaluator, shape: Shape, length, fvn, out) -> None:
     """sh:minLength (blank nodes fail unless the minimum is 0)."""
     for f, vs in fvn.items():
         for v in vs:
-            ok = length == 0 or (not isinstance(v, ox.BlankNode) and len(_string_of(ev, v)) >= length)
+            ok = length == 0 or (not is_blank(v) and len(_string_of(ev, v)) >= length)
             if not ok:
                 out.append(ev.result(shape, f, SH.MinLengthConstraintComponent, v))
 
@@ -438,7 +528,7 @@ def check_max_length(ev: Evaluator, shape: Shape, length, fvn, out) -> None:
     """sh:maxLength (blank nodes fail)."""
     for f, vs in fvn.items():
         for v in vs:
-            if isinstance(v, ox.BlankNode) or len(_string_of(ev, v)) > length:
+            if is_blank(v) or len(_string_of(ev, v)) > length:
                 out.append(ev.result(shape, f, SH.MaxLengthConstraintComponent, v))
 
 
@@ -450,9 +540,15 @@ def check_pattern(ev: Evaluator, shape: Shape, patterns, fvn, out) -> None:
             for v in vs:
                 ok = cache.get(v)
                 if ok is None:
-                    ok = cache[v] = not isinstance(v, ox.BlankNode) and bool(pattern.search(_string_of(ev, v)))
+                    ok = cache[v] = not is_blank(v) and bool(pattern.search(_string_of(ev, v)))
                 if not ok:
                     out.append(ev.result(shape, f, SH.PatternConstraintComponent, v))
+
+
+def _language(key: str) -> str | None:
+    if key[0] != '"' or key[-1] == '"':
+        return None
+    return parse_literal(key)[2]
 
 
 def check_language_in(ev: Evaluator, shape: Shape, languages, fvn, out) -> None:
@@ -460,9 +556,10 @@ def check_language_in(ev: Evaluator, shape: Shape, languages, fvn, out) -> None:
     wildcard = "*" in languages
     for f, vs in fvn.items():
         for v in vs:
+            lang = _language(v)
             ok = False
-            if isinstance(v, ox.Literal) and v.language:
-                lang = v.language.lower()
+            if lang:
+                lang = lang.lower()
                 ok = wildcard or lang in languages or lang.split("-")[0] in languages
             if not ok:
                 out.append(ev.result(shape, f, SH.LanguageInConstraintComponent, v))
@@ -471,10 +568,13 @@ def check_language_in(ev: Evaluator, shape: Shape, languages, fvn, out) -> None:
 def check_unique_lang(ev: Evaluator, shape: Shape, _unique, fvn, out) -> None:
     """sh:uniqueLang: one result (no value) per language used twice by a focus node."""
     for f, vs in fvn.items():
+        if len(vs) < 2:
+            continue
         seen, duplicates = set(), set()
         for v in vs:
-            if isinstance(v, ox.Literal) and v.language:
-                lang = v.language.lower()
+            lang = _language(v)
+            if lang:
+                lang = lang.lower()
                 (duplicates if lang in seen else seen).add(lang)
         for _ in duplicates:
             out.append(ev.result(shape, f, SH.UniqueLangConstraintComponent))
@@ -483,44 +583,41 @@ def check_unique_lang(ev: Evaluator, shape: Shape, _unique, fvn, out) -> None:
 # --- Property pairs ---------------------------------------------------------------------------------------------
 
 
-def _compared(ev: Evaluator, predicate: Node, nodes) -> dict:
-    return ev.data.objects_of(term_to_oxigraph(predicate), nodes)
-
-
 def check_equals(ev: Evaluator, shape: Shape, predicates, fvn, out) -> None:
     """sh:equals: one result per value missing on either side."""
     for predicate in predicates:
-        others = _compared(ev, predicate, list(fvn))
+        others = ev.data.objects_of(predicate, fvn)
         for f, vs in fvn.items():
-            compare = set(others[f])
-            for v in vs - compare:
+            mine, compare = set(vs), set(others[f])
+            for v in mine - compare:
                 out.append(ev.result(shape, f, SH.EqualsConstraintComponent, v))
-            for v in compare - vs:
+            for v in compare - mine:
                 out.append(ev.result(shape, f, SH.EqualsConstraintComponent, v))
 
 
 def check_disjoint(ev: Evaluator, shape: Shape, predicates, fvn, out) -> None:
     """sh:disjoint: one result per value shared with the other property."""
     for predicate in predicates:
-        others = _compared(ev, predicate, list(fvn))
-        for f, vs in fvn.items():
-            for v in vs & set(others[f]):
-                out.append(ev.result(shape, f, SH.DisjointConstraintComponent, v))
+        candidates = [f for f, vs in fvn.items() if vs]
+        others = ev.data.objects_of(predicate, candidates)
+        for f in candidates:
+            if others[f]:
+                for v in set(fvn[f]) & set(others[f]):
+                    out.append(ev.result(shape, f, SH.DisjointConstraintComponent, v))
 
 
 def _less_than(component: URIRef, or_equal: bool):
     def check(ev: Evaluator, shape: Shape, predicates, fvn, out) -> None:
         for predicate in predicates:
-            if not isinstance(predicate, URIRef):
-                raise ValueError(f"the value of {component} must be an IRI")
-            others = _compared(ev, predicate, list(fvn))
-            for f, vs in fvn.items():
-                for v in vs:
-                    if isinstance(v, ox.BlankNode):
+            candidates = [f for f, vs in fvn.items() if vs]
+            others = ev.data.objects_of(predicate, candidates)
+            for f in candidates:
+                for v in fvn[f]:
+                    if is_blank(v):
                         raise ValueError("cannot compare a blank node with sh:lessThan(OrEquals)")
                     value, v_is_string = _comparable(ev, v)
                     for c in others[f]:
-                        if isinstance(c, ox.BlankNode):
+                        if is_blank(c):
                             raise ValueError("cannot compare a blank node with sh:lessThan(OrEquals)")
                         compare, c_is_string = _comparable(ev, c)
                         if v_is_string != c_is_string:
@@ -536,11 +633,11 @@ def _less_than(component: URIRef, or_equal: bool):
     return check
 
 
-def _comparable(ev: Evaluator, term):
+def _comparable(ev: Evaluator, key: str):
     """Return what pySHACL compares for sh:lessThan: the string of an IRI or string literal, else the rdflib term."""
-    if isinstance(term, ox.NamedNode):
-        return term.value, True
-    lit = ev.literal(term)
+    if key[0] == "<":
+        return key[1:-1], True
+    lit = ev.literal(key)
     if isinstance(lit.value, str):
         return lit.value, True
     return lit, False
@@ -584,23 +681,36 @@ def check_node(ev: Evaluator, shape: Shape, shapes, fvn, out) -> None:
         target = ev.shapes.get(other)
         if target is None or target.is_property:
             raise ValueError(f"sh:node {other} is not a well-formed node shape")
-        conforms = ev.conforming(other, _all_values(fvn))
+        outcomes = ev.outcomes(other, _all_values(fvn))
         for f, vs in fvn.items():
             for v in vs:
-                if not conforms[v]:
-                    out.append(ev.result(shape, f, SH.NodeConstraintComponent, v))
+                if outcomes[v]:
+                    out.append(ev.result(shape, f, SH.NodeConstraintComponent, v, details=tuple(outcomes[v])))
 
 
 def check_property(ev: Evaluator, shape: Shape, shapes, fvn, out) -> None:
-    """sh:property: the property shape validated on every value node; its results are passed up."""
-    values = list(_all_values(fvn))
+    """sh:property: the property shape validated on every value node; its results are passed up.
+
+    pySHACL validates a value node once per focus node it is a value of, and reports each time: so do we.
+    """
+    if not shape.is_property:
+        values, repeats = fvn, None  # a node shape's value nodes are its focus nodes, once each
+    else:
+        repeats = defaultdict(int)
+        for vs in fvn.values():
+            for v in vs:
+                repeats[v] += 1
+        values = repeats
     if not values:
         return
     for other in shapes:
         target = ev.shapes.get(other)
         if target is None or not target.is_property:
             raise ValueError(f"sh:property {other} is not a well-formed property shape")
-        out += ev.evaluate(target, values)
+        found = ev.evaluate(target, values)
+        if repeats is not None:
+            found = [r for r in found for _ in range(repeats.get(r[0], 1))]
+        out += found
 
 
 def check_qualified(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
@@ -611,7 +721,10 @@ def check_qualified(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
         conforms = ev.conforming(value_shape, values)
         sibling_verdicts = [ev.conforming(s, values) for s in siblings[value_shape] if s in ev.shapes]
         for f, vs in fvn.items():
-            number = sum(1 for v in vs if conforms[v] and not any(verdict[v] for verdict in sibling_verdicts))
+            if sibling_verdicts:
+                number = sum(1 for v in vs if conforms[v] and not any(verdict[v] for verdict in sibling_verdicts))
+            else:
+                number = sum(map(conforms.__getitem__, vs))
             if max_count is not None and number > max_count:
                 out.append(ev.result(shape, f, SH.QualifiedMaxCountConstraintComponent))
             if min_count is not None and number < min_count:
@@ -620,47 +733,52 @@ def check_qualified(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
 
 # --- Other ------------------------------------------------------------------------------------------------------
 
+RDFS_RESOURCE = f"<{RDFS.Resource}>"
+
 
 def check_closed(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
     """sh:closed: a result per (predicate, object) of a value node outside the shape's properties."""
     ignored, paths = args
-    ignored = {term_to_oxigraph(p) for p in ignored if isinstance(p, URIRef)}
-    paths = {term_to_oxigraph(p) for p in paths if isinstance(p, URIRef)}
+    values = [v for v in _all_values(fvn) if not is_literal(v)]
+    outgoing: dict = defaultdict(list)
+    named = [v for v in values if is_iri(v)]
+    if named:
+        query = f"SELECT ?n ?p ?o WHERE {{ VALUES ?n {{ {' '.join(named)} }} ?n ?p ?o }}"
+        for n, p, o in ev.data.select(query):
+            outgoing[n].append((p, o))
+    for v in values:
+        if is_blank(v):
+            query = "SELECT ?n ?p ?o WHERE { ?n ?p ?o }"
+            for _n, p, o in ev.data.select(query, substitutions={ox.Variable("n"): to_oxigraph(v)}):
+                outgoing[v].append((p, o))
     for f, vs in fvn.items():
         for v in vs:
-            if isinstance(v, ox.Literal):
-                continue
-            for quad in ev.data.store.quads_for_pattern(v, None, None, DEFAULT):
-                p, o = quad.predicate, quad.object
-                if p == RDF_TYPE and o == ox.NamedNode(str(RDFS.Resource)):
-                    continue  # pySHACL's ALWAYS_IGNORE
-                if p in ignored or p in paths:
-                    continue
+            for p, o in outgoing.get(v, ()):
+                if (p == RDF_TYPE and o == RDFS_RESOURCE) or p in ignored or p in paths:
+                    continue  # rdf:type rdfs:Resource: pySHACL's ALWAYS_IGNORE
                 out.append(ev.result(shape, f, SH.ClosedConstraintComponent, o, path=to_rdflib(p)))
 
 
 def check_has_value(ev: Evaluator, shape: Shape, expected, fvn, out) -> None:
     """sh:hasValue: one result (no value) per focus node without the value."""
-    for hv in expected:
-        target = term_to_oxigraph(hv)
+    for hv, target in expected:
         for f, vs in fvn.items():
             if target in vs:
                 continue
-            if isinstance(hv, Literal) and any(isinstance(v, ox.Literal) and ev.literal(v) == hv for v in vs):
+            if isinstance(hv, Literal) and any(is_literal(v) and ev.literal(v) == hv for v in vs):
                 continue
             out.append(ev.result(shape, f, SH.HasValueConstraintComponent))
 
 
-def check_in(ev: Evaluator, shape: Shape, lists, fvn, out) -> None:
+def check_in(ev: Evaluator, shape: Shape, args, fvn, out) -> None:
     """sh:in: a result per value node not in the list (rdflib term equality)."""
-    allowed = set().union(*lists) if lists else set()
-    allowed_ox = {term_to_oxigraph(a) for a in allowed if not isinstance(a, Literal)}
+    allowed_keys, allowed = args
     has_literals = any(isinstance(a, Literal) for a in allowed)
     for f, vs in fvn.items():
         for v in vs:
-            if v in allowed_ox:
+            if v in allowed_keys:
                 continue
-            if has_literals and isinstance(v, ox.Literal) and ev.literal(v) in allowed:
+            if has_literals and is_literal(v) and ev.literal(v) in allowed:
                 continue
             out.append(ev.result(shape, f, SH.InConstraintComponent, v))
 
@@ -671,42 +789,61 @@ THIS = ox.Variable("this")
 
 
 def check_sparql(ev: Evaluator, shape: Shape, queries: list[SparqlQuery], fvn, out) -> None:
-    """sh:sparql: the SELECT run once per focus node with $this pre-bound; a result per (distinct) solution."""
+    """sh:sparql: the SELECT with $this pre-bound to each focus node; a result per (distinct) solution.
+
+    Many focus nodes go in one query, bound by a VALUES block opening its WHERE group, when the query allows it
+    (SparqlQuery.values_at); blank nodes, which VALUES cannot hold, one query each, as pySHACL does.
+    """
     for query in queries:
         if query.deactivated:
             continue
-        for f in fvn:
-            substitutions = {THIS: f} if query.binds_this else {}
-            solutions = ev.data.store.query(query.text, substitutions=substitutions, default_graph=DEFAULT)
-            names = [v.value for v in solutions.variables]
-            seen = []
-            for solution in solutions:
-                row = {name: solution[name] for name in names if solution[name] is not None}
-                if query.binds_this and "this" in names and row.get("this") is None:
-                    row["this"] = f
-                failure = row.pop("failure", None)
-                if failure is not None:
-                    key = True
-                    if key in seen:
-                        continue
-                    seen.append(key)
-                    out.append(_sparql_result(ev, shape, query, f, None, None, shape.node if False else None, row))
-                    continue
-                p, v, t = row.pop("path", None), row.pop("value", None), row.pop("this", None)
-                if p is None and v is None and t is None:
-                    continue
-                key = (t, p, v, tuple(sorted(row.items(), key=lambda item: item[0])))
-                if key in seen:
-                    continue
-                seen.append(key)
-                out.append(_sparql_result(ev, shape, query, f, t, p, v, row))
+        alone = list(fvn)
+        if query.binds_this and query.values_at is not None and len(fvn) > 1:
+            named = [f for f in fvn if not is_blank(f)]
+            alone = [f for f in fvn if is_blank(f)]
+            names, body = rows_with_header(ev.data.store, query.with_values(named), default_graph=DEFAULT)
+            column = names.index("this")
+            groups: dict = defaultdict(list)
+            for line in body:
+                groups[line[column]].append(line)
+            for f in named:
+                _sparql_rows(ev, shape, query, f, names, groups.get(f, ()), out)
+        for f in alone:
+            substitutions = {THIS: to_oxigraph(f)} if query.binds_this else {}
+            names, body = rows_with_header(
+                ev.data.store, query.text, substitutions=substitutions, default_graph=DEFAULT
+            )
+            _sparql_rows(ev, shape, query, f, names, body, out)
+
+
+def _sparql_rows(ev: Evaluator, shape: Shape, query: SparqlQuery, f, names, body, out) -> None:
+    """Turn the solutions for one focus node into results, without duplicates (pySHACL's _validate_sparql_query)."""
+    seen = []
+    for line in body:
+        row = {name: value for name, value in zip(names, line, strict=False) if value}
+        if query.binds_this and "this" in names and not row.get("this"):
+            row["this"] = f
+        if row.pop("failure", None) is not None:
+            if True in seen:
+                continue
+            seen.append(True)
+            out.append(_sparql_result(ev, shape, query, f, None, None, None, row))
+            continue
+        p, v, t = row.pop("path", None), row.pop("value", None), row.pop("this", None)
+        if p is None and v is None and t is None:
+            continue
+        key = (t, p, v, tuple(sorted(row.items())))
+        if key in seen:
+            continue
+        seen.append(key)
+        out.append(_sparql_result(ev, shape, query, f, t, p, v, row))
 
 
 def _sparql_result(ev: Evaluator, shape: Shape, query: SparqlQuery, f, t, p, v, row) -> Result:
     """One result of a SPARQL constraint: messages of the shape and the constraint, {?var} filled in, untagged."""
     focus = t if t is not None else f
     value = v if v is not None else (None if shape.is_property else f)
-    path = to_rdflib(p) if p is not None else shape.path_node
+    path = ev.literal(p) if p is not None else shape.path_node
     bound = {name: ev.literal(term) for name, term in row.items()}
     if t is not None:
         bound["this"] = ev.literal(t)
@@ -716,12 +853,8 @@ def _sparql_result(ev: Evaluator, shape: Shape, query: SparqlQuery, f, t, p, v, 
         bound["value"] = ev.literal(value)
     messages = list(shape.messages)
     extra = [m for m in query.messages if m not in messages]
-    if not extra and not messages:
-        texts = []
-    else:
-        texts = messages + extra
     filled = []
-    for m in texts:
+    for m in messages + extra:
         if isinstance(m, Literal):
             text = str(m.value)
             for name, term in bound.items():
@@ -729,7 +862,7 @@ def _sparql_result(ev: Evaluator, shape: Shape, query: SparqlQuery, f, t, p, v, 
             filled.append(Literal(text))
         else:
             filled.append(m)
-    return (focus, path, value, SH.SPARQLConstraintComponent, shape.node, shape.severity, tuple(filled))
+    return (focus, path, value, SH.SPARQLConstraintComponent, shape.node, shape.severity, tuple(filled), ())
 
 
 CHECKS = {
