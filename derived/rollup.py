@@ -462,7 +462,7 @@ def run_rollup(
                {item.iri})
         for item in derived
     ]  # fmt: skip
-    gate(records, resources.shapes, context_for(store, graph, records, resources.ontology))
+    gate(records, resources.shapes, context_for(store, graph, records, resources.ontology), plan=resources.shacl_plan)
     used = [store.current_version(name) or name for name in graphs]
     valid = [item for item, record in zip(derived, records, strict=True) if not record.rejected]
     content = chain(
