@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the tests' small fixtures, one run (a smoke test)")
     parser.add_argument("--skip", action="append", default=[], choices=["reason", "rollup", "questions"])
     parser.add_argument("--append", action="store_true", help=f"append the table to {RESULTS}")
+    parser.add_argument("--update", action="store_true", help="replace this script's section of RESULTS.md")
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.size = 1, "XS"
@@ -340,7 +341,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {store_path}: {built['triples']:,} triples in {built['seconds']:.1f} s", file=sys.stderr)
     text = measure(args, store_path, built)
     print(text)
-    if args.append:
+    if args.update:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from suite import update_section
+
+        title, _, body = text.lstrip().partition("\n")
+        update_section(title.lstrip("# ").strip(), body)
+    elif args.append:
         with RESULTS.open("a", encoding="utf-8") as results:
             results.write("\n" + text)
     return 0

@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serving import free_port, median_ms, start_server
+from suite import output_flags, publish, write_json
 
 REPO = Path(__file__).resolve().parent.parent
 AGRS = "https://w3id.org/agrs/"
@@ -250,6 +251,7 @@ def measure(options) -> list[str]:
     global XSD_INTEGER
     XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
     lines: list[str] = []
+    targets = options.targets
     scratch = Path(tempfile.mkdtemp(prefix="agrs-serving-targets-"))
     processes: list[subprocess.Popen] = []
     try:
@@ -330,6 +332,8 @@ def measure(options) -> list[str]:
             lines.append(f"| `{name}` | {inproc:.2f} | " + " | ".join(f"{row[s]:.2f}" for s in names)
                          + f" | {overhead[name]:+.2f} |")  # fmt: skip
         lines += ["", "Target: agrs − in-process ≤ 1.5 ms.", ""]
+        targets.append(_target("small question (ASK {}): added over in-process pyoxigraph", "≤ 1.5 ms",
+                               overhead["ask"], 1.5, "ms", lower=True))  # fmt: skip
 
         # Throughput with concurrent clients.
         lines += [f"### Throughput, small questions ({options.clients} concurrent clients, {options.seconds:g} s)", ""]
@@ -346,6 +350,11 @@ def measure(options) -> list[str]:
             vs_bare = rates["agrs"] / rates["bare"]
             lines.append(f"| `{name}` | " + " | ".join(f"{rates[s]:.0f}" for s in names)
                          + f" | {vs_oxigraph:.2f} | {vs_bare:.2f} | {repeated:.0f} |")  # fmt: skip
+            targets.append(_ratio_target(f"throughput `{name}`: agrs / Oxigraph server", 0.5, vs_oxigraph))
+            targets.append(_ratio_target(f"throughput `{name}`: agrs / bare Flask+waitress+pyoxigraph", 0.9, vs_bare))
+            if "rdflib-ep" in rates:
+                targets.append(_ratio_target(f"throughput `{name}`: agrs / rdflib-endpoint", 1.0,
+                                             rates["agrs"] / rates["rdflib-ep"]))  # fmt: skip
         lines += ["", "Targets: agrs/oxigraph ≥ 0.5, agrs/bare ≥ 0.9, agrs ≥ rdflib-endpoint "
                   f"(rdflib-endpoint holds a sample of {options.rdflib_sample:,} triples).", ""]  # fmt: skip
 
@@ -359,6 +368,9 @@ def measure(options) -> list[str]:
         lines += ["### Caching", "",
                   f"Point lookup: 200 in {full:.2f} ms (ETag {tag}, Cache-Control {headers.get('cache-control')}); "
                   f"If-None-Match → {status304} in {revalidated:.2f} ms.", ""]  # fmt: skip
+        targets.append({"target": "answers cacheable: ETag, If-None-Match → 304", "threshold": "304",
+                        "measured": f"{status304} in {revalidated:.2f} ms", "ratio": None,
+                        "met": bool(tag) and status304 == 304, "note": "point lookup through /sparql"})  # fmt: skip
 
         # Pages and VoID.
         lines += ["### Pages and VoID (median ms, warm)", "",
@@ -377,9 +389,13 @@ def measure(options) -> list[str]:
             repeated, _ = median_ms(lambda page=page: html.get(page), options.runs, warmups=2)
             target = "< 50 ms" if name == "commune" else "< 200 ms"
             lines.append(f"| {name} `{page}` | {status} | {rendered:.1f} | {repeated:.1f} | {len(body):,} | {target} |")
+            limit = 50.0 if name == "commune" else 200.0
+            targets.append(_target(f"linked-data page, {name}, median warm (rendered)", target, rendered, limit, "ms",
+                                   lower=True))  # fmt: skip
         turtle = Client(ports["agrs"], {"Accept": "text/turtle"})
         elapsed, (status, body, _) = median_ms(lambda: turtle.get("/.well-known/void"), options.runs, warmups=2)
         lines += [f"| VoID `/.well-known/void` | {status} | — | {elapsed:.1f} | {len(body):,} | < 200 ms |", ""]
+        targets.append(_target("VoID", "< 200 ms", elapsed, 200.0, "ms", lower=True))
 
         # The default graph against one graph, in process.
         registry = (f"SELECT ?graph ?version WHERE {{ GRAPH <{AGRS}graph/registry> "
@@ -403,6 +419,9 @@ def measure(options) -> list[str]:
                 format=ox.QueryResultsFormat.JSON), runs, warmups=1)  # fmt: skip
             base = base or elapsed
             lines.append(f"| {name} | {len(default_graph)} | {elapsed:.1f} | {elapsed / base:.2f} |")
+        targets.append({"target": "a query naming no dataset costs what one graph costs", "threshold": "≈ 1×",
+                        "measured": f"{elapsed / base:.2f}× the union graph alone", "ratio": round(elapsed / base, 2),
+                        "met": elapsed / base <= 1.2, "note": "in-process aggregate per département"})  # fmt: skip
         lines += ["", f"(store versions: {len(versions)}; plain graphs: {len(plain)})", ""]
     finally:
         for process in processes:
@@ -416,6 +435,19 @@ def measure(options) -> list[str]:
     return lines
 
 
+def _target(name: str, threshold: str, measured: float, limit: float, unit: str, *, lower: bool) -> dict:
+    """Return a row of the targets table (benchmarks/targets.py) for a figure that must stay under `limit`."""
+    met = measured <= limit if lower else measured >= limit
+    return {"target": name, "threshold": threshold, "measured": f"{measured:.2f} {unit}",
+            "ratio": round(measured / limit, 3), "met": met, "note": ""}  # fmt: skip
+
+
+def _ratio_target(name: str, minimum: float, ratio: float) -> dict:
+    """Return a row of the targets table for a ratio that must reach `minimum`."""
+    return {"target": name, "threshold": f"≥ {minimum:g}×", "measured": f"{ratio:.2f}×", "ratio": round(ratio, 3),
+            "met": ratio >= minimum, "note": ""}  # fmt: skip
+
+
 def main() -> None:
     """Parse the options, run, print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -426,7 +458,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rdflib-sample", type=int, default=100_000)
+    output_flags(parser)
     options = parser.parse_args()
+    options.targets = []
     if options.quick:
         options.communes, options.runs, options.seconds, options.rdflib_sample = 400, 15, 2.0, 5_000
     import pyoxigraph
@@ -436,7 +470,11 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, pyoxigraph {pyoxigraph.__version__}, "
         f"{platform.machine()} with {os.cpu_count()} CPUs; medians of {options.runs} runs", "",
     ]  # fmt: skip
-    print("\n".join(header + measure(options)))
+    lines = measure(options)
+    print("\n".join(header + lines))
+    publish(options, "Serving targets (benchmarks/serving_targets.py)", "\n".join(header[2:] + lines))
+    if not options.quick:
+        write_json("serving_targets", {"targets": options.targets})
 
 
 if __name__ == "__main__":

@@ -865,3 +865,11 @@ def oxigraph_rows(result) -> frozenset:
         return frozenset({("boolean", result)})
     data = ox.QueryResultsFormat.JSON
     return rows_of(json.loads(result.serialize(format=data)))
+
+
+if __name__ == "__main__":
+    # `python benchmarks/suite.py store-path S`: the agrs store of size S (built once), for scripts/bench.sh.
+    if len(sys.argv) == 3 and sys.argv[1] == "store-path":
+        print(agrs_store(observatory_nt(sys.argv[2])))
+    else:
+        sys.exit("usage: suite.py store-path SIZE")

@@ -24,11 +24,14 @@ else
     $py benchmarks/throughput.py --seconds 8 --update
 fi
 # The serving pages and the derived data have their own benchmarks (issue 13's helpers serve and derived).
-if [[ -f benchmarks/serving_targets.py ]]; then
-    $py benchmarks/serving_targets.py --append
-fi
-if [[ -f benchmarks/derived.py ]]; then
-    $py benchmarks/derived.py --size "$size" --runs $([[ $mode == full ]] && echo 3 || echo 1) --append
+# Both read stores built once in .bench/data: the engines' S store (serving) and a store built through the loaders'
+# write path with the bundled observatory (derived data; `make bench` skips the reasoner, `bench-full` runs it).
+$py benchmarks/serving_targets.py --store "$($py benchmarks/suite.py store-path "$size")" \
+    --runs $([[ $mode == full ]] && echo 50 || echo 20) --update
+if [[ $mode == full ]]; then
+    $py benchmarks/derived.py --size "$size" --store ".bench/data/derived-$size" --runs 3 --update
+else
+    $py benchmarks/derived.py --size "$size" --store ".bench/data/derived-$size" --runs 1 --skip reason --update
 fi
 $py benchmarks/targets.py --write
 echo "bench: $(( $(date +%s) - started )) s; see benchmarks/RESULTS.md" >&2
