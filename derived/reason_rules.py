@@ -196,21 +196,7 @@ def closure_rules(schema: Schema) -> list[Rule]:
     rules = []
     for prop in _named(schema.transitive):
         atoms = walk(schema, prop)
-        sparql = _pair_query(f"({_path(atoms)})+", term(prop))
-        reads = _reads(atoms)
-        needs = reads | {prop.value}
-        rules.append(
-            Rule(
-                f"closure {prop.value}",
-                "closure",
-                sparql,
-                reads,
-                needs,
-                _pair_maker(prop),
-                prop.value,
-                f"?s {term(prop)} ?o",
-            )
-        )
+        rules.append(_pair_rule("closure", prop, atoms, f"({_path(atoms)})+"))
     return rules
 
 
@@ -224,22 +210,23 @@ def property_rules(schema: Schema) -> list[Rule]:
         atoms = walk(schema, prop, through_transitive=False)
         if atoms == {(prop, FORWARD)}:
             continue
-        sparql = _pair_query(_path(atoms), term(prop))
-        reads = _reads(atoms)
-        needs = reads | {prop.value}
-        rules.append(
-            Rule(
-                f"property {prop.value}",
-                "property",
-                sparql,
-                reads,
-                needs,
-                _pair_maker(prop),
-                prop.value,
-                f"?s {term(prop)} ?o",
-            )
-        )
+        rules.append(_pair_rule("property", prop, atoms, _path(atoms)))
     return rules
+
+
+def _pair_rule(kind: str, prop, atoms, path: str) -> Rule:
+    """Return the rule making `prop`'s (s, o) pairs from what `path` (over `atoms`) reaches."""
+    reads = _reads(atoms)
+    return Rule(
+        f"{kind} {prop.value}",
+        kind,
+        _pair_query(path, term(prop)),
+        reads,
+        reads | {prop.value},
+        _pair_maker(prop),
+        prop.value,
+        f"?s {term(prop)} ?o",
+    )
 
 
 def _reads(atoms: Iterable) -> frozenset:
