@@ -19,7 +19,7 @@ if [[ $mode == full ]]; then
     $py benchmarks/engines.py --size "$size" --runs 5 --slow-timeout 120 --update
     $py benchmarks/throughput.py --size "$size" --seconds 30 --update
 else
-    $py benchmarks/validation.py --runs 1 --s-communes 300 --timeout 400 --pipeline-timeout 150 --update
+    $py benchmarks/validation.py --runs 1 --s-communes 300 --timeout 150 --pipeline-timeout 150 --update
     $py benchmarks/engines.py --runs 3 --update
     $py benchmarks/throughput.py --seconds 8 --update
 fi
