@@ -5,7 +5,7 @@ communes, EPCI) mapped by the territories loader, plus the merged ontology, as b
 it. The fast path's time includes putting the triples into a new in-memory pyoxigraph Store (a bulk load of
 their N-Triples); pySHACL validates the rdflib graph as agrs.shacl.validate does. Both verdicts are compared.
 
-    .venv/bin/python -m agrs.shacl_fast.bench [--runs 3] [--pyshacl-runs 1] [--no-pyshacl]
+    .venv/bin/python benchmarks/shacl_fast.py [--runs 3] [--pyshacl-runs 1] [--no-pyshacl]
 """
 
 import argparse
