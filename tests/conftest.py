@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from servers import *  # noqa: F403  (the remote servers' session fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

@@ -1,0 +1,1 @@
+"""Remote SPARQL servers for the tests (Virtuoso, Oxigraph server, Fuseki), started on loopback by fixtures."""
