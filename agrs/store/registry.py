@@ -129,11 +129,14 @@ def switch(graph: str, version: str, triples: int) -> str:
     Two operations in one request (one transaction), not DELETE/INSERT … WHERE { OPTIONAL … }: Virtuoso 7.2
     inserts nothing when that WHERE's only OPTIONAL does not match (a graph's first version).
     """
-    return PROLOGUE + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
+    return (
+        PROLOGUE
+        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
 INSERT DATA {{ GRAPH {REGISTRY} {{
   {_iri(graph)} agrs:currentVersion {_iri(version)} .
   {_iri(version)} void:triples {int(triples)} .
 }} }}"""
+    )
 
 
 def retire(graph: str) -> str:

@@ -64,9 +64,17 @@ def unskolemise_triple(triple: ox.Triple) -> ox.Triple:
     return ox.Triple(unskolemise(triple.subject), triple.predicate, unskolemise(triple.object))
 
 
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_BYTES = _BOOLEAN.encode()
+_BOOLEAN_VALUES = {"1": "true", "0": "false"}
+
+
 def unskolemise_json_results(body: bytes) -> bytes:
-    """Rewrite a SPARQL JSON results document so that skolem IRIs are blank nodes (untouched if it has none)."""
-    if _PREFIX_BYTES not in body:
+    """Rewrite a SPARQL JSON results document so that skolem IRIs are blank nodes (untouched if it has none).
+
+    Also writes xsd:boolean values as `true`/`false`: Virtuoso 7.2 sends them as "1"/"0" in JSON results.
+    """
+    if _PREFIX_BYTES not in body and _BOOLEAN_BYTES not in body:
         return body  # the common case: no parse, no copy
     document = json.loads(body)
     for binding in document.get("results", {}).get("bindings", []):
@@ -79,6 +87,8 @@ def _rewrite(value: dict) -> None:
     kind = value.get("type")
     if kind == "uri" and value.get("value", "").startswith(PREFIX):
         value["type"], value["value"] = "bnode", blank_node(value["value"]).value
+    elif kind in ("literal", "typed-literal") and value.get("datatype") == _BOOLEAN:
+        value["value"] = _BOOLEAN_VALUES.get(value.get("value", ""), value.get("value"))
     elif kind == "triple":
         for part in value.get("value", {}).values():
             if isinstance(part, dict):

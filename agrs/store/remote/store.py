@@ -563,10 +563,14 @@ def _skolem_quad(quad: ox.Quad, scope: str) -> ox.Quad:
 
 
 def _held_by(versions: list[str]) -> str:
+    """Return the graph pattern true when one of `versions` holds (?s ?p ?o); never true for none.
+
+    A UNION of GRAPH <…> patterns (one index probe each), not VALUES ?holder + GRAPH ?holder: Virtuoso 7.2 plans
+    the latter as a scan (22 s instead of 0.1 s to update the union after a 10k-triple replacement).
+    """
     if not versions:
         return "FILTER(false)"
-    values = " ".join(f"<{version}>" for version in versions)
-    return f"VALUES ?holder {{ {values} }} GRAPH ?holder {{ ?s ?p ?o }}"
+    return " UNION ".join(f"{{ GRAPH <{version}> {{ ?s ?p ?o }} }}" for version in versions)
 
 
 def _integer(literal) -> int:
