@@ -24,6 +24,7 @@ The same layout as the embedded store (agrs.store.embedded), kept by plain SPARQ
 import itertools
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -307,7 +308,8 @@ class RemoteStore(Store):
         with self._registry_lock:
             guard.check_update(sparql, self._data_graphs().__contains__)
             self._register_plain([t for t in guard.update_targets(sparql) if isinstance(t, str) and t != guard.DEFAULT])
-            self._client.update(sparql)
+            # Blank nodes of INSERT DATA as skolem IRIs (Virtuoso refuses them there), turned back in results.
+            self._client.update(skolem.skolemise_update(sparql, uuid.uuid4().hex[:16]))
 
     def _register_plain(self, names: list[str]) -> None:
         known = set(self._state().plain)
