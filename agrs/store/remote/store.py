@@ -22,6 +22,7 @@ The same layout as the embedded store (agrs.store.embedded), kept by plain SPARQ
 """
 
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -29,7 +30,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from SPARQLWrapper import SPARQLWrapper
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.ns import BASE
@@ -579,14 +579,22 @@ def _integer(literal) -> int:
     return 0 if literal is None else int(literal.value)
 
 
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE)
+
+
 def _query_form(sparql: str) -> str:
-    """Return SELECT, ASK, CONSTRUCT or DESCRIBE (read past the prologue and comments, by SPARQLWrapper)."""
-    wrapper = SPARQLWrapper("http://localhost/")
-    wrapper.setQuery(sparql)
-    form = wrapper.queryType
-    if form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-        raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
-    return form
+    """Return SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, IRIs and strings."""
+    index = 0
+    while index < len(sparql):
+        char = sparql[index]
+        if char in "\"'#<":
+            index = skolem._token_end(sparql, index)
+            continue
+        match = _FORM.match(sparql, index)
+        if match is not None and (index == 0 or not (sparql[index - 1].isalnum() or sparql[index - 1] in "_:?$")):
+            return match.group(1).upper()
+        index += 1
+    raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
 
 
 def _accept(form: str) -> str:
