@@ -187,7 +187,7 @@ class RemoteStore(Store):
                 default, union = [], False
             if dataset.merge and len(default) > 1 and not union and not self._disjoint(default, state):
                 return self._query_merged(sparql, form, default, named, state)
-            answer = self._client.query(sparql, default, named, accept=_accept(form))
+            answer = self._client.query(sparql, default, named, accept=_accept(form), form=form)
             after = self._state()
             if after.current == state.current and (not union or after.fresh):
                 return self._result(answer, form)
@@ -255,7 +255,11 @@ class RemoteStore(Store):
     def _graph_triples(self, name: str) -> list[ox.Triple]:
         """Return the triples of stored graph `name` (blank nodes as such)."""
         answer = self._client.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", None, None, accept=GRAPH_TYPES
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}",
+            None,
+            None,
+            accept=GRAPH_TYPES,
+            form="CONSTRUCT",
         )
         return self._parse_triples(answer)
 
