@@ -294,13 +294,17 @@ def test_cli_load_into_a_remote_store(with_territories, tmp_path, loader):
 
 
 def rdflib_graph(triples):
+    """The triples as an rdflib graph, their literals as Oxigraph stores them (it canonicalises numbers and writes
+    xsd:nonNegativeInteger as xsd:integer; Virtuoso keeps the datatype and also canonicalises): compared by value."""
     from rdflib import Graph
 
     from agrs.store.terms import triple_to_rdflib
 
+    canonical = ox.Store()
+    canonical.extend(ox.Quad(s, p, o) for s, p, o in triples)
     graph = Graph()
-    for triple in triples:
-        graph.add(triple_to_rdflib(triple))
+    for quad in canonical:
+        graph.add(triple_to_rdflib((quad.subject, quad.predicate, quad.object)))
     return graph
 
 

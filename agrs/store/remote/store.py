@@ -36,7 +36,7 @@ from agrs.ns import BASE
 from agrs.store import guard, registry
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.embedded import _check_plain, _quad  # the same checks and conversions as the embedded store
-from agrs.store.errors import QueryError, StoreBusy, StoreError, VersionConflict
+from agrs.store.errors import QueryError, StoreBusy, StoreError, TruncatedResults, VersionConflict
 from agrs.store.location import RemoteLocation
 from agrs.store.remote import quirks, skolem
 from agrs.store.remote.client import GRAPH_TYPES, RESULTS_JSON, SparqlClient
@@ -248,9 +248,32 @@ class RemoteStore(Store):
         if fmt is None or quirks.looks_like_error(answer.body):
             raise _bad_answer(answer, self.location.query_url)
         try:
-            return [skolem.unskolemise_triple(triple) for triple in ox.parse(answer.body, format=fmt)]
+            triples = [skolem.unskolemise_triple(triple) for triple in ox.parse(answer.body, format=fmt)]
         except (SyntaxError, ValueError) as error:
             raise _bad_answer(answer, self.location.query_url, error) from None
+        cap = self._row_cap()
+        if cap is not None and len(triples) >= cap:
+            # Virtuoso cuts a CONSTRUCT at ResultSetMaxRows without saying so (no X-SPARQL-MaxRows): an answer
+            # that reaches the cap may be cut, and is never returned as if whole.
+            raise TruncatedResults(
+                f"the SPARQL store at {self.location.query_url} answered {len(triples):,} triples, its result cap "
+                f"(Virtuoso's ResultSetMaxRows = {cap:,}): the answer may be cut, and AGRS never uses a truncated "
+                "answer. Raise ResultSetMaxRows in the [SPARQL] section of virtuoso.ini (config/virtuoso/virtuoso.ini "
+                "does)"
+            )
+        return triples
+
+    def _row_cap(self) -> int | None:
+        """Virtuoso's ResultSetMaxRows, read once (None on other servers, or when it cannot be read)."""
+        if not hasattr(self, "_cap"):
+            self._cap = None
+            if self.quirks.virtuoso:
+                try:
+                    rows = self._select(quirks.VIRTUOSO_ROW_CAP)
+                    self._cap = int(rows[0]["cap"].value) if rows and rows[0]["cap"] is not None else None
+                except (StoreError, ValueError):
+                    self._cap = None
+        return self._cap
 
     def _graph_triples(self, name: str) -> list[ox.Triple]:
         """Return the triples of stored graph `name` (blank nodes as such)."""
