@@ -229,12 +229,8 @@ def test_row_cap_is_an_error_never_a_truncated_answer(capped_virtuoso):
         with pytest.raises(TruncatedResults, match=r"100 rows.*ResultSetMaxRows"):
             store.query("SELECT ?s WHERE { ?s ?p ?o }", graphs=[A])
         assert count(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", graphs=[A])) == 150
-        try:  # Virtuoso may or may not cap a CONSTRUCT: either whole, or an error
-            whole = set(store.triples(A))
-        except TruncatedResults:
-            pass
-        else:
-            assert whole == set(make_triples("a", 150))
+        with pytest.raises(TruncatedResults, match="may be cut"):  # Virtuoso cuts a CONSTRUCT without a header
+            list(store.triples(A))
 
 
 # --- the command line: one load per loader -------------------------------------------------------------------
@@ -308,16 +304,27 @@ def rdflib_graph(triples):
     return graph
 
 
-def test_reason_and_query_through_the_command_line(with_territories, tmp_path):
+def test_query_through_the_command_line(with_territories, tmp_path):
     server, embedded = with_territories, str(tmp_path / "embedded")
-    assert (
-        run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q")).returncode
-        == 0
-    )
-    remote, local = _agrs(server, "reason"), run_agrs("reason", "--store", embedded)
-    assert remote.returncode == local.returncode == 0, remote.stderr
-    assert remote.stdout.splitlines()[0] == local.stdout.splitlines()[0]  # "inferred N triples: …"
+    territories = run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q"))
+    assert territories.returncode == 0
     question = ("query", "cq02-risks-without-project", "--format", "csv")
     remote, local = _agrs(server, *question), run_agrs(*question, "--store", embedded)
     assert remote.returncode == local.returncode == 0, remote.stderr
     assert sorted(remote.stdout.splitlines()) == sorted(local.stdout.splitlines())
+    assert remote.stdout.splitlines()[0].startswith("risk,")  # the header: the question ran
+
+
+def test_reason_through_the_command_line(with_territories, tmp_path, request):
+    server, embedded = with_territories, str(tmp_path / "embedded")
+    if server.kind == "virtuoso":
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="Virtuoso refuses `?s <p>+ ?o` with both ends unbound (TR…: transitive start not "
+            "given), which agrs.derived.reason's transitive rules send",
+        ))  # fmt: skip
+    territories = run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q"))
+    assert territories.returncode == 0
+    remote, local = _agrs(server, "reason"), run_agrs("reason", "--store", embedded)
+    assert local.returncode == 0, local.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout.splitlines()[0] == local.stdout.splitlines()[0]  # "inferred N triples: …"
