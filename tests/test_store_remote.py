@@ -312,7 +312,7 @@ def test_query_through_the_command_line(with_territories, tmp_path):
     remote, local = _agrs(server, *question), run_agrs(*question, "--store", embedded)
     assert remote.returncode == local.returncode == 0, remote.stderr
     assert sorted(remote.stdout.splitlines()) == sorted(local.stdout.splitlines())
-    assert remote.stdout.splitlines()[0].startswith("risk,")  # the header: the question ran
+    assert "risk" in remote.stdout.splitlines()[0].split(",")  # the header: the question ran
 
 
 def test_reason_through_the_command_line(with_territories, tmp_path, request):
