@@ -135,8 +135,17 @@ class RemoteStore(Store):
         # The store's own writes (uploads, union steps, drops) run over whole graphs: a query's timeout is too short.
         return max(self.location.timeout, WRITE_TIMEOUT)
 
-    def _write(self, sparql: str) -> None:
-        """Send one of the store's own updates (never a caller's: `update` sends those, with the location's timeout)."""
+    def _write(self, sparql: str, *, bulk: bool = False) -> None:
+        """Send one of the store's own updates (never a caller's: `update` sends those, with the location's timeout).
+
+        `bulk`: a write over a whole graph whose result the store can always redo (union steps, the fresh mark
+        that follows them, dropping a version). On Virtuoso it runs row by row without the transaction log: in one
+        transaction, a 1.38M-triple union copy failed ("SR325 … log after image size went above the limit"), and
+        a crash before Virtuoso's next checkpoint loses the union rows and the fresh mark together (the logged
+        stale mark then makes the next write-open rebuild the union), or a dropped version (collected again).
+        """
+        if bulk and self.quirks.virtuoso:
+            sparql = quirks.VIRTUOSO_BULK + sparql
         self._client.update(sparql, timeout=self._write_timeout)
 
     def _parse_solutions(self, answer, sparql: str):
@@ -463,7 +472,7 @@ class RemoteStore(Store):
         return self._count(target)
 
     def _drop_data(self, version: str) -> None:
-        self._write(f"DROP SILENT GRAPH <{version}>")
+        self._write(f"DROP SILENT GRAPH <{version}>", bulk=True)
 
     def _discard_after_failure(self, version: str, error: BaseException) -> None:
         try:
@@ -538,14 +547,14 @@ class RemoteStore(Store):
                     f"GRAPH {union_inferred} {triple} FILTER NOT EXISTS {{ {_held_by(inferred)} }} }}"
                 )
         for step in steps:
-            self._write(step)
+            self._write(step, bulk=True)
         pairs: list[tuple[str, str]] = []
         if new is not None:
             others = set(current.values()) - {new}
             sizes = dict(state.sizes)
             pairs = sorted((new, other) for other in self._holders_of(new, others, sizes))
         if finish:
-            self._write(registry.mark_fresh(pairs))
+            self._write(registry.mark_fresh(pairs), bulk=True)
         return pairs
 
     def _holders_of(self, version: str, candidates: set[str], sizes: dict[str, int]) -> set[str]:
@@ -571,7 +580,7 @@ class RemoteStore(Store):
         """Rebuild the union graphs from the current versions (a new store, or after an interrupted write)."""
         self._write(registry.MARK_STALE)
         for name in UNION_GRAPHS:
-            self._write(f"DROP SILENT GRAPH <{name}>")
+            self._write(f"DROP SILENT GRAPH <{name}>", bulk=True)
         current = self.current_versions()
         order = sorted(current.items(), key=lambda item: (is_inferred(item[0]), item[0]))
         seen: dict[str, str] = {}
@@ -579,7 +588,7 @@ class RemoteStore(Store):
         for graph, version in order:
             seen[graph] = version
             pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
-        self._write(registry.mark_fresh(sorted(set(pairs))))
+        self._write(registry.mark_fresh(sorted(set(pairs))), bulk=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
