@@ -206,6 +206,8 @@ class RemoteStore(Store):
                 default, union = [], False
             if dataset.merge and len(default) > 1 and not union and not self._disjoint(default, state):
                 return self._query_merged(sparql, form, default, named, state)
+            if self.quirks.virtuoso:
+                named = _virtuoso_named(sparql, named)
             answer = self._client.query(sparql, default, named, accept=_accept(form), form=form)
             after = self._state()
             if after.current == state.current and (not union or after.fresh):
@@ -355,7 +357,10 @@ class RemoteStore(Store):
             guard.check_update(sparql, self._data_graphs().__contains__)
             self._register_plain([t for t in guard.update_targets(sparql) if isinstance(t, str) and t != guard.DEFAULT])
             # Blank nodes of INSERT DATA as skolem IRIs (Virtuoso refuses them there), turned back in results.
-            self._client.update(skolem.skolemise_update(sparql, uuid.uuid4().hex[:16]))
+            sparql = skolem.skolemise_update(sparql, uuid.uuid4().hex[:16])
+            if self.quirks.virtuoso:
+                sparql = _virtuoso_drop(sparql)
+            self._client.update(sparql)
 
     def _register_plain(self, names: list[str]) -> None:
         known = set(self._state().plain)
@@ -641,6 +646,48 @@ def _query_form(sparql: str) -> str:
             return match.group(1).upper()
         index += 1
     raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
+
+
+_GRAPH_IRI = re.compile(r"\bGRAPH\s*<([^<>\"{}|^`\\\s]*)>", re.IGNORECASE)
+
+
+def _virtuoso_named(sparql: str, named: list[str]) -> list[str]:
+    """Add to `named` the IRIs of the query's `GRAPH <…>` that it lacks (Virtuoso 7.2 only).
+
+    Virtuoso does not restrict `GRAPH <iri>` to the named-graph-uri list: for an IRI outside it, `ASK` answers
+    true and COUNT 1 even when no such graph exists (a dropped plain graph "still there"). Listed, an absent
+    graph is empty, as it should be; a present one outside the list is read either way (a Virtuoso bug the
+    store cannot fix without rewriting the query).
+    """
+    extra = [iri for iri in dict.fromkeys(_GRAPH_IRI.findall(sparql)) if iri not in named]
+    return [*named, *extra] if extra else named
+
+
+_DROP = re.compile(r"DROP(\s+(?:SILENT\s+)?GRAPH\b)", re.IGNORECASE)
+
+
+def _virtuoso_drop(sparql: str) -> str:
+    """Write `DROP GRAPH` as `CLEAR GRAPH` (outside strings, IRIs and comments), for Virtuoso 7.2.
+
+    Virtuoso refuses to DROP a graph that was not "explicitly created" (22023 SPARUL_DROP() failed) — every graph
+    INSERT DATA made; CLEAR empties it, which is all a graph store without empty graphs can do.
+    """
+    out, index = [], 0
+    while index < len(sparql):
+        char = sparql[index]
+        if char in "\"'#<":
+            end = skolem._token_end(sparql, index)
+            out.append(sparql[index:end])
+            index = end
+            continue
+        match = _DROP.match(sparql, index)
+        if match is not None and (index == 0 or not (sparql[index - 1].isalnum() or sparql[index - 1] in "_:?$")):
+            out.append("CLEAR" + match.group(1))
+            index = match.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _accept(form: str) -> str:
