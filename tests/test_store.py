@@ -454,3 +454,14 @@ def test_write_plain_graph_replaces_its_content_and_refuses_managed_graphs(store
         with pytest.raises(StoreError):
             store.write_plain_graph(name, make_triples("x", 1))
     assert store.current_versions() == {A: A + "/v1"} and set(store.triples(A)) == set(make_triples("a", 2))
+
+
+def test_graph_clause_on_an_absent_graph_matches_nothing(store):
+    notes = "https://w3id.org/agrs/graph/notes"
+    store.update(f"INSERT DATA {{ GRAPH <{notes}> {{ <http://n> <http://says> 'hi' }} }}")
+    ask = f"ASK {{ GRAPH <{notes}> {{ ?s ?p ?o }} }}"
+    assert bool(store.query(ask, union=False))
+    store.update(f"DROP GRAPH <{notes}>")
+    assert not bool(store.query(ask, union=False))  # Virtuoso answered true here (its GRAPH <iri> outside the list)
+    assert not bool(store.query("ASK { GRAPH <https://w3id.org/agrs/graph/test/never> { ?s ?p ?o } }"))
+    assert count(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{notes}> {{ ?s ?p ?o }} }}")) == 0

@@ -15,6 +15,11 @@ VIRTUOSO_ROW_CAP = (
     "SELECT (bif:cfg_item_value(bif:virtuoso_ini_path(), 'SPARQL', 'ResultSetMaxRows') AS ?cap) WHERE { }"
 )
 
+#: Virtuoso: run an update row by row without the transaction log (a whole-graph copy in one transaction
+#: overflows TransactionAfterImageLimit). Measured on a 10k-triple copy: 0.66 s, as fast as the default mode
+#: (0.69 s); log-enable 3 (autocommit, logged) took 12.4 s.
+VIRTUOSO_BULK = "DEFINE sql:log-enable 2\n"
+
 # Virtuoso's SPARQL compiler and SQL errors: "Virtuoso 37000 Error SP030: SPARQL compiler, line 1: syntax error"
 _VIRTUOSO_QUERY_ERROR = re.compile(r"\b(37000|SP0\d\d|22023|42S22|SQ\d{3})\b|SPARQL compiler|syntax error", re.I)
 

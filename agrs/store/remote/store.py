@@ -43,6 +43,7 @@ from agrs.store.remote.client import GRAPH_TYPES, RESULTS_JSON, SparqlClient
 from agrs.store.remote.lock import RemoteLock
 from agrs.store.results import TripleResults
 
+WRITE_TIMEOUT = 3_600.0  # seconds one of the store's own updates may take (a union step over a large graph)
 UPLOAD_CHUNK = 2_000  # triples per INSERT DATA request (Virtuoso 7.2 fails past about 5,000)
 GSP_CHUNK = 50_000  # triples per Graph Store POST
 QUERY_ATTEMPTS = 5
@@ -127,7 +128,25 @@ class RemoteStore(Store):
         return bool(self._parse_solutions(self._client.query(sparql, None, None), sparql))
 
     def _raw_update(self, sparql: str) -> None:
-        self._client.update(sparql)
+        self._write(sparql)
+
+    @property
+    def _write_timeout(self) -> float:
+        # The store's own writes (uploads, union steps, drops) run over whole graphs: a query's timeout is too short.
+        return max(self.location.timeout, WRITE_TIMEOUT)
+
+    def _write(self, sparql: str, *, bulk: bool = False) -> None:
+        """Send one of the store's own updates (never a caller's: `update` sends those, with the location's timeout).
+
+        `bulk`: a write over a whole graph whose result the store can always redo (union steps, the fresh mark
+        that follows them, dropping a version). On Virtuoso it runs row by row without the transaction log: in one
+        transaction, a 1.38M-triple union copy failed ("SR325 … log after image size went above the limit"), and
+        a crash before Virtuoso's next checkpoint loses the union rows and the fresh mark together (the logged
+        stale mark then makes the next write-open rebuild the union), or a dropped version (collected again).
+        """
+        if bulk and self.quirks.virtuoso:
+            sparql = quirks.VIRTUOSO_BULK + sparql
+        self._client.update(sparql, timeout=self._write_timeout)
 
     def _parse_solutions(self, answer, sparql: str):
         body = answer.body
@@ -187,6 +206,8 @@ class RemoteStore(Store):
                 default, union = [], False
             if dataset.merge and len(default) > 1 and not union and not self._disjoint(default, state):
                 return self._query_merged(sparql, form, default, named, state)
+            if self.quirks.virtuoso:
+                named = _virtuoso_named(sparql, named)
             answer = self._client.query(sparql, default, named, accept=_accept(form), form=form)
             after = self._state()
             if after.current == state.current and (not union or after.fresh):
@@ -336,14 +357,17 @@ class RemoteStore(Store):
             guard.check_update(sparql, self._data_graphs().__contains__)
             self._register_plain([t for t in guard.update_targets(sparql) if isinstance(t, str) and t != guard.DEFAULT])
             # Blank nodes of INSERT DATA as skolem IRIs (Virtuoso refuses them there), turned back in results.
-            self._client.update(skolem.skolemise_update(sparql, uuid.uuid4().hex[:16]))
+            sparql = skolem.skolemise_update(sparql, uuid.uuid4().hex[:16])
+            if self.quirks.virtuoso:
+                sparql = _virtuoso_drop(sparql)
+            self._client.update(sparql)
 
     def _register_plain(self, names: list[str]) -> None:
         known = set(self._state().plain)
         new = [name for name in dict.fromkeys(names) if name not in known and registry.ABSOLUTE_IRI.match(name)]
         if new:
             lines = "".join(f"  <{name}> a <{PLAIN_GRAPH}> .\n" for name in new)
-            self._client.update(f"INSERT DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
+            self._write(f"INSERT DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
 
     def write_plain_graph(self, name: str, triples: Iterable) -> int:
         """Make `triples` the content of plain graph `name` (not versioned); return the triples stored."""
@@ -353,7 +377,7 @@ class RemoteStore(Store):
             if name in self._data_graphs():
                 raise StoreError(f"{name} is a versioned data graph: replace it with replace_graph")
             self._register_plain([name])
-            self._client.update(f"DROP SILENT GRAPH <{name}>")
+            self._write(f"DROP SILENT GRAPH <{name}>")
             return self._upload(name, triples)
 
     def replace_graph(self, graph: str, triples: Iterable[tuple], *, expected_version: str | None = None) -> GraphInfo:
@@ -389,7 +413,7 @@ class RemoteStore(Store):
             old = self.current_versions().get(graph)
             if old is None:
                 return False
-            self._client.update(registry.stale_after(registry.retire(graph)))
+            self._write(registry.stale_after(registry.retire(graph)))
         self._update_union(graph, old, None)
         self._drop_data(old)
         return True
@@ -418,7 +442,7 @@ class RemoteStore(Store):
             rows = self._select(registry.versions_of(graph))
             number = max((registry.version_number(row["version"].value) for row in rows), default=0) + 1
             version = registry.version_iri(graph, number)
-            self._client.update(registry.allocate(graph, version))
+            self._write(registry.allocate(graph, version))
         if self._ask(f"ASK {{ GRAPH <{version}> {{ ?s ?p ?o }} }}"):
             self._drop_data(version)  # data under a name the registry did not know: never reuse it
         return version
@@ -428,7 +452,7 @@ class RemoteStore(Store):
             old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
-            self._client.update(registry.stale_after(registry.switch(graph, version, count)))
+            self._write(registry.stale_after(registry.switch(graph, version, count)))
         return old
 
     def _after_switch(self) -> None:
@@ -447,18 +471,18 @@ class RemoteStore(Store):
                 [ox.Triple(q.subject, q.predicate, q.object) for q in batch], format=ox.RdfFormat.N_TRIPLES
             )
             if self.location.graph_store_url:
-                self._client.graph_store_post(target, body)
+                self._client.graph_store_post(target, body, timeout=self._write_timeout)
             else:
-                self._client.update(f"INSERT DATA {{ GRAPH <{target}> {{\n{body.decode()}}} }}")
+                self._write(f"INSERT DATA {{ GRAPH <{target}> {{\n{body.decode()}}} }}")
         return self._count(target)
 
     def _drop_data(self, version: str) -> None:
-        self._client.update(f"DROP SILENT GRAPH <{version}>")
+        self._write(f"DROP SILENT GRAPH <{version}>", bulk=True)
 
     def _discard_after_failure(self, version: str, error: BaseException) -> None:
         try:
             self._drop_data(version)
-            self._client.update(registry.forget(version))
+            self._write(registry.forget(version))
         except Exception as cleanup:  # the original error matters more; the next write-open collects the rest
             error.add_note(f"the partial version {version} stays until the store is next opened for writing: {cleanup}")
 
@@ -473,7 +497,7 @@ class RemoteStore(Store):
         )
         for row in self._select(leftovers):
             self._drop_data(row["version"].value)
-        self._client.update(
+        self._write(
             registry.PROLOGUE
             + f"""DELETE {{ GRAPH {REGISTRY} {{ ?version ?p ?o }} }} WHERE {{ GRAPH {REGISTRY} {{
   ?version agrs:versionOf ?graph ; ?p ?o
@@ -528,14 +552,14 @@ class RemoteStore(Store):
                     f"GRAPH {union_inferred} {triple} FILTER NOT EXISTS {{ {_held_by(inferred)} }} }}"
                 )
         for step in steps:
-            self._client.update(step)
+            self._write(step, bulk=True)
         pairs: list[tuple[str, str]] = []
         if new is not None:
             others = set(current.values()) - {new}
             sizes = dict(state.sizes)
             pairs = sorted((new, other) for other in self._holders_of(new, others, sizes))
         if finish:
-            self._client.update(registry.mark_fresh(pairs))
+            self._write(registry.mark_fresh(pairs), bulk=True)
         return pairs
 
     def _holders_of(self, version: str, candidates: set[str], sizes: dict[str, int]) -> set[str]:
@@ -559,9 +583,9 @@ class RemoteStore(Store):
 
     def _rebuild_union(self) -> None:
         """Rebuild the union graphs from the current versions (a new store, or after an interrupted write)."""
-        self._client.update(registry.MARK_STALE)
+        self._write(registry.MARK_STALE)
         for name in UNION_GRAPHS:
-            self._client.update(f"DROP SILENT GRAPH <{name}>")
+            self._write(f"DROP SILENT GRAPH <{name}>", bulk=True)
         current = self.current_versions()
         order = sorted(current.items(), key=lambda item: (is_inferred(item[0]), item[0]))
         seen: dict[str, str] = {}
@@ -569,7 +593,7 @@ class RemoteStore(Store):
         for graph, version in order:
             seen[graph] = version
             pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
-        self._client.update(registry.mark_fresh(sorted(set(pairs))))
+        self._write(registry.mark_fresh(sorted(set(pairs))), bulk=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -622,6 +646,48 @@ def _query_form(sparql: str) -> str:
             return match.group(1).upper()
         index += 1
     raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
+
+
+_GRAPH_IRI = re.compile(r"\bGRAPH\s*<([^<>\"{}|^`\\\s]*)>", re.IGNORECASE)
+
+
+def _virtuoso_named(sparql: str, named: list[str]) -> list[str]:
+    """Add to `named` the IRIs of the query's `GRAPH <…>` that it lacks (Virtuoso 7.2 only).
+
+    Virtuoso does not restrict `GRAPH <iri>` to the named-graph-uri list: for an IRI outside it, `ASK` answers
+    true and COUNT 1 even when no such graph exists (a dropped plain graph "still there"). Listed, an absent
+    graph is empty, as it should be; a present one outside the list is read either way (a Virtuoso bug the
+    store cannot fix without rewriting the query).
+    """
+    extra = [iri for iri in dict.fromkeys(_GRAPH_IRI.findall(sparql)) if iri not in named]
+    return [*named, *extra] if extra else named
+
+
+_DROP = re.compile(r"DROP(\s+(?:SILENT\s+)?GRAPH\b)", re.IGNORECASE)
+
+
+def _virtuoso_drop(sparql: str) -> str:
+    """Write `DROP GRAPH` as `CLEAR GRAPH` (outside strings, IRIs and comments), for Virtuoso 7.2.
+
+    Virtuoso refuses to DROP a graph that was not "explicitly created" (22023 SPARUL_DROP() failed) — every graph
+    INSERT DATA made; CLEAR empties it, which is all a graph store without empty graphs can do.
+    """
+    out, index = [], 0
+    while index < len(sparql):
+        char = sparql[index]
+        if char in "\"'#<":
+            end = skolem._token_end(sparql, index)
+            out.append(sparql[index:end])
+            index = end
+            continue
+        match = _DROP.match(sparql, index)
+        if match is not None and (index == 0 or not (sparql[index - 1].isalnum() or sparql[index - 1] in "_:?$")):
+            out.append("CLEAR" + match.group(1))
+            index = match.end()
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _accept(form: str) -> str:
