@@ -1,0 +1,188 @@
+"""`agrs export`, `agrs push` and `agrs import`: a store's graphs out to a dump, to another store, back from a dump."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from agrs.cli import EXIT_CODES
+from agrs.cli_options import quiet_option, store_option
+
+EXPORT_EPILOG = (
+    EXIT_CODES
+    + """
+
+\b
+What the dump holds:
+  every current data graph under its logical name (https://w3id.org/agrs/
+  graph/<kind>/<key>, never the .../v<n> version the store keeps it in),
+  the plain graphs (provenance, graphs HTTP clients wrote) and the VoID
+  description of the dataset in the graph https://w3id.org/agrs/graph/void.
+  Not the registry of versions nor the push records (how this store keeps
+  its graphs), nor the union graphs (derived from the others).
+  agrs import DUMP loads it back, graph by graph."""
+)
+
+PUSH_EPILOG = (
+    EXIT_CODES.replace("faults found (a check failed, records were rejected)", "(not used)")
+    + """
+
+\b
+The target:
+  --to a store folder, or a SPARQL endpoint URL (with --to-update-url and
+  --to-graph-store-url where the server separates them). Secrets come from
+  the environment only: AGRS_PUSH_PASSWORD, AGRS_PUSH_TOKEN (also
+  AGRS_PUSH_USER, AGRS_PUSH_AUTH).
+\b
+Each current graph goes through the target's own graph replacement (it
+keeps its versions and registry: agrs serve --store TARGET works on it),
+the provenance as a plain graph. A graph whose content digest, size and
+target version match what the last push recorded on the target (graph
+https://w3id.org/agrs/graph/push) is not sent again; --force sends all."""
+)
+
+
+def _fail(command: str, message: str) -> None:
+    click.echo(f"agrs {command}: {message}", err=True)
+    sys.exit(2)
+
+
+def _progress(quiet: bool):
+    from agrs.progress import ProgressBars
+
+    return ProgressBars(enabled=not quiet and sys.stderr.isatty())
+
+
+@click.command("export", epilog=EXPORT_EPILOG)
+@click.option("--format", "dump_format", type=click.Choice(("nquads", "trig")), default=None,
+              help="Dump syntax (default: from the output's suffix, .nq[.gz] or .trig[.gz]; else nquads).")  # fmt: skip
+@click.option("--graph", "graphs", multiple=True, metavar="IRI",
+              help="Export this graph only (logical IRI; repeatable). Default: every graph.")  # fmt: skip
+@click.option("--output", "-o", default="-", show_default=True, metavar="FILE|-",
+              help="Where to write the dump (a name ending in .gz is gzipped); - is standard output.")  # fmt: skip
+@click.option("--base-url", metavar="URL", envvar="AGRS_BASE_URL", show_envvar=True,
+              help="The server's public root: the VoID then names its SPARQL endpoint and dump there.")  # fmt: skip
+@click.option("--no-void", is_flag=True, help="Leave out the VoID description.")
+@store_option
+@quiet_option("No progress bar, no summary.")
+def export(dump_format, graphs, output, base_url, no_void, store_path, quiet) -> None:
+    """Write the store's current graphs, under their logical names, as N-Quads or TriG (streamed)."""
+    from agrs.export import ExportError, write_dump
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    compress = output.endswith(".gz")
+    if dump_format is None:
+        stem = output[:-3] if compress else output
+        dump_format = "trig" if stem.endswith(".trig") else "nquads"
+    started = time.monotonic()
+    try:
+        with open_store(store_location(store_path), read_only=True) as store, _progress(quiet) as progress:
+            options = dict(format=dump_format, graphs=graphs or None, void=not no_void, base_url=base_url,
+                           compress=compress, progress=progress)  # fmt: skip
+            if output == "-":
+                count = write_dump(store, sys.stdout.buffer, **options)
+                sys.stdout.buffer.flush()
+            else:
+                partial = Path(output + ".partial")
+                with open(partial, "wb") as stream:
+                    count = write_dump(store, stream, **options)
+                os.replace(partial, output)  # never a half-written dump under the final name
+    except ExportError as error:
+        _fail("export", str(error))
+    except (StoreError, OSError) as error:
+        _fail("export", str(error))
+    if not quiet:
+        where = "standard output" if output == "-" else output
+        click.echo(f"exported {count:,} quads to {where} in {time.monotonic() - started:.1f} s", err=True)
+
+
+@click.command("push", epilog=PUSH_EPILOG)
+@click.option("--to", "target", required=True, metavar="URL|PATH",
+              help="The target store: a SPARQL endpoint or a folder.")  # fmt: skip
+@click.option("--to-update-url", metavar="URL", envvar="AGRS_PUSH_UPDATE_URL", show_envvar=True,
+              help="The target's SPARQL Update endpoint (default: the --to URL).")  # fmt: skip
+@click.option("--to-graph-store-url", metavar="URL", envvar="AGRS_PUSH_GRAPH_STORE_URL", show_envvar=True,
+              help="The target's Graph Store Protocol endpoint (uploads; default: SPARQL Update).")  # fmt: skip
+@click.option("--to-user", metavar="NAME", envvar="AGRS_PUSH_USER", show_envvar=True,
+              help="User name on the target (password: $AGRS_PUSH_PASSWORD).")  # fmt: skip
+@click.option("--to-auth", type=click.Choice(("basic", "digest", "bearer")), envvar="AGRS_PUSH_AUTH", show_envvar=True,
+              help="HTTP authentication (default: bearer with $AGRS_PUSH_TOKEN, basic with a user).")  # fmt: skip
+@click.option("--graph", "graphs", multiple=True, metavar="IRI", help="Push this graph only (repeatable).")
+@click.option("--force", is_flag=True, help="Send every graph, even those the target holds unchanged.")
+@store_option
+@quiet_option("No progress bar, no summary.")
+def push(target, to_update_url, to_graph_store_url, to_user, to_auth, graphs, force, store_path, quiet) -> None:
+    """Copy the store's graphs into another store (its own versions and registry), sending only what changed."""
+    from agrs.export import ExportError
+    from agrs.push import push as push_graphs
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    source_location = store_location(store_path)
+    target_location = _target_location(target, to_update_url, to_graph_store_url, to_user, to_auth)
+    if isinstance(target_location, Path) and target_location.resolve() == Path(source_location).resolve():
+        _fail("push", "the target is the source store itself")
+    try:
+        with open_store(source_location, read_only=True) as source, open_store(target_location) as destination:
+            with _progress(quiet) as progress:
+                report = push_graphs(source, destination, graphs=graphs or None, force=force, progress=progress)
+    except ExportError as error:
+        _fail("push", str(error))
+    except StoreError as error:  # unreachable, refused, locked (StoreBusy says who holds it and how to proceed)
+        _fail("push", f"{error}\n(the graphs sent before this are recorded on the target: run again to continue)")
+    _summary("push", report, quiet)
+
+
+@click.command("import", epilog=EXIT_CODES)
+@click.argument("dumps", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace every graph, even those the store holds unchanged.")
+@store_option
+@quiet_option("No progress bar, no summary.")
+def import_(dumps, force, store_path, quiet) -> None:
+    """Load dumps (agrs export's N-Quads or TriG, .gz or not) into the store, each named graph as its own graph."""
+    from agrs.push import import_dump
+    from agrs.store import StoreError, open_store
+    from agrs.store.location import store_location
+
+    try:
+        with open_store(store_location(store_path)) as store, _progress(quiet) as progress:
+            report = import_dump(dumps, store, force=force, progress=progress)
+    except (StoreError, SyntaxError, OSError) as error:
+        _fail("import", str(error))
+    _summary("import", report, quiet)
+
+
+def _summary(command: str, report, quiet: bool) -> None:
+    if quiet:
+        return
+    for graph, count in report.sent:
+        click.echo(f"sent      {graph} ({count:,} triples)")
+    for graph in report.unchanged:
+        click.echo(f"unchanged {graph}")
+    click.echo(
+        f"agrs {command}: {len(report.sent)} graph(s) sent ({report.triples_sent:,} triples), "
+        f"{len(report.unchanged)} unchanged, in {report.seconds:.1f} s"
+    )
+
+
+def _target_location(target: str, update_url, graph_store_url, user, auth):
+    """The target store's location: a folder (Path), or a remote endpoint with the AGRS_PUSH_* secrets."""
+    if not target.startswith(("http://", "https://")):
+        if update_url or graph_store_url or user or auth:
+            raise click.UsageError("--to-update-url, --to-graph-store-url, --to-user and --to-auth need a --to URL")
+        return Path(target).expanduser()
+    try:
+        from agrs.store.location import RemoteLocation
+    except ImportError:
+        _fail("push", "pushing to a URL needs the remote store (agrs.store.remote), which this build lacks")
+    location = RemoteLocation.from_environment(
+        target, update_url=update_url, graph_store_url=graph_store_url, prefix="AGRS_PUSH"
+    )
+    if user or auth:
+        import dataclasses
+
+        location = dataclasses.replace(location, user=user or location.user, auth=auth or location.auth)
+    return location
