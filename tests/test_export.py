@@ -38,8 +38,9 @@ def fill(store) -> None:
         (_iri(ID + "b"), p, blank[0]), (blank[0], p, blank[1]), (blank[1], p, ox.Literal("deux")),
         (blank[2], p, ox.Literal("3", datatype=_iri("http://www.w3.org/2001/XMLSchema#integer"))),
     ])  # fmt: skip
-    links = [(_iri(f"{ID}t/{i}"), _iri(OWL_SAME_AS), _iri(f"http://www.wikidata.org/entity/Q{i + 90}")) for i in range(4)]
-    links += [(_iri(f"{ID}g/{i}"), _iri(SKOS + "exactMatch"), _iri(f"http://metadata.un.org/sdg/{i + 1}")) for i in range(3)]
+    wikidata, sdg = "http://www.wikidata.org/entity/Q", "http://metadata.un.org/sdg/"
+    links = [(_iri(f"{ID}t/{i}"), _iri(OWL_SAME_AS), _iri(f"{wikidata}{i + 90}")) for i in range(4)]
+    links += [(_iri(f"{ID}g/{i}"), _iri(SKOS + "exactMatch"), _iri(f"{sdg}{i + 1}")) for i in range(3)]
     links += [(_iri(ID + "g/1"), _iri(SKOS + "closeMatch"), _iri("http://id.insee.fr/geo/commune/75056"))]
     links += [(_iri(ID + "g/1"), _iri(OWL_SAME_AS), _iri("http://example.org/elsewhere"))]  # no listed target
     store.replace_graph(LINKS, links)
