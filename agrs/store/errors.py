@@ -19,3 +19,11 @@ class StoreIOError(StoreError):
 
 class VersionConflict(StoreError):
     """`replace_graph(expected_version=…)` found another current version: someone else replaced the graph."""
+
+
+class TruncatedResults(StoreError):
+    """The server cut the results short (Virtuoso's X-SPARQL-MaxRows): never returned as if complete."""
+
+
+class QueryTimeout(StoreIOError):
+    """A remote store did not answer within the timeout (never retried: the request may still be running)."""
