@@ -37,9 +37,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from agrs.export import NOT_EXPORTED, PUSH_GRAPH, VOID_GRAPH, exported_graphs, graph_triples
-from agrs.graphs import DEFAULT_WRITE_GRAPH, SYSTEM_GRAPHS, UNION_GRAPHS
+from agrs.graphs import DEFAULT_WRITE_GRAPH, SYSTEM_GRAPHS
 from agrs.ns import BASE, VOID
-from agrs.store import StoreError, registry
+from agrs.store import StoreError
 
 PUSHED_VERSION = BASE + "pushedVersion"
 CONTENT_DIGEST = BASE + "contentDigest"
@@ -50,7 +50,6 @@ VOID_TRIPLES = str(VOID.triples)
 DIGEST_PREFIX = "set-sha256:"
 MODULUS = 1 << 256
 PROGRESS_STEP = 10_000
-INSERT_CHUNK = 2_000  # triples per INSERT DATA of the stand-in write_plain_graph (Virtuoso fails past ~5k)
 
 RECORDS = f"""SELECT ?graph ?version ?digest ?triples WHERE {{ GRAPH <{PUSH_GRAPH}> {{
   ?graph <{PUSHED_VERSION}> ?version ; <{CONTENT_DIGEST}> ?digest ; <{VOID_TRIPLES}> ?triples }} }}"""
@@ -142,33 +141,6 @@ def _record_triples(records: dict[str, Record]) -> Iterator[tuple]:
             yield subject, ox.NamedNode(MODIFIED), ox.Literal(record.when, datatype=ox.NamedNode(XSD_DATETIME))
 
 
-def write_plain_graph(store, name: str, triples: Iterable[tuple]) -> int:
-    """Make `triples` the content of plain graph `name` on `store`; return the triples stored.
-
-    Calls `Store.write_plain_graph` (H1a's, both stores). Until a store has it, a stand-in through SPARQL Update:
-    DROP SILENT GRAPH, then INSERT DATA in chunks of INSERT_CHUNK triples (not atomic; a blank node shared by two
-    chunks becomes two: the graphs pushed this way, provenance and records, mint IRIs).
-    """
-    method = getattr(store, "write_plain_graph", None)
-    if method is not None:
-        return method(name, triples)
-    if name in (registry.REGISTRY_GRAPH, *UNION_GRAPHS) or registry.is_version_iri(name):
-        raise StoreError(f"{name} is managed by the store: it is not a plain graph to write")
-    if name in store.current_versions():
-        raise StoreError(f"{name} is a versioned data graph on the target: it cannot become a plain graph")
-    store.update(f"DROP SILENT GRAPH <{name}>")
-    lines: list[str] = []
-    for subject, predicate, object_ in triples:
-        lines.append(f"{subject} {predicate} {object_} .")
-        if len(lines) == INSERT_CHUNK:
-            store.update(f"INSERT DATA {{ GRAPH <{name}> {{\n" + "\n".join(lines) + "\n} }")
-            lines = []
-    if lines:
-        store.update(f"INSERT DATA {{ GRAPH <{name}> {{\n" + "\n".join(lines) + "\n} }")
-    row = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", union=False)))
-    return int(row["n"].value)
-
-
 # --- pushing ---------------------------------------------------------------------------------------------------
 
 
@@ -205,11 +177,11 @@ def transfer(sources: Sequence[SourceGraph], target, *, force: bool = False, pro
             info = target.replace_graph(source.graph, triples)
             version, stored = info.version, info.triples
         else:
-            version, stored = source.graph, write_plain_graph(target, source.graph, triples)
+            version, stored = source.graph, target.write_plain_graph(source.graph, triples)
         when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         records[source.graph] = Record(version, digest, count, source.origin, when)
         # Recorded after each graph: a push interrupted midway does not send the graphs it finished again.
-        write_plain_graph(target, PUSH_GRAPH, _record_triples(records))
+        target.write_plain_graph(PUSH_GRAPH, _record_triples(records))
         report.sent.append((source.graph, stored))
     report.seconds = time.monotonic() - started
     return report

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
-from agrs.cli_options import quiet_option, store_option
+from agrs.cli_options import quiet_option, remote_options, store_option
 
 EXPORT_EPILOG = (
     EXIT_CODES
@@ -100,21 +100,14 @@ def export(dump_format, graphs, output, base_url, no_void, store_path, quiet) ->
 
 
 @click.command("push", epilog=PUSH_EPILOG)
-@click.option("--to", "target", required=True, metavar="URL|PATH",
-              help="The target store: a SPARQL endpoint or a folder.")  # fmt: skip
-@click.option("--to-update-url", metavar="URL", envvar="AGRS_PUSH_UPDATE_URL", show_envvar=True,
-              help="The target's SPARQL Update endpoint (default: the --to URL).")  # fmt: skip
-@click.option("--to-graph-store-url", metavar="URL", envvar="AGRS_PUSH_GRAPH_STORE_URL", show_envvar=True,
-              help="The target's Graph Store Protocol endpoint (uploads; default: SPARQL Update).")  # fmt: skip
-@click.option("--to-user", metavar="NAME", envvar="AGRS_PUSH_USER", show_envvar=True,
-              help="User name on the target (password: $AGRS_PUSH_PASSWORD).")  # fmt: skip
-@click.option("--to-auth", type=click.Choice(("basic", "digest", "bearer")), envvar="AGRS_PUSH_AUTH", show_envvar=True,
-              help="HTTP authentication (default: bearer with $AGRS_PUSH_TOKEN, basic with a user).")  # fmt: skip
+@click.option("--to", "to", required=True, metavar="URL|PATH",
+              help="The target store: the URL of a SPARQL query endpoint, or a store folder.")  # fmt: skip
+@remote_options("to", "AGRS_PUSH", target="to")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI", help="Push this graph only (repeatable).")
 @click.option("--force", is_flag=True, help="Send every graph, even those the target holds unchanged.")
 @store_option
 @quiet_option("No progress bar, no summary.")
-def push(target, to_update_url, to_graph_store_url, to_user, to_auth, graphs, force, store_path, quiet) -> None:
+def push(to, graphs, force, store_path, quiet) -> None:
     """Copy the store's graphs into another store (its own versions and registry), sending only what changed."""
     from agrs.export import ExportError
     from agrs.push import push as push_graphs
@@ -122,11 +115,10 @@ def push(target, to_update_url, to_graph_store_url, to_user, to_auth, graphs, fo
     from agrs.store.location import store_location
 
     source_location = store_location(store_path)
-    target_location = _target_location(target, to_update_url, to_graph_store_url, to_user, to_auth)
-    if isinstance(target_location, Path) and target_location.resolve() == Path(source_location).resolve():
+    if isinstance(to, Path) and isinstance(source_location, Path) and to.resolve() == source_location.resolve():
         _fail("push", "the target is the source store itself")
     try:
-        with open_store(source_location, read_only=True) as source, open_store(target_location) as destination:
+        with open_store(source_location, read_only=True) as source, open_store(to) as destination:
             with _progress(quiet) as progress:
                 report = push_graphs(source, destination, graphs=graphs or None, force=force, progress=progress)
     except ExportError as error:
@@ -166,23 +158,3 @@ def _summary(command: str, report, quiet: bool) -> None:
         f"agrs {command}: {len(report.sent)} graph(s) sent ({report.triples_sent:,} triples), "
         f"{len(report.unchanged)} unchanged, in {report.seconds:.1f} s"
     )
-
-
-def _target_location(target: str, update_url, graph_store_url, user, auth):
-    """The target store's location: a folder (Path), or a remote endpoint with the AGRS_PUSH_* secrets."""
-    if not target.startswith(("http://", "https://")):
-        if update_url or graph_store_url or user or auth:
-            raise click.UsageError("--to-update-url, --to-graph-store-url, --to-user and --to-auth need a --to URL")
-        return Path(target).expanduser()
-    try:
-        from agrs.store.location import RemoteLocation
-    except ImportError:
-        _fail("push", "pushing to a URL needs the remote store (agrs.store.remote), which this build lacks")
-    location = RemoteLocation.from_environment(
-        target, update_url=update_url, graph_store_url=graph_store_url, prefix="AGRS_PUSH"
-    )
-    if user or auth:
-        import dataclasses
-
-        location = dataclasses.replace(location, user=user or location.user, auth=auth or location.auth)
-    return location

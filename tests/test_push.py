@@ -131,7 +131,7 @@ def test_push_to_itself_or_with_remote_options_on_a_folder_is_refused(tmp_path):
     assert itself.returncode == 2 and "itself" in itself.stderr
     options = run_agrs("push", "--store", str(tmp_path / "source"), "--to", str(tmp_path / "t"),
                        "--to-update-url", "http://127.0.0.1:9/update")  # fmt: skip
-    assert options.returncode == 2 and "need a --to URL" in options.stderr
+    assert options.returncode == 2 and "only go with a remote store" in options.stderr
 
 
 def test_pushed_provenance_is_a_plain_graph_with_the_sources_records(pair):
