@@ -17,6 +17,7 @@ the target namespaces), a `void:Linkset` counts the asserted triples of the unio
 is an IRI in the target's namespace (`void:triples`; a linkset with none is not described).
 """
 
+import re
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
@@ -41,8 +42,9 @@ DUMP_PATH = "/dump.nq.gz"
 VOID_DATASET = str(GRAPH["void"]) + "#dataset"
 IANA = "https://www.iana.org/assignments/media-types/"  # DCAT names media types by their IANA page
 
-#: the predicates of links out: an entity of this dataset is (closely) the same as one of another dataset
-LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch)
+#: the predicates of links out: an entity of this dataset is (closely) the same as one of another dataset, or a
+#: project serves one of the UN's SDG goals or targets (the UN's own IRIs: AGRS mints none)
+LINK_PREDICATES = (OWL.sameAs, SKOS.exactMatch, SKOS.closeMatch, AGRS.servesSDG)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def add_linksets(graph: Graph, store, dataset: URIRef) -> None:
         graph.add((other, DCTERMS.title, Literal(target.title)))
         graph.add((other, VOID.uriSpace, Literal(target.namespace)))
         graph.add((other, FOAF.homepage, URIRef(target.homepage)))
-        local = predicate.rpartition("#")[2]
+        local = re.split(r"[#/]", predicate)[-1]
         linkset = URIRef(f"{base}#links-{key}-{local}")
         graph.add((dataset, VOID.subset, linkset))
         graph.add((linkset, RDF.type, VOID.Linkset))

@@ -15,6 +15,7 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 PROV = "http://www.w3.org/ns/prov#"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
+SERVES_SDG = "https://w3id.org/agrs/servesSDG"
 A = "https://w3id.org/agrs/graph/test/a"
 B = "https://w3id.org/agrs/graph/test/blank"
 LINKS = "https://w3id.org/agrs/graph/test/links"
@@ -43,6 +44,8 @@ def fill(store) -> None:
     links += [(_iri(f"{ID}g/{i}"), _iri(SKOS + "exactMatch"), _iri(f"{sdg}{i + 1}")) for i in range(3)]
     links += [(_iri(ID + "g/1"), _iri(SKOS + "closeMatch"), _iri("http://id.insee.fr/geo/commune/75056"))]
     links += [(_iri(ID + "g/1"), _iri(OWL_SAME_AS), _iri("http://example.org/elsewhere"))]  # no listed target
+    links += [(_iri(ID + "project/1"), _iri(SERVES_SDG), _iri(f"{sdg}11.b")), (_iri(ID + "g/1"), _iri(OWL_SAME_AS),
+              _iri("https://wiki.resilience-territoire.ademe.fr/wiki/Special:URIResolver/AGRS"))]  # fmt: skip
     store.replace_graph(LINKS, links)
     store.update(f'INSERT DATA {{ GRAPH <{NOTES}> {{ <http://example.org/a> <http://example.org/b> "note" }} }}')
     version = store.current_version(A)
@@ -172,8 +175,9 @@ def test_void_linksets_count_the_links_out_per_target_and_predicate(source):
     with open_store(source / "store", read_only=True) as store:
         void = void_graph(store, "http://example.org/agrs")
     dataset = URIRef("http://example.org/agrs/.well-known/void#dataset")
-    found = {}
+    found, found_linksets = {}, set()
     for linkset in void.subjects(URIRef(str(VOID.linkPredicate)), None):
+        found_linksets.add(linkset)
         assert (dataset, VOID.subset, linkset) in void
         assert (linkset, VOID.subjectsTarget, dataset) in void
         target = void.value(linkset, VOID.objectsTarget)
@@ -183,7 +187,10 @@ def test_void_linksets_count_the_links_out_per_target_and_predicate(source):
         ("http://www.wikidata.org/entity/", OWL_SAME_AS): 4,
         ("http://metadata.un.org/sdg/", SKOS + "exactMatch"): 3,
         ("http://id.insee.fr/", SKOS + "closeMatch"): 1,
+        ("http://metadata.un.org/sdg/", SERVES_SDG): 1,
+        ("https://wiki.resilience-territoire.ademe.fr/wiki/", OWL_SAME_AS): 1,
     }
+    assert URIRef("http://example.org/agrs/.well-known/void#links-un-sdg-servesSDG") in found_linksets
     assert (dataset, VOID.dataDump, URIRef("http://example.org/agrs/dump.nq.gz")) in void
 
 
