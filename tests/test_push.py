@@ -144,3 +144,65 @@ def test_pushed_provenance_is_a_plain_graph_with_the_sources_records(pair):
     rows = target.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{PROVENANCE}> {{ ?s ?p ?o }} }}", union=False)
     graph = {(row[0].value, row[1].value, row[2].value) for row in rows}
     assert (ID + "load/a", "http://www.w3.org/ns/prov#generated", source.current_version(A)) in graph
+
+
+@pytest.mark.remote
+@pytest.mark.parametrize("kind", ["oxigraph_server", "virtuoso_server"])
+def test_push_command_to_a_server_then_export_from_it(tmp_path, request, kind):
+    """`agrs push --to URL` (secrets from AGRS_PUSH_*), again (nothing sent), then `agrs export --store URL`."""
+    import os
+    import subprocess
+    import sys
+
+    from test_export import dataset_graphs
+
+    from agrs.store import open_store
+
+    from conftest import REPO
+
+    server = request.getfixturevalue(kind)
+    server.reset()
+    with open_store(tmp_path / "source") as store:
+        fill(store)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AGRS_PUSH", "AGRS_STORE"))}
+    if server.user:
+        environment |= {"AGRS_PUSH_USER": server.user, "AGRS_PUSH_PASSWORD": server.password or ""}
+    if server.auth:
+        environment["AGRS_PUSH_AUTH"] = server.auth
+
+    def agrs(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "agrs", *args], capture_output=True, text=True, timeout=600,
+                              cwd=REPO, env=environment)  # fmt: skip
+
+    target = ["--to", server.query_url, "--to-update-url", server.update_url]
+    if server.graph_store_url:
+        target += ["--to-graph-store-url", server.graph_store_url]
+    first = agrs("push", "--store", str(tmp_path / "source"), *target)
+    assert first.returncode == 0, first.stderr
+    assert "5 graph(s) sent" in first.stdout
+    second = agrs("push", "--store", str(tmp_path / "source"), *target)
+    assert second.returncode == 0, second.stderr
+    assert "0 graph(s) sent" in second.stdout and "5 unchanged" in second.stdout
+    exported = agrs("export", "--store", server.query_url, "--quiet", "--no-void")
+    assert exported.returncode == 0, exported.stderr
+    copied = dataset_graphs(exported.stdout.encode(), "nquads")
+    from agrs.store import open_store as reopen
+
+    with reopen(tmp_path / "source", read_only=True) as store:
+        original = graphs_of(store)
+    assert set(copied) == set(original)
+    for name in original:
+        assert isomorphic(copied[name], original[name]), name
+
+
+def test_push_to_an_unreachable_server_fails_clearly(tmp_path):
+    from agrs.store import open_store
+
+    from conftest import free_port
+
+    with open_store(tmp_path / "source") as store:
+        fill(store)
+    url = f"http://127.0.0.1:{free_port()}/query"
+    result = run_agrs("push", "--store", str(tmp_path / "source"), "--to", url)
+    assert result.returncode == 2
+    assert result.stderr.startswith("agrs push:") and "127.0.0.1" in result.stderr
