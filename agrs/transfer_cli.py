@@ -117,14 +117,19 @@ def push(to, graphs, force, store_path, quiet) -> None:
     source_location = store_location(store_path)
     if isinstance(to, Path) and isinstance(source_location, Path) and to.resolve() == source_location.resolve():
         _fail("push", "the target is the source store itself")
+    stage = "the source store"
     try:
-        with open_store(source_location, read_only=True) as source, open_store(to) as destination:
-            with _progress(quiet) as progress:
+        with open_store(source_location, read_only=True) as source:
+            stage = "the target store"
+            with open_store(to) as destination, _progress(quiet) as progress:
+                stage = "sending"
                 report = push_graphs(source, destination, graphs=graphs or None, force=force, progress=progress)
     except ExportError as error:
         _fail("push", str(error))
     except StoreError as error:  # unreachable, refused, locked (StoreBusy says who holds it and how to proceed)
-        _fail("push", f"{error}\n(the graphs sent before this are recorded on the target: run again to continue)")
+        if stage == "sending":
+            _fail("push", f"{error}\n(what was sent before this is recorded on the target: run again to go on)")
+        _fail("push", f"{stage}: {error}")
     _summary("push", report, quiet)
 
 
