@@ -124,15 +124,18 @@ def allocate(graph: str, version: str) -> str:
 
 
 def switch(graph: str, version: str, triples: int) -> str:
-    """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`."""
+    """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`.
+
+    Two operations in one request (one transaction), not DELETE/INSERT … WHERE { OPTIONAL … }: Virtuoso 7.2
+    inserts nothing when that WHERE's only OPTIONAL does not match (a graph's first version).
+    """
     return (
         PROLOGUE
-        + f"""DELETE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}
-INSERT {{ GRAPH {REGISTRY} {{
+        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
+INSERT DATA {{ GRAPH {REGISTRY} {{
   {_iri(graph)} agrs:currentVersion {_iri(version)} .
   {_iri(version)} void:triples {int(triples)} .
-}} }}
-WHERE {{ OPTIONAL {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} }}"""
+}} }}"""
     )
 
 

@@ -24,6 +24,7 @@ The same layout as the embedded store (agrs.store.embedded), kept by plain SPARQ
 import itertools
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -307,7 +308,8 @@ class RemoteStore(Store):
         with self._registry_lock:
             guard.check_update(sparql, self._data_graphs().__contains__)
             self._register_plain([t for t in guard.update_targets(sparql) if isinstance(t, str) and t != guard.DEFAULT])
-            self._client.update(sparql)
+            # Blank nodes of INSERT DATA as skolem IRIs (Virtuoso refuses them there), turned back in results.
+            self._client.update(skolem.skolemise_update(sparql, uuid.uuid4().hex[:16]))
 
     def _register_plain(self, names: list[str]) -> None:
         known = set(self._state().plain)
@@ -563,10 +565,14 @@ def _skolem_quad(quad: ox.Quad, scope: str) -> ox.Quad:
 
 
 def _held_by(versions: list[str]) -> str:
+    """Return the graph pattern true when one of `versions` holds (?s ?p ?o); never true for none.
+
+    A UNION of GRAPH <…> patterns (one index probe each), not VALUES ?holder + GRAPH ?holder: Virtuoso 7.2 plans
+    the latter as a scan (22 s instead of 0.1 s to update the union after a 10k-triple replacement).
+    """
     if not versions:
         return "FILTER(false)"
-    values = " ".join(f"<{version}>" for version in versions)
-    return f"VALUES ?holder {{ {values} }} GRAPH ?holder {{ ?s ?p ?o }}"
+    return " UNION ".join(f"{{ GRAPH <{version}> {{ ?s ?p ?o }} }}" for version in versions)
 
 
 def _integer(literal) -> int:
