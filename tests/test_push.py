@@ -206,3 +206,30 @@ def test_push_to_an_unreachable_server_fails_clearly(tmp_path):
     result = run_agrs("push", "--store", str(tmp_path / "source"), "--to", url)
     assert result.returncode == 2
     assert result.stderr.startswith("agrs push:") and "127.0.0.1" in result.stderr
+
+
+@pytest.mark.remote
+def test_push_with_a_wrong_password_is_refused_clearly(tmp_path, virtuoso_server):
+    import os
+    import subprocess
+    import sys
+
+    from agrs.store import open_store
+
+    from conftest import REPO
+
+    virtuoso_server.reset()
+    with open_store(tmp_path / "source") as store:
+        fill(store)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AGRS_PUSH", "AGRS_STORE"))}
+    environment |= {"AGRS_PUSH_USER": virtuoso_server.user, "AGRS_PUSH_PASSWORD": "not-the-password",
+                    "AGRS_PUSH_AUTH": "digest"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "agrs", "push", "--store", str(tmp_path / "source"), "--to", virtuoso_server.query_url,
+         "--to-update-url", virtuoso_server.update_url], capture_output=True, text=True, timeout=600, cwd=REPO,
+        env=environment,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("agrs push: the target store:"), result.stderr
+    assert "401" in result.stderr or "refused" in result.stderr.lower() or "auth" in result.stderr.lower()
+    assert virtuoso_server.count() == 0 or not (virtuoso_server.graphs() & {A, B, LINKS})
