@@ -127,10 +127,19 @@ def push(to, graphs, force, store_path, quiet) -> None:
     except ExportError as error:
         _fail("push", str(error))
     except StoreError as error:  # unreachable, refused, locked (StoreBusy says who holds it and how to proceed)
+        message = str(error) if stage == "the source store" else _target_options(str(error))
         if stage == "sending":
-            _fail("push", f"{error}\n(what was sent before this is recorded on the target: run again to go on)")
-        _fail("push", f"{stage}: {error}")
+            _fail("push", f"{message}\n(what was sent before this is recorded on the target: run again to go on)")
+        _fail("push", f"{stage}: {message}")
     _summary("push", report, quiet)
+
+
+def _target_options(message: str) -> str:
+    """Name the target's options in a store error's advice (the remote store names --store's, its usual role)."""
+    for store_name, target_name in (("--store-", "--to-"), ("--update-url", "--to-update-url"),
+                                    ("--graph-store-url", "--to-graph-store-url"), ("AGRS_STORE_", "AGRS_PUSH_")):
+        message = message.replace(store_name, target_name)  # fmt: skip
+    return message
 
 
 @click.command("import", epilog=EXIT_CODES)
