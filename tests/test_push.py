@@ -10,6 +10,7 @@ from conftest import run_agrs
 # Not isIRI(?s): a remote store keeps blank nodes as skolem IRIs, which isIRI matches (the answer turns them back).
 QUESTION = """SELECT ?s ?o WHERE { ?s <https://w3id.org/agrs/id/p> ?o
   FILTER(STRSTARTS(STR(?s), "https://w3id.org/agrs/id/")) } ORDER BY ?s ?o"""
+LITERALS = QUESTION.replace("FILTER(", "FILTER(isLiteral(?o) && ")
 
 
 def _versions(store) -> dict[str, str]:
@@ -233,3 +234,34 @@ def test_push_with_a_wrong_password_is_refused_clearly(tmp_path, virtuoso_server
     assert result.stderr.startswith("agrs push: the target store:"), result.stderr
     assert "401" in result.stderr and "AGRS_PUSH_PASSWORD" in result.stderr  # the target's own variables
     assert virtuoso_server.count() == 0 or not (virtuoso_server.graphs() & {A, B, LINKS})
+
+
+@pytest.mark.remote
+def test_agrs_serve_answers_on_a_pushed_oxigraph_server_as_on_the_source(tmp_path, oxigraph_server):
+    import json
+    import urllib.parse
+    import urllib.request
+
+    from agrs.push import push
+    from agrs.store import open_store
+
+    from conftest import LiveServer
+
+    oxigraph_server.reset()
+    with open_store(tmp_path / "source") as source, open_store(oxigraph_server.location) as target:
+        fill(source)
+        push(source, target)
+        expected = [[term.value for term in row] for row in source.query(LITERALS)]
+    server = LiveServer(oxigraph_server.query_url, "--update-url", oxigraph_server.update_url, "--graph-store-url",
+                        oxigraph_server.graph_store_url)  # fmt: skip
+    try:
+        request = urllib.request.Request(
+            server.url + "/sparql", data=urllib.parse.urlencode({"query": LITERALS}).encode(),
+            headers={"Accept": "application/sparql-results+json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            bindings = json.load(answer)["results"]["bindings"]
+    finally:
+        server.stop()
+    assert [[row["s"]["value"], row["o"]["value"]] for row in bindings] == expected
+    assert len(expected) == 50
