@@ -433,3 +433,24 @@ def test_union_graphs_are_not_named_graphs_nor_writable(sharing):
             sharing.replace_graph(graph, make_triples("u", 1))
         with pytest.raises(QueryError, match="union"):
             sharing.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <http://s> <http://p> <http://o> }} }}")
+
+
+# --- plain graphs written whole ----------------------------------------------------------------------------------
+
+PLAIN = "https://w3id.org/agrs/graph/push"
+
+
+def test_write_plain_graph_replaces_its_content_and_refuses_managed_graphs(store):
+    store.replace_graph(A, make_triples("a", 2))
+    node = ox.BlankNode("n")
+    assert store.write_plain_graph(PLAIN, [*make_triples("p", 3), (node, P, ox.Literal("blank"))] * 2) == 4
+    in_graph = f"SELECT ?s ?o WHERE {{ GRAPH <{PLAIN}> {{ ?s ?p ?o }} }}"
+    assert len(rows(store.query(in_graph))) == 4
+    assert PLAIN in store.plain_graphs()
+    assert (ox.BlankNode("n"),) in rows(store.query(f"SELECT ?s WHERE {{ ?s <{P.value}> 'blank' }}"))
+    assert store.write_plain_graph(PLAIN, iter(make_triples("q", 1))) == 1
+    assert rows(store.query(in_graph)) == {(ox.NamedNode("https://w3id.org/agrs/id/q/0"), ox.Literal("q 0"))}
+    for name in (REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH, A, A + "/v1", A + "/v9", "not an iri"):
+        with pytest.raises(StoreError):
+            store.write_plain_graph(name, make_triples("x", 1))
+    assert store.current_versions() == {A: A + "/v1"} and set(store.triples(A)) == set(make_triples("a", 2))

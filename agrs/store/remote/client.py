@@ -74,11 +74,19 @@ class SparqlClient:
     # --- SPARQL protocol ---------------------------------------------------------------------------------
 
     def query(
-        self, sparql: str, default: list[str] | None, named: list[str] | None, *, accept: str = RESULTS_JSON
+        self,
+        sparql: str,
+        default: list[str] | None,
+        named: list[str] | None,
+        *,
+        accept: str = RESULTS_JSON,
+        form: str = "SELECT",
     ) -> Answer:
         """POST a query (form-encoded) over the dataset `default` / `named` (stored graph names); return the answer."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
+        # SPARQLWrapper guesses the form from the text, and a guessed update would go to the update URL: not here.
+        wrapper.queryType = form
         if default is not None or named is not None:  # None, None: the server's dataset (internal GRAPH <…> reads)
             for name in default or [EMPTY_GRAPH]:
                 wrapper.addDefaultGraph(name)
@@ -87,14 +95,12 @@ class SparqlClient:
         wrapper.addCustomHttpHeader("Accept", accept)
         return self._send(wrapper, idempotent=True, what="query")
 
-    def update(self, sparql: str) -> Answer:
-        """POST a SPARQL update (form-encoded `update=`) to the update endpoint."""
+    def update(self, sparql: str, *, timeout: float | None = None) -> Answer:
+        """POST a SPARQL update (form-encoded `update=`) to the update endpoint (`timeout`: else the location's)."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
-        if not wrapper.isSparqlUpdateRequest():
-            # SPARQLWrapper reads the form from the text; a text it cannot classify would go as a query.
-            wrapper.queryType = "INSERT"
-        return self._send(wrapper, idempotent=False, what="update")
+        wrapper.queryType = "INSERT"  # not SPARQLWrapper's guess: a text it misreads would go as a query
+        return self._send(wrapper, idempotent=False, what="update", timeout=timeout)
 
     def _wrapper(self) -> SPARQLWrapper:
         location = self.location
@@ -116,15 +122,15 @@ class SparqlClient:
             wrapper.addCustomHttpHeader("Authorization", f"Bearer {location.token}")
         return wrapper
 
-    def _send(self, wrapper: SPARQLWrapper, *, idempotent: bool, what: str) -> Answer:
+    def _send(self, wrapper: SPARQLWrapper, *, idempotent: bool, what: str, timeout: float | None = None) -> Answer:
         with warnings.catch_warnings():  # its Accept header for CONSTRUCT: replaced by ours (custom headers win)
             warnings.simplefilter("ignore", RuntimeWarning)
             request = wrapper._createRequest()  # SPARQLWrapper's request; sent with this client's opener
-        return self._open(request, idempotent=idempotent, what=what)
+        return self._open(request, idempotent=idempotent, what=what, timeout=timeout)
 
     # --- Graph Store Protocol ------------------------------------------------------------------------------
 
-    def graph_store_post(self, graph: str, ntriples: bytes) -> Answer:
+    def graph_store_post(self, graph: str, ntriples: bytes, *, timeout: float | None = None) -> Answer:
         """Add N-Triples to `graph` through the Graph Store Protocol (POST ?graph=…)."""
         url = self.location.graph_store_url
         assert url is not None
@@ -135,7 +141,7 @@ class SparqlClient:
         )  # fmt: skip
         self._authorise(request)
         # Not idempotent in general, but adding the same triples twice is harmless (a graph is a set).
-        return self._open(request, idempotent=True, what="upload")
+        return self._open(request, idempotent=True, what="upload", timeout=timeout)
 
     def _authorise(self, request: urllib.request.Request) -> None:
         location = self.location
@@ -150,14 +156,17 @@ class SparqlClient:
 
     # --- sending -------------------------------------------------------------------------------------------
 
-    def _open(self, request: urllib.request.Request, *, idempotent: bool, what: str) -> Answer:
+    def _open(
+        self, request: urllib.request.Request, *, idempotent: bool, what: str, timeout: float | None = None
+    ) -> Answer:
         """Send `request`, retrying transient failures; return the answer or raise a StoreError saying why."""
         url = request.full_url.split("?")[0]
+        timeout = self.location.timeout if timeout is None else timeout
         delay = BACKOFF
         for attempt in range(1, ATTEMPTS + 1):
             last = attempt == ATTEMPTS
             try:
-                with self._opener.open(request, timeout=self.location.timeout) as response:
+                with self._opener.open(request, timeout=timeout) as response:
                     answer = Answer(response.status, _headers(response.headers), response.read())
             except urllib.error.HTTPError as error:
                 answer = Answer(error.code, _headers(error.headers), _read(error))
@@ -174,7 +183,7 @@ class SparqlClient:
                 if isinstance(error, TimeoutError) or isinstance(reason, TimeoutError) or "timed out" in str(reason):
                     # Not transient: the server may still be running it; sending it again would only add load.
                     raise QueryTimeout(
-                        f"the SPARQL store at {url} did not answer the {what} within {self.location.timeout:g} s "
+                        f"the SPARQL store at {url} did not answer the {what} within {timeout:g} s "
                         "(AGRS_STORE_TIMEOUT sets the limit)"
                     ) from None
                 if last:

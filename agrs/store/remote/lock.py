@@ -4,9 +4,9 @@ A server has no lock a client could hold across requests, so the writer records 
 
     <https://w3id.org/agrs/store/write-lock> agrs:heldBy "{host, pid, command, since, token}" .
 
-by a conditional update (inserted only when no holder is recorded), then reads it back: it holds the lock if
-its own record is the only one (two writers racing on a server that runs updates concurrently both see both
-records: the one whose record sorts first keeps it, the other withdraws). A second writer gets StoreBusy saying
+when it finds none, then reads the records back: it holds the lock if its own record is the oldest (two writers
+racing both see both records: the younger withdraws). Not a conditional INSERT … WHERE { FILTER NOT EXISTS }:
+Virtuoso 7.2 inserts whatever the filter says. A second writer gets StoreBusy saying
 who holds the lock and how to proceed. A holder that died on this host (its pid is gone) is taken over; one on
 another host is left to a person: `agrs store unlock --store URL`, after checking it is gone.
 """
@@ -41,7 +41,7 @@ def holder_record() -> str:
     command = shlex.join(getattr(sys, "orig_argv", sys.argv))
     return json.dumps(
         {"host": socket.gethostname(), "pid": os.getpid(), "command": command[:COMMAND_SHOWN],
-         "since": datetime.now(UTC).isoformat(timespec="seconds"), "token": uuid.uuid4().hex},
+         "since": datetime.now(UTC).isoformat(timespec="microseconds"), "token": uuid.uuid4().hex},
         sort_keys=True,
     )  # fmt: skip
 
@@ -56,6 +56,15 @@ def describe(record: str) -> str:
         )
     except (ValueError, KeyError, TypeError):
         return "an unknown process"
+
+
+def _age(record: str) -> tuple[str, str]:
+    """Sort key of lock records: the oldest first (ISO times sort as text), then by token."""
+    try:
+        fields = json.loads(record)
+        return str(fields.get("since", "")), str(fields.get("token", ""))
+    except (ValueError, TypeError, AttributeError):
+        return "", record
 
 
 def _dead_here(record: str) -> bool:
@@ -87,24 +96,30 @@ class RemoteLock:
 
     @classmethod
     def acquire(cls, store) -> "RemoteLock":
-        """Take the lock of `store` (a RemoteStore), or raise StoreBusy naming the holder (never waits)."""
+        """Take the lock of `store` (a RemoteStore), or raise StoreBusy naming the holder (never waits).
+
+        Not a conditional INSERT … WHERE { FILTER NOT EXISTS … }: Virtuoso 7.2 inserts whatever the filter says.
+        The writer adds its record when it sees none, then reads the records back: the oldest one holds the lock
+        (two writers racing both see both records, and the younger one withdraws its own).
+        """
         record = holder_record()
         for _ in range(2):  # a second round after taking over a dead holder's lock
+            others = holders_of(store)
+            if others:
+                if all(_dead_here(holder) for holder in others):
+                    for holder in others:
+                        _delete(store, holder)
+                    continue
+                raise StoreBusy(busy_message(store.location.describe(), describe(sorted(others, key=_age)[0])))
             store._raw_update(
-                f"INSERT {{ GRAPH <{REGISTRY_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }} "
-                f"WHERE {{ FILTER NOT EXISTS {{ {_WHERE} }} }}"
+                f"INSERT DATA {{ GRAPH <{REGISTRY_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }}"
             )
-            holders = sorted(holders_of(store))
-            if holders and holders[0] == record:  # a racing writer's record sorting after ours: it withdraws it
+            holders = sorted(holders_of(store), key=_age)
+            if holders and holders[0] == record:
                 return cls(store, record)
-            if record in holders:  # we raced and lost: withdraw
-                _delete(store, record)
-            others = [holder for holder in holders if holder != record]
-            if others and all(_dead_here(holder) for holder in others):
-                for holder in others:
-                    _delete(store, holder)
-                continue
-            who = describe(others[0]) if others else "another process"
+            _delete(store, record)  # a writer raced us and was first: it keeps the lock
+            rivals = [holder for holder in holders if holder != record]
+            who = describe(rivals[0]) if rivals else "another process"
             raise StoreBusy(busy_message(store.location.describe(), who))
         raise StoreBusy(busy_message(store.location.describe(), "another process"))
 

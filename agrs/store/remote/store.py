@@ -22,6 +22,7 @@ The same layout as the embedded store (agrs.store.embedded), kept by plain SPARQ
 """
 
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -29,20 +30,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from SPARQLWrapper import SPARQLWrapper
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.ns import BASE
 from agrs.store import guard, registry
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.embedded import _check_plain, _quad  # the same checks and conversions as the embedded store
-from agrs.store.errors import QueryError, StoreBusy, StoreError, VersionConflict
+from agrs.store.errors import QueryError, StoreBusy, StoreError, TruncatedResults, VersionConflict
 from agrs.store.location import RemoteLocation
 from agrs.store.remote import quirks, skolem
 from agrs.store.remote.client import GRAPH_TYPES, RESULTS_JSON, SparqlClient
 from agrs.store.remote.lock import RemoteLock
 from agrs.store.results import TripleResults
 
+WRITE_TIMEOUT = 3_600.0  # seconds one of the store's own updates may take (a union step over a large graph)
 UPLOAD_CHUNK = 2_000  # triples per INSERT DATA request (Virtuoso 7.2 fails past about 5,000)
 GSP_CHUNK = 50_000  # triples per Graph Store POST
 QUERY_ATTEMPTS = 5
@@ -127,7 +128,25 @@ class RemoteStore(Store):
         return bool(self._parse_solutions(self._client.query(sparql, None, None), sparql))
 
     def _raw_update(self, sparql: str) -> None:
-        self._client.update(sparql)
+        self._write(sparql)
+
+    @property
+    def _write_timeout(self) -> float:
+        # The store's own writes (uploads, union steps, drops) run over whole graphs: a query's timeout is too short.
+        return max(self.location.timeout, WRITE_TIMEOUT)
+
+    def _write(self, sparql: str, *, bulk: bool = False) -> None:
+        """Send one of the store's own updates (never a caller's: `update` sends those, with the location's timeout).
+
+        `bulk`: a write over a whole graph whose result the store can always redo (union steps, the fresh mark
+        that follows them, dropping a version). On Virtuoso it runs row by row without the transaction log: in one
+        transaction, a 1.38M-triple union copy failed ("SR325 … log after image size went above the limit"), and
+        a crash before Virtuoso's next checkpoint loses the union rows and the fresh mark together (the logged
+        stale mark then makes the next write-open rebuild the union), or a dropped version (collected again).
+        """
+        if bulk and self.quirks.virtuoso:
+            sparql = quirks.VIRTUOSO_BULK + sparql
+        self._client.update(sparql, timeout=self._write_timeout)
 
     def _parse_solutions(self, answer, sparql: str):
         body = answer.body
@@ -187,7 +206,7 @@ class RemoteStore(Store):
                 default, union = [], False
             if dataset.merge and len(default) > 1 and not union and not self._disjoint(default, state):
                 return self._query_merged(sparql, form, default, named, state)
-            answer = self._client.query(sparql, default, named, accept=_accept(form))
+            answer = self._client.query(sparql, default, named, accept=_accept(form), form=form)
             after = self._state()
             if after.current == state.current and (not union or after.fresh):
                 return self._result(answer, form)
@@ -248,14 +267,41 @@ class RemoteStore(Store):
         if fmt is None or quirks.looks_like_error(answer.body):
             raise _bad_answer(answer, self.location.query_url)
         try:
-            return [skolem.unskolemise_triple(triple) for triple in ox.parse(answer.body, format=fmt)]
+            triples = [skolem.unskolemise_triple(triple) for triple in ox.parse(answer.body, format=fmt)]
         except (SyntaxError, ValueError) as error:
             raise _bad_answer(answer, self.location.query_url, error) from None
+        cap = self._row_cap()
+        if cap is not None and len(triples) >= cap:
+            # Virtuoso cuts a CONSTRUCT at ResultSetMaxRows without saying so (no X-SPARQL-MaxRows): an answer
+            # that reaches the cap may be cut, and is never returned as if whole.
+            raise TruncatedResults(
+                f"the SPARQL store at {self.location.query_url} answered {len(triples):,} triples, its result cap "
+                f"(Virtuoso's ResultSetMaxRows = {cap:,}): the answer may be cut, and AGRS never uses a truncated "
+                "answer. Raise ResultSetMaxRows in the [SPARQL] section of virtuoso.ini (config/virtuoso/virtuoso.ini "
+                "does)"
+            )
+        return triples
+
+    def _row_cap(self) -> int | None:
+        """Virtuoso's ResultSetMaxRows, read once (None on other servers, or when it cannot be read)."""
+        if not hasattr(self, "_cap"):
+            self._cap = None
+            if self.quirks.virtuoso:
+                try:
+                    rows = self._select(quirks.VIRTUOSO_ROW_CAP)
+                    self._cap = int(rows[0]["cap"].value) if rows and rows[0]["cap"] is not None else None
+                except (StoreError, ValueError):
+                    self._cap = None
+        return self._cap
 
     def _graph_triples(self, name: str) -> list[ox.Triple]:
         """Return the triples of stored graph `name` (blank nodes as such)."""
         answer = self._client.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}", None, None, accept=GRAPH_TYPES
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}",
+            None,
+            None,
+            accept=GRAPH_TYPES,
+            form="CONSTRUCT",
         )
         return self._parse_triples(answer)
 
@@ -316,7 +362,7 @@ class RemoteStore(Store):
         new = [name for name in dict.fromkeys(names) if name not in known and registry.ABSOLUTE_IRI.match(name)]
         if new:
             lines = "".join(f"  <{name}> a <{PLAIN_GRAPH}> .\n" for name in new)
-            self._client.update(f"INSERT DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
+            self._write(f"INSERT DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
 
     def write_plain_graph(self, name: str, triples: Iterable) -> int:
         """Make `triples` the content of plain graph `name` (not versioned); return the triples stored."""
@@ -326,7 +372,7 @@ class RemoteStore(Store):
             if name in self._data_graphs():
                 raise StoreError(f"{name} is a versioned data graph: replace it with replace_graph")
             self._register_plain([name])
-            self._client.update(f"DROP SILENT GRAPH <{name}>")
+            self._write(f"DROP SILENT GRAPH <{name}>")
             return self._upload(name, triples)
 
     def replace_graph(self, graph: str, triples: Iterable[tuple], *, expected_version: str | None = None) -> GraphInfo:
@@ -362,7 +408,7 @@ class RemoteStore(Store):
             old = self.current_versions().get(graph)
             if old is None:
                 return False
-            self._client.update(registry.stale_after(registry.retire(graph)))
+            self._write(registry.stale_after(registry.retire(graph)))
         self._update_union(graph, old, None)
         self._drop_data(old)
         return True
@@ -391,7 +437,7 @@ class RemoteStore(Store):
             rows = self._select(registry.versions_of(graph))
             number = max((registry.version_number(row["version"].value) for row in rows), default=0) + 1
             version = registry.version_iri(graph, number)
-            self._client.update(registry.allocate(graph, version))
+            self._write(registry.allocate(graph, version))
         if self._ask(f"ASK {{ GRAPH <{version}> {{ ?s ?p ?o }} }}"):
             self._drop_data(version)  # data under a name the registry did not know: never reuse it
         return version
@@ -401,7 +447,7 @@ class RemoteStore(Store):
             old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
-            self._client.update(registry.stale_after(registry.switch(graph, version, count)))
+            self._write(registry.stale_after(registry.switch(graph, version, count)))
         return old
 
     def _after_switch(self) -> None:
@@ -420,18 +466,18 @@ class RemoteStore(Store):
                 [ox.Triple(q.subject, q.predicate, q.object) for q in batch], format=ox.RdfFormat.N_TRIPLES
             )
             if self.location.graph_store_url:
-                self._client.graph_store_post(target, body)
+                self._client.graph_store_post(target, body, timeout=self._write_timeout)
             else:
-                self._client.update(f"INSERT DATA {{ GRAPH <{target}> {{\n{body.decode()}}} }}")
+                self._write(f"INSERT DATA {{ GRAPH <{target}> {{\n{body.decode()}}} }}")
         return self._count(target)
 
     def _drop_data(self, version: str) -> None:
-        self._client.update(f"DROP SILENT GRAPH <{version}>")
+        self._write(f"DROP SILENT GRAPH <{version}>", bulk=True)
 
     def _discard_after_failure(self, version: str, error: BaseException) -> None:
         try:
             self._drop_data(version)
-            self._client.update(registry.forget(version))
+            self._write(registry.forget(version))
         except Exception as cleanup:  # the original error matters more; the next write-open collects the rest
             error.add_note(f"the partial version {version} stays until the store is next opened for writing: {cleanup}")
 
@@ -446,7 +492,7 @@ class RemoteStore(Store):
         )
         for row in self._select(leftovers):
             self._drop_data(row["version"].value)
-        self._client.update(
+        self._write(
             registry.PROLOGUE
             + f"""DELETE {{ GRAPH {REGISTRY} {{ ?version ?p ?o }} }} WHERE {{ GRAPH {REGISTRY} {{
   ?version agrs:versionOf ?graph ; ?p ?o
@@ -501,14 +547,14 @@ class RemoteStore(Store):
                     f"GRAPH {union_inferred} {triple} FILTER NOT EXISTS {{ {_held_by(inferred)} }} }}"
                 )
         for step in steps:
-            self._client.update(step)
+            self._write(step, bulk=True)
         pairs: list[tuple[str, str]] = []
         if new is not None:
             others = set(current.values()) - {new}
             sizes = dict(state.sizes)
             pairs = sorted((new, other) for other in self._holders_of(new, others, sizes))
         if finish:
-            self._client.update(registry.mark_fresh(pairs))
+            self._write(registry.mark_fresh(pairs), bulk=True)
         return pairs
 
     def _holders_of(self, version: str, candidates: set[str], sizes: dict[str, int]) -> set[str]:
@@ -532,9 +578,9 @@ class RemoteStore(Store):
 
     def _rebuild_union(self) -> None:
         """Rebuild the union graphs from the current versions (a new store, or after an interrupted write)."""
-        self._client.update(registry.MARK_STALE)
+        self._write(registry.MARK_STALE)
         for name in UNION_GRAPHS:
-            self._client.update(f"DROP SILENT GRAPH <{name}>")
+            self._write(f"DROP SILENT GRAPH <{name}>", bulk=True)
         current = self.current_versions()
         order = sorted(current.items(), key=lambda item: (is_inferred(item[0]), item[0]))
         seen: dict[str, str] = {}
@@ -542,7 +588,7 @@ class RemoteStore(Store):
         for graph, version in order:
             seen[graph] = version
             pairs += self._update_union(graph, None, version, current=dict(seen), finish=False)
-        self._client.update(registry.mark_fresh(sorted(set(pairs))))
+        self._write(registry.mark_fresh(sorted(set(pairs))), bulk=True)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -579,14 +625,22 @@ def _integer(literal) -> int:
     return 0 if literal is None else int(literal.value)
 
 
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE)
+
+
 def _query_form(sparql: str) -> str:
-    """Return SELECT, ASK, CONSTRUCT or DESCRIBE (read past the prologue and comments, by SPARQLWrapper)."""
-    wrapper = SPARQLWrapper("http://localhost/")
-    wrapper.setQuery(sparql)
-    form = wrapper.queryType
-    if form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-        raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
-    return form
+    """Return SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside comments, IRIs and strings."""
+    index = 0
+    while index < len(sparql):
+        char = sparql[index]
+        if char in "\"'#<":
+            index = skolem._token_end(sparql, index)
+            continue
+        match = _FORM.match(sparql, index)
+        if match is not None and (index == 0 or not (sparql[index - 1].isalnum() or sparql[index - 1] in "_:?$")):
+            return match.group(1).upper()
+        index += 1
+    raise QueryError(f"not a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE): {sparql[:80]!r}")
 
 
 def _accept(form: str) -> str:

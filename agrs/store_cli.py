@@ -4,15 +4,20 @@ import sys
 
 import click
 
+from agrs.cli import EXIT_CODES
 from agrs.cli_options import store_option
 
+UNLOCK_EPILOG = EXIT_CODES.replace(
+    "  1  faults found (a check failed, records were rejected)\n", "  1  not confirmed (nothing released)\n"
+)
 
-@click.group("store")
+
+@click.group("store", epilog=EXIT_CODES)
 def store() -> None:
     """Look after the store (its write lock)."""
 
 
-@store.command("unlock")
+@store.command("unlock", epilog=UNLOCK_EPILOG)
 @store_option
 @click.option("--yes", is_flag=True, help="Release the lock without asking.")
 def unlock(store_path, yes) -> None:
