@@ -15,9 +15,12 @@ Exit codes (every command):
 # name -> "module:attribute"; the module is imported only when the subcommand is used.
 SUBCOMMANDS = {
     "demo": "agrs.loaders.demo_cli:demo",
+    "export": "agrs.transfer_cli:export",
+    "import": "agrs.transfer_cli:import_",
     "load": "agrs.loaders.cli:load",
     "observatory": "agrs.loaders.observatory_cli:observatory",
     "ontology": "agrs.ontology_cli:ontology",
+    "push": "agrs.transfer_cli:push",
     "query": "agrs.query_cli:query",
     "reason": "agrs.derived.reason_cli:reason",
     "rollup": "agrs.derived.rollup_cli:rollup",

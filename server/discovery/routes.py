@@ -1,6 +1,8 @@
 """Discovery: the SPARQL Service Description of /sparql (built here, served by the sparql blueprint) and VoID.
 
-`/.well-known/void` answers the VoID + DCAT description of the store (agrs/server/discovery/void.py).
+`/.well-known/void` answers the VoID + DCAT description of the store (agrs.void), and DUMP_PATH (`/dump.nq.gz`,
+the dataset's `void:dataDump`) a dump of it, as `agrs export` writes it (agrs.export: the current graphs under their
+logical names, the provenance, the VoID description), gzipped N-Quads streamed from a read-only view of the store.
 The service description says what a query sees when it names no dataset: the union of every current graph,
 the inferred graphs (under https://w3id.org/agrs/graph/inferred) included unless the request says `infer=false`.
 """
@@ -14,6 +16,7 @@ from rdflib.namespace import RDF, RDFS
 from agrs.graphs import INFERRED_GRAPH
 from agrs.ns import AGRS, ENTAILMENT, FORMATS, SD, VOID, bind_all
 from agrs.server.pages.rdf_out import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, choose, not_acceptable, serialise
+from agrs.void import DUMP_PATH
 
 VOID_PATH = "/.well-known/void"
 
@@ -96,6 +99,20 @@ def service_description_graph(endpoint_url: str, store=None) -> Graph:
 
 VOID_TYPES = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
 DESCRIBED_KEY = "agrs.void_described"
+
+
+@blueprint.get(DUMP_PATH)
+def dump():
+    """The dump of the store (gzipped N-Quads, the dataset's void:dataDump), streamed: constant memory."""
+    from agrs.export import dump_chunks
+    from agrs.server.runtime import runtime
+
+    # The reader is taken once: the whole dump comes from one view of the store, even if a write happens meanwhile.
+    reader, base = runtime().reader, request.url_root.rstrip("/")
+    response = Response(dump_chunks(reader, base_url=base), content_type="application/gzip")
+    response.headers["Content-Disposition"] = 'attachment; filename="agrs-dump.nq.gz"'
+    response.headers["Link"] = f'<{base}{VOID_PATH}>; rel="describedby"'
+    return response
 
 
 @blueprint.get(VOID_PATH)
