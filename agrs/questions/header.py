@@ -135,8 +135,15 @@ def check_header(mapping, parameters: dict[str, Parameter], path: Path, header_l
             raise QuestionError(f"parameter {endpoint.parameter!r} is the parameter of endpoint {endpoint.name!r}: "
                                 "rename the query's variable", path, lines["endpoints"])  # fmt: skip
         fields["parameters"].append(
-            Parameter(endpoint.parameter, "iri", False, default=endpoint.iri, description=endpoint.description,
-                      description_fr=endpoint.description_fr, endpoint=endpoint.iri)  # fmt: skip
+            Parameter(
+                endpoint.parameter,
+                "iri",
+                False,
+                default=endpoint.iri,
+                description=endpoint.description,
+                description_fr=endpoint.description_fr,
+                endpoint=endpoint.iri,
+            )
         )
     return fields
 

@@ -83,9 +83,8 @@ class Question:
         """Return the SPARQL text with `values` (and defaults) bound by a VALUES block opening the WHERE group."""
         terms = self.terms(values)
         parameters = {name: self.parameter(name) for name in terms}
-        sparql = insert_values(
-            self.sparql, ((parameters[name].variable, term) for name, term in terms.items() if not parameters[name].endpoint)
-        )  # fmt: skip
+        values_of = ((parameters[name].variable, term) for name, term in terms.items() if not parameters[name].endpoint)
+        sparql = insert_values(self.sparql, values_of)
         # An endpoint is a SERVICE target, which must be a constant: its value is written in place of the IRI.
         for name, term in terms.items():
             if parameters[name].endpoint and term.value != parameters[name].endpoint:
