@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO, LiveServer, free_port
 
 from agrs.questions import FederationNotAllowed, QuestionError, load_federated, load_library, parse_question
+
+from conftest import REPO, LiveServer, free_port
 
 HERE = Path(__file__).parent / "data" / "federation"
 FEDERATED = REPO / "queries" / "federated"
@@ -154,11 +155,13 @@ def text(value: str, language: str | None = None, datatype: str | None = None) -
     return term
 
 
+AGRS_TITLE = "Approche Globale Résiliente et Solidaire pour les territoires et les entreprises"
+AGRS_PAGE = "Approche_Globale_R%C3%A9siliente_et_Solidaire_pour_les_territoires_et_les_entreprises"
 WIKI_ANSWER = [
     {
         "commons": iri(ID + "resilience-commons/approche-globale-resiliente-solidaire"),
-        "commons_label_fr": text("Approche Globale Résiliente et Solidaire pour les territoires et les entreprises", "fr"),
-        "wikiPage": text(WIKI + "Approche_Globale_R%C3%A9siliente_et_Solidaire_pour_les_territoires_et_les_entreprises"),
+        "commons_label_fr": text(AGRS_TITLE, "fr"),
+        "wikiPage": text(WIKI + AGRS_PAGE),
         "wikiModified": text("2021-06-18T14:02:11Z", datatype=XSD + "dateTime"),
         "wikiLevel": text("Idée"),
         "level": iri("https://w3id.org/agrs/development-level/idea"),
