@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import BNode, Node
 
 from agrs.loaders.base import FromOntology, Loader
@@ -28,6 +28,15 @@ from agrs.records import Problem, RawRecord, ReadError, Record
 
 SWIVT = "http://semantic-mediawiki.org/swivt/1.0#"
 WIKI = "https://wiki.resilience-territoire.ademe.fr/wiki/"
+#: the wiki's Semantic MediaWiki export namespace: a page's subject is this plus its escaped title
+#: (SMW's Exporter: the canonical `Special:` whatever the wiki's language, as the wiki's own export writes it)
+WIKI_RESOLVER = WIKI + "Special:URIResolver/"
+#: characters MediaWiki's wfUrlencode leaves unescaped after PHP's urlencode
+_MW_KEPT = ";@$!*(),/~:"
+#: Semantic MediaWiki's Escaper::encodeUri, after wfUrlencode: these characters, then every % (→ -)
+_SMW_ESCAPES = {"*": "-2A", ",": "-2C", ";": "-3B", "<": "-3C", ">": "-3E", "(": "-28", ")": "-29", "[": "-5B",
+                "]": "-5D", "{": "-7B", "}": "-7D", "\\": "-5C", "$": "-24", "^": "-5E", ":": "-3A", '"': "-22",
+                "#": "-23", "&": "-26", "'": "-27", "+": "-2B", "!": "-21", "%": "-"}  # fmt: skip
 
 # --- Fields ----------------------------------------------------------------------------
 
@@ -120,6 +129,22 @@ def smw_unescape(text: str) -> str:
             return match.group(0)
 
     return SMW_ESCAPE.sub(bytes_of, text).replace("_", " ")
+
+
+def smw_subject(title: str, namespace: str = WIKI_RESOLVER) -> str:
+    """Return the IRI Semantic MediaWiki's export gives the page `title` (`…/URIResolver/R-C3-A9silience`).
+
+    As SMW writes it (Exporter, Escaper::encodeUri, with $smwgExportResourcesAsIri false, its default): the
+    title's database key (spaces as underscores, first letter upper-case: $wgCapitalLinks), MediaWiki's
+    wfUrlencode (PHP urlencode, then `;@$!*(),/~:` kept), then `-` → `-2D`, the escapes above, and `%` → `-`.
+    """
+    key = " ".join(title.split())
+    key = (key[:1].upper() + key[1:]).replace(" ", "_")
+    encoded = quote(key, safe=_MW_KEPT + "-_.")
+    encoded = encoded.replace("-", "-2D")
+    for character, escape in _SMW_ESCAPES.items():
+        encoded = encoded.replace(character, escape)
+    return namespace + encoded
 
 
 def split_values(value: str) -> list[str]:
@@ -234,6 +259,7 @@ def _read_rdf(path: Path) -> Iterator[RawRecord]:
         page = graph.value(subject, URIRef(SWIVT + "page"))
         if page is not None:
             fields["page"] = [str(page)]
+        fields["subject"] = [str(subject)]
         original = graph.cbd(subject).serialize(format="turtle")
         yield RawRecord(str(path), lines.get(str(subject)), fields, original=original)
 
@@ -396,6 +422,12 @@ class CommonsLoader(Loader):
         url = page.values("page") or ([WIKI + quote(titles[0].replace(" ", "_"), safe=";:@$!*(),/~")] if titles else [])
         for value in url[:1]:
             page.add(RDFS.seeAlso, URIRef(value))
+        # Link out: the wiki's own IRI for the commons (its Semantic MediaWiki subject: the thing the page is about,
+        # not the page), owl:sameAs as it is the same commons. An export gives it; a text page, its title does.
+        subject = page.values("subject") or ([smw_subject(titles[0])] if titles else [])
+        for value in subject[:1]:
+            if page.key:
+                page.add(OWL.sameAs, URIRef(value))
 
     def _concepts(self, page: _Page, name: str, scheme: str, predicate: URIRef, rule: str) -> None:
         for raw in page.values(name):
@@ -450,6 +482,7 @@ class CommonsLoader(Loader):
                 page.add(RDF.type, AGRS.ResilienceCommons, other)
                 page.add(RDF.type, AGRS.Endeavour, other)
                 page.add(RDFS.label, Literal(title, lang="fr"), other)
+                page.add(OWL.sameAs, URIRef(smw_subject(title)), other)  # the wiki's subject of that page
                 if page.key:
                     page.add(AGRS.relatedCommons, page.subject, other)
 

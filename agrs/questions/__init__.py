@@ -20,12 +20,14 @@ aggregation). Anything that is not a well-formed term of the parameter's type is
 The modules, one job each: errors (the two exceptions), header (the `#+` YAML header), sparql_scan (the lexer
 finding variables and the outermost WHERE group), parameters (the grlc variables), binding (values → RDF terms →
 VALUES block; paging), checks (what a file's SPARQL must pass), answer (results and their JSON/CSV), library
-(Question, reading files, running).
+(Question, reading files, running), federated (questions that call other endpoints: queries/federated/, the
+`endpoints:` header key, the allowlist).
 """
 
 from agrs.questions.answer import Answer, answer_of, term_json
 from agrs.questions.binding import TYPES, XSD, describe_terms, paginate
 from agrs.questions.errors import ParameterError, QuestionError
+from agrs.questions.federated import Endpoint, FederationNotAllowed, allowed, load_federated
 from agrs.questions.header import OPTIONAL_KEYS, REQUIRED_KEYS, UNSUPPORTED_KEYS
 from agrs.questions.library import Question, load_library, parse_question
 from agrs.questions.parameters import Parameter, split_variable
@@ -37,12 +39,16 @@ __all__ = [
     "UNSUPPORTED_KEYS",
     "XSD",
     "Answer",
+    "Endpoint",
+    "FederationNotAllowed",
     "Parameter",
     "ParameterError",
     "Question",
     "QuestionError",
+    "allowed",
     "answer_of",
     "describe_terms",
+    "load_federated",
     "load_library",
     "paginate",
     "parse_question",

@@ -1,7 +1,8 @@
 """The `#+` YAML header of a question file (grlc convention), read strictly: every mistake names file and line.
 
 Keys: `summary`, `summary_fr`, `description`, `description_fr`, `tags` (required); `method`, `pagination`,
-`defaults`, `enumerate`, `params` (optional). Any other key is an error, and so are the grlc keys AGRS does not
+`defaults`, `enumerate`, `params`, `endpoints` (optional; `endpoints` for federated questions only, see
+agrs.questions.federated). Any other key is an error, and so are the grlc keys AGRS does not
 use (`endpoint`, `transform`, `endpoint_in_url`): refused rather than silently ignored.
 """
 
@@ -12,10 +13,11 @@ from pathlib import Path
 
 from agrs.questions.binding import term_of
 from agrs.questions.errors import QuestionError
+from agrs.questions.federated import read_endpoints
 from agrs.questions.parameters import Parameter
 
 REQUIRED_KEYS = ("summary", "summary_fr", "description", "description_fr", "tags")
-OPTIONAL_KEYS = ("method", "pagination", "defaults", "enumerate", "params")
+OPTIONAL_KEYS = ("method", "pagination", "defaults", "enumerate", "params", "endpoints")
 #: grlc keys that AGRS does not implement: refused rather than silently ignored
 UNSUPPORTED_KEYS = ("endpoint", "transform", "endpoint_in_url")
 METHODS = ("GET", "POST")
@@ -69,8 +71,9 @@ def _value(node, path: Path):
 def check_header(mapping, parameters: dict[str, Parameter], path: Path, header_lines: int) -> dict:
     """Check every key of the composed header `mapping`; return the Question fields it gives.
 
-    The fields are summary, summary_fr, description, description_fr, tags, method, pagination, and parameters:
-    `parameters` (those the query declares) completed by their defaults, `enumerate` flags and documentation.
+    The fields are summary, summary_fr, description, description_fr, tags, method, pagination, endpoints, and
+    parameters: `parameters` (those the query declares) completed by their defaults, `enumerate` flags and
+    documentation, then one parameter per endpoint (`<name>_endpoint`, default the endpoint's IRI).
     `header_lines` (the header's length) is the line a missing key is reported on.
     """
     import yaml
@@ -126,6 +129,22 @@ def check_header(mapping, parameters: dict[str, Parameter], path: Path, header_l
         )
         for name, p in parameters.items()
     ]
+    fields["endpoints"] = read_endpoints(seen.get("endpoints"), path)
+    for endpoint in fields["endpoints"]:
+        if endpoint.parameter in parameters:
+            raise QuestionError(f"parameter {endpoint.parameter!r} is the parameter of endpoint {endpoint.name!r}: "
+                                "rename the query's variable", path, lines["endpoints"])  # fmt: skip
+        fields["parameters"].append(
+            Parameter(
+                endpoint.parameter,
+                "iri",
+                False,
+                default=endpoint.iri,
+                description=endpoint.description,
+                description_fr=endpoint.description_fr,
+                endpoint=endpoint.iri,
+            )
+        )
     return fields
 
 

@@ -37,6 +37,9 @@ class Parameter:
     enumerate: bool = False
     #: the SPARQL variable, without `?` (`_name_type`, `__name_type`, or `_name` for an unsuffixed literal)
     variable: str = ""
+    #: for the parameter of a federated question's endpoint (agrs.questions.federated): the IRI its SERVICE
+    #: clauses write, which a value replaces (no VALUES block: a SERVICE target must be a constant)
+    endpoint: str | None = None
 
     def __post_init__(self):
         if not self.variable:

@@ -8,10 +8,16 @@ prefix when it ends with "/". `SERVICE ?variable` is always refused (its target 
 A text rdflib cannot parse is not a federation matter: when it holds no SERVICE or LOAD keyword nothing is
 raised (the real parser reports the syntax error); when it does, `FederationUnchecked` is raised (the caller
 answers 400 with the parser's message), so an unparseable SERVICE never reaches pyoxigraph.
+
+The stored federated questions (queries/federated/, agrs.questions.federated) go through this same guard when
+served by /api: the allowlist decides for them as for any client's query.
 """
 
 import re
 from collections.abc import Iterator, Sequence
+
+# One definition of "on the allowlist" for the server's guard and the federated questions (agrs query).
+from agrs.questions.federated import allowed
 
 #: SPARQL codepoint escapes, which are undone before parsing (SPARQL 1.1 §19.2), so `\u0053ERVICE` is SERVICE
 CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -71,11 +77,6 @@ def check_update(sparql: str, allowlist: Sequence[str]) -> None:
         prologue = _prologue(declarations, prologue)
         for kind, term in _targets(operation):
             _check(kind, term, prologue, allowlist)
-
-
-def allowed(iri: str, allowlist: Sequence[str]) -> bool:
-    """Whether `iri` is on `allowlist`: equal to an entry, or under an entry that ends with "/"."""
-    return any(iri == entry or (entry.endswith("/") and iri.startswith(entry)) for entry in allowlist)
 
 
 def _mentions_federation(sparql: str) -> bool:
