@@ -17,6 +17,8 @@ PROJECT_GRAPHS = str(GRAPH)
 ONTOLOGY_GRAPH = str(GRAPH["ontology"])
 PROVENANCE_GRAPH = str(GRAPH["provenance"])
 REGISTRY_GRAPH = str(GRAPH["registry"])
+#: a remote store's write lock (agrs.store.remote.lock): in no query's dataset
+WRITE_LOCK_GRAPH = str(GRAPH["write-lock"])
 INFERRED_GRAPH = str(GRAPH["inferred"])
 #: what later inference rules read while the reasoner runs (below INFERRED_GRAPH: `infer=false` never sees it)
 PENDING_INFERRED_GRAPH = INFERRED_GRAPH + "/pending"

@@ -1,8 +1,11 @@
-"""The one-writer rule on a remote store: a lock held in the store itself, as a triple of the registry graph.
+"""The one-writer rule on a remote store: a lock held in the store itself, as a triple of its own graph.
 
-A server has no lock a client could hold across requests, so the writer records itself in the registry,
+A server has no lock a client could hold across requests, so the writer records itself in LOCK_GRAPH,
 
     <https://w3id.org/agrs/store/write-lock> agrs:heldBy "{host, pid, command, since, token}" .
+
+That graph is never registered as a plain graph, so no query's dataset holds it: the holder's host, pid and
+command line are not shown to the endpoint's readers (the embedded store's lock is a file, for the same reason).
 
 when it finds none, then reads the records back: it holds the lock if its own record is the oldest (two writers
 racing both see both records: the younger withdraws). Not a conditional INSERT … WHERE { FILTER NOT EXISTS }:
@@ -19,7 +22,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
-from agrs.graphs import REGISTRY_GRAPH
+from agrs.graphs import WRITE_LOCK_GRAPH as LOCK_GRAPH
 from agrs.ns import BASE
 from agrs.store.errors import StoreBusy
 
@@ -27,7 +30,7 @@ LOCK_IRI = BASE + "store/write-lock"
 HELD_BY = BASE + "heldBy"
 COMMAND_SHOWN = 200
 
-_WHERE = f"GRAPH <{REGISTRY_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> ?holder }}"
+_WHERE = f"GRAPH <{LOCK_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> ?holder }}"
 HOLDERS = f"SELECT ?holder WHERE {{ {_WHERE} }}"
 UNLOCK = f"DELETE WHERE {{ {_WHERE} }}"
 
@@ -112,7 +115,7 @@ class RemoteLock:
                     continue
                 raise StoreBusy(busy_message(store.location.describe(), describe(sorted(others, key=_age)[0])))
             store._raw_update(
-                f"INSERT DATA {{ GRAPH <{REGISTRY_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }}"
+                f"INSERT DATA {{ GRAPH <{LOCK_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }}"
             )
             holders = sorted(holders_of(store), key=_age)
             if holders and holders[0] == record:
@@ -137,7 +140,7 @@ def holders_of(store) -> list[str]:
 
 
 def _delete(store, record: str) -> None:
-    store._raw_update(f"DELETE DATA {{ GRAPH <{REGISTRY_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }}")
+    store._raw_update(f"DELETE DATA {{ GRAPH <{LOCK_GRAPH}> {{ <{LOCK_IRI}> <{HELD_BY}> {_literal(record)} }} }}")
 
 
 def busy_message(where: str, who: str) -> str:
