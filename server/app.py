@@ -1,6 +1,7 @@
 """`create_app(config)`: the Flask app of one store; every route lives in a blueprint module of this package."""
 
 import importlib
+from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
@@ -24,27 +25,18 @@ BLUEPRINTS = (
 def create_app(config: ServerConfig) -> Flask:
     """Open the store named by `config` for writing, checkpoint it, start the query workers, and return the app.
 
-    Call `close_app(app)` when done (the `agrs serve` command does): it stops the workers and closes the store.
+    `config.store` is a folder (the embedded store) or a remote store (an http(s) URL or a RemoteLocation). A remote
+    store is opened read-only (it takes no lock) unless a write token is set, and it has no checkpoints: see
+    `_open_remote`. Call `close_app(app)` when done (the `agrs serve` command does): it stops the workers and
+    closes the store.
     """
-    from agrs.server.protocol.executor import QueryExecutor
-    from agrs.store import open_store
-
     app = Flask("agrs.server")
-    app.config["AGRS"] = config
-    from agrs.server.snapshots import Snapshots
-
-    store = open_store(config.store)
-    snapshots = None
-    try:
-        snapshots = Snapshots(store)  # the readers (workers, pages) read checkpoints, never the store being written
-        queries = QueryExecutor(config, snapshots.path)
-    except BaseException:
-        if snapshots is not None:
-            snapshots.close()
-        store.close()
-        raise
-    app.extensions["agrs"] = runtime = Runtime(config=config, store=store, queries=queries, snapshots=snapshots,
-                                               origin=_origin(snapshots.reader))  # fmt: skip
+    if is_remote(config.store):
+        runtime = _open_remote(config)
+    else:
+        runtime = _open_embedded(config)
+    app.config["AGRS"] = runtime.config
+    app.extensions["agrs"] = runtime
     runtime.count_statistics()
     for name in BLUEPRINTS:
         module = importlib.import_module(f"agrs.server.{name}")
@@ -57,6 +49,73 @@ def create_app(config: ServerConfig) -> Flask:
     caching.install(app)
     app.after_request(_cors)
     return app
+
+
+def _open_embedded(config: ServerConfig) -> Runtime:
+    """Open the embedded store for writing; the readers (workers, pages) read its checkpoints, never the store being
+    written (agrs.server.snapshots)."""
+    from agrs.server.protocol.executor import QueryExecutor
+    from agrs.server.snapshots import Snapshots
+    from agrs.store import open_store
+
+    store = open_store(config.store)
+    snapshots = None
+    try:
+        snapshots = Snapshots(store)
+        queries = QueryExecutor(config, snapshots.path)
+    except BaseException:
+        if snapshots is not None:
+            snapshots.close()
+        store.close()
+        raise
+    return Runtime(config=config, store=store, queries=queries, snapshots=snapshots, origin=_origin(snapshots.reader))
+
+
+#: how /sparql runs the queries of a remote store: "threads" (in the request thread, the HTTP timeout being the
+#: query timeout) or "processes" (killable worker processes opening the RemoteLocation, as for the embedded store)
+REMOTE_QUERIES = "threads"
+
+
+def _open_remote(config: ServerConfig) -> Runtime:
+    """Open a remote store: read-only (no lock taken, no update sent) without a write token, else as its writer.
+
+    No checkpoints: the remote server isolates its readers from its writers, so the pages read the store itself
+    and the ETag version follows the remote registry (Runtime.version). A query's work happens on the remote
+    server, so /sparql needs no worker process to stop it: it runs in the request thread on a second store
+    opened with the query timeout as its HTTP timeout (RemoteQueries; the client also passes the server's own
+    timeout parameter where the server has one). Measured in the report of issue 14: a process worker adds a pipe
+    round trip and a pickled answer to every query and stops nothing more (killing it leaves the remote query
+    running just the same).
+    """
+    import dataclasses
+
+    from agrs.server.protocol.executor import QueryExecutor, RemoteQueries
+    from agrs.store import open_store
+    from agrs.store.location import store_location
+
+    location = config.store if not isinstance(config.store, (str, Path)) else store_location(str(config.store))
+    config = dataclasses.replace(config, store=location)
+    store = open_store(location, read_only=config.write_token is None)
+    try:
+        # /sparql's queries give up at the query timeout; the pages' keep the location's own timeout
+        query_location = dataclasses.replace(location, timeout=config.query_timeout)
+        if REMOTE_QUERIES == "processes":
+            queries = QueryExecutor(config, query_location)
+        else:
+            queries = RemoteQueries(open_store(query_location, read_only=True), config.query_timeout)
+    except BaseException:
+        store.close()
+        raise
+    return Runtime(config=config, store=store, queries=queries, remote=True)
+
+
+def is_remote(location) -> bool:
+    """Whether `location` names a remote store: an http(s):// URL or a RemoteLocation."""
+    if isinstance(location, Path):
+        return False
+    if isinstance(location, str):
+        return location.startswith(("http://", "https://"))
+    return hasattr(location, "query_url")
 
 
 def _origin(reader) -> str:
