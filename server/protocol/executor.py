@@ -302,7 +302,8 @@ def _timed_out(error: Exception) -> bool:
     if timeout_error is not None and isinstance(error, timeout_error):
         return True
     cause = error.__cause__ or error.__context__
-    return isinstance(cause, TimeoutError) or "timed out" in str(error).lower()
+    text = str(error).lower()
+    return isinstance(cause, TimeoutError) or "timed out" in text or "did not answer" in text
 
 
 class _Worker:
