@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import guard, registry
-from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
+from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, TruncatedResults, VersionConflict
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,15 @@ class Dataset:
 
 
 __all__ = [
-    "Dataset", "GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "StoreIOError", "VersionConflict",
+    "Dataset",
+    "GraphInfo",
+    "QueryError",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "StoreIOError",
+    "TruncatedResults",
+    "VersionConflict",
     "VisibleGraph",
 ]
 
@@ -122,16 +130,19 @@ class Store(ABC):
     def _query(self, sparql: str, dataset: Dataset, base_iri: str | None):
         """Resolve `dataset` (see `resolve`) and run the query on it."""
 
-    def resolve(self, dataset: Dataset, sparql: str, current: dict[str, str] | None = None) -> tuple[list, list]:
+    def resolve(
+        self, dataset: Dataset, sparql: str, current: dict[str, str] | None = None, *, plain: list[str] | None = None
+    ) -> tuple[list, list]:
         """Return the stored graph names of `dataset` for `sparql`: (default graph names, named graph names).
 
         `current` (logical graph → current version) may be given when the caller read it already. The union of
         the current graphs is named by the store's union graphs (UNION_GRAPH, and UNION_INFERRED_GRAPH unless
         `infer` is false), which the store keeps equal to the merge of the current versioned graphs; the plain
-        graphs follow them. Raises QueryError when the query's FROM clauses cannot be read.
+        graphs (`plain`, when the caller read them already) follow them. Raises QueryError when the query's FROM
+        clauses cannot be read.
         """
         current = self.current_versions() if current is None else current
-        plain = self.plain_graphs()
+        plain = self.plain_graphs() if plain is None else plain
         visible = [*current.values(), *plain]
         known = set(visible)
 
@@ -158,6 +169,14 @@ class Store(ABC):
 
         `triples` are pyoxigraph Triples or (s, p, o) of pyoxigraph terms; they may be a generator (never held
         in memory at once). `expected_version`, when given, must be the current version (optimistic check).
+        """
+
+    @abstractmethod
+    def write_plain_graph(self, name: str, triples: Iterable) -> int:
+        """Make `triples` the content of plain graph `name` (not versioned: no history, no atomic switch).
+
+        Refuses (StoreError) the registry, the union graphs, version IRIs and versioned data graphs. `triples` as
+        for `replace_graph`. Returns the distinct triples stored. Used by `agrs push` for the provenance.
         """
 
     @abstractmethod

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from agrs.graphs import UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
+from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
@@ -279,6 +279,21 @@ class EmbeddedStore(Store):
         if old is not None:
             self._drop_data(old)
         return GraphInfo(graph, version, count)
+
+    def write_plain_graph(self, name: str, triples: Iterable) -> int:
+        """Make `triples` the content of plain graph `name` (not versioned); return the distinct triples stored.
+
+        Not one transaction: the graph is emptied, then bulk-loaded (a reader may see it partly written).
+        """
+        store = self._writable()
+        _check_plain(name)
+        with self._registry_lock:
+            if name in self._data_graphs():
+                raise StoreError(f"{name} is a versioned data graph: replace it with replace_graph")
+            store.remove_graph(ox.NamedNode(name))
+            self._frozen = {}
+            count, _ = self._load(name, triples)
+        return count
 
     def drop_graph(self, graph: str) -> bool:
         """Make `graph` disappear (one transaction on the registry), delete its data; return whether it existed."""
@@ -631,6 +646,18 @@ def _check_graph(graph: str) -> None:
         registry.check_graph_iri(graph)
     except ValueError as error:
         raise StoreError(str(error)) from error
+
+
+def _check_plain(name: str) -> None:
+    """Refuse, with StoreError, a plain graph name that is the registry, a union graph or a version."""
+    if name == REGISTRY_GRAPH:
+        raise StoreError(f"{name} is the registry of graph versions: only the store writes it")
+    if name in UNION_GRAPHS:
+        raise StoreError(f"{name} is the store's union of the current graphs: only the store writes it")
+    if not registry.ABSOLUTE_IRI.match(name):
+        raise StoreError(f"not an absolute IRI: {name!r}")
+    if registry.is_version_iri(name):
+        raise StoreError(f"{name} is a version graph (…/v<n>): versions are written only by replace_graph")
 
 
 def _quad(triple, graph: ox.NamedNode) -> ox.Quad:

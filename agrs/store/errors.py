@@ -19,3 +19,7 @@ class StoreIOError(StoreError):
 
 class VersionConflict(StoreError):
     """`replace_graph(expected_version=…)` found another current version: someone else replaced the graph."""
+
+
+class TruncatedResults(StoreError):
+    """The server cut the results short (Virtuoso's X-SPARQL-MaxRows): never returned as if complete."""
