@@ -30,6 +30,8 @@ def create_app(config: ServerConfig) -> Flask:
     `_open_remote`. Call `close_app(app)` when done (the `agrs serve` command does): it stops the workers and
     closes the store.
     """
+    from agrs.store.location import is_remote
+
     app = Flask("agrs.server")
     if is_remote(config.store):
         runtime = _open_remote(config)
@@ -107,15 +109,6 @@ def _open_remote(config: ServerConfig) -> Runtime:
         store.close()
         raise
     return Runtime(config=config, store=store, queries=queries, remote=True)
-
-
-def is_remote(location) -> bool:
-    """Whether `location` names a remote store: an http(s):// URL or a RemoteLocation."""
-    if isinstance(location, Path):
-        return False
-    if isinstance(location, str):
-        return location.startswith(("http://", "https://"))
-    return hasattr(location, "query_url")
 
 
 def _origin(reader) -> str:

@@ -35,19 +35,7 @@ import pyoxigraph as ox
 
 from agrs.store import errors as store_errors
 from agrs.store.base import Dataset
-
-try:
-    from agrs.store.results import is_boolean, is_triples
-except ImportError:  # TEMPORARY until h14-remote is merged: the embedded store's results only
-
-    def is_triples(result) -> bool:
-        """Whether `result` is CONSTRUCT/DESCRIBE triples."""
-        return isinstance(result, ox.QueryTriples)
-
-    def is_boolean(result) -> bool:
-        """Whether `result` is an ASK answer."""
-        return isinstance(result, ox.QueryBoolean)
-
+from agrs.store.results import is_boolean, is_triples
 
 START_TIMEOUT = 120.0  # seconds a new worker may take to import pyoxigraph and open the store
 STOP_TIMEOUT = 2.0  # seconds a worker asked to stop gets before it is killed
