@@ -36,8 +36,7 @@ from agrs.cli_options import store_option
     default=2,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Query worker processes (each holds a read-only view of the store; a remote store's queries run in the "
-    "request threads instead, stopped by the query timeout).",
+    help="Query worker processes (each holds a read-only view of the store).",
 )
 @click.option(
     "--questions",

@@ -14,8 +14,7 @@ workers keep serving meanwhile.
 
 On a remote store (agrs.store.remote) the workers open its RemoteLocation (picklable) instead of a checkpoint:
 the server it names does its own isolation, so there is nothing to checkpoint, and a write through this server
-needs no reopen (`store_changed` only counts it). Whether remote queries run in these processes or in the request
-threads (`RemoteQueries` below) is agrs.server.app's choice, explained there.
+needs no reopen (`store_changed` only counts it). Why processes there too: agrs.server.app._open_remote.
 
 A worker runs the query, negotiates the media type once it knows the kind of result (SELECT/ASK give results,
 CONSTRUCT/DESCRIBE give triples), counts the rows or triples as pyoxigraph serialises them and stops at
@@ -254,34 +253,6 @@ class QueryExecutor:
 
 #: what a client whose query timed out may do
 TIMED_OUT = "narrow it (LIMIT, more selective patterns) or ask the administrator for a longer timeout"
-
-
-class RemoteQueries:
-    """Runs /sparql's queries on a remote store in the calling request thread (agrs.server.app says why).
-
-    `store` is opened with the query timeout as its HTTP timeout: a query that runs longer is answered 503, as
-    a killed worker's is. The number of queries at once is bounded by the request threads (`agrs serve
-    --threads`). Same interface as QueryExecutor.
-    """
-
-    def __init__(self, store, query_timeout: float):
-        self.store = store
-        self.query_timeout = query_timeout
-
-    def run(self, job: Job) -> Answer:
-        """Run `job` on the remote store in this thread and return its answer."""
-        return execute(self.store, job)
-
-    def store_changed(self, snapshot=None, *, reopen: bool = True) -> None:
-        """Do nothing: the remote server's current state is what every query reads."""
-
-    def in_use(self) -> set:
-        """Return no checkpoint: a remote store has none."""
-        return set()
-
-    def close(self) -> None:
-        """Close the store the queries use."""
-        self.store.close()
 
 
 def _timed_out(error: Exception) -> bool:
