@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "reason": "agrs.derived.reason_cli:reason",
     "rollup": "agrs.derived.rollup_cli:rollup",
     "serve": "agrs.server.serve_cli:serve",
+    "store": "agrs.store.cli:store",
 }
 
 

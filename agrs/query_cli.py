@@ -27,13 +27,18 @@ from agrs.cli_options import store_option
 @click.option("--show-sparql", is_flag=True, help="Print the SPARQL with the parameters bound, run nothing.")
 @click.option("--questions", "questions_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of *.rq questions (default: the packaged queries/cq/).")  # fmt: skip
+@click.option("--allow-federation", "allow", multiple=True, metavar="IRI", envvar="AGRS_FEDERATION_ALLOWLIST",
+              help="IRI (or prefix ending with /) a federated question's SERVICE may reach; the federated questions "
+              "(queries/federated/) are listed only with it.")  # fmt: skip
 def query(name, params, output_format, store_path, limit, offset, infer, list_questions, describe, show_sparql,
-          questions_dir) -> None:  # fmt: skip
+          questions_dir, allow) -> None:  # fmt: skip
     """Run the stored question NAME (e.g. cq01-commons-hit-by-mutation) on the store, read-only."""
     from agrs.questions import QuestionError, load_library
 
+    # Only when given: the federated questions (agrs.questions, H4's branch) take an allowlist.
+    federation = {"allowlist": list(allow)} if allow else {}
     try:
-        library = load_library(questions_dir)
+        library = load_library(questions_dir, **federation)
     except QuestionError as error:
         _fail(f"a stored question is broken: {error}")
     if list_questions:
@@ -57,7 +62,7 @@ def query(name, params, output_format, store_path, limit, offset, infer, list_qu
     if show_sparql:
         click.echo(sparql)
         return
-    answer = _run(question, values, store_path, limit, offset, infer)
+    answer = _run(question, values, store_path, limit, offset, infer, federation)
     if output_format == "json":
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
     elif output_format == "csv":
@@ -84,7 +89,7 @@ def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def _run(question, values, store_path, limit, offset, infer):
+def _run(question, values, store_path, limit, offset, infer, federation):
     """Open the store read-only (a running server keeps it) and run the question."""
     from agrs.questions import QuestionError
     from agrs.store import StoreError, open_store
@@ -92,7 +97,7 @@ def _run(question, values, store_path, limit, offset, infer):
 
     try:
         with open_store(store_location(store_path), read_only=True) as store:
-            return question.run(store, values, limit=limit, offset=offset, infer=infer)
+            return question.run(store, values, limit=limit, offset=offset, infer=infer, **federation)
     except QuestionError as error:
         _fail(str(error))
     except StoreError as error:

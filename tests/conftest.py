@@ -25,23 +25,43 @@ def run_agrs(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     )
 
 
-# Store kinds the `store` fixture is run with; remote kinds (Oxigraph server, Virtuoso) join this list later,
-# as pytest.param("virtuoso", marks=pytest.mark.remote), and get a branch in `_open_store`.
-STORE_KINDS = ["embedded"]
+# Store kinds the `store` fixture is run with: the embedded store, and each remote server (marked `remote`; a kind
+# whose server is not installed is skipped). AGRS_TEST_STORES=embedded,virtuoso,… selects kinds (default: all).
+REMOTE_KINDS = {"oxigraph-server": "oxigraph_server", "virtuoso": "virtuoso_server", "fuseki": "fuseki_server"}
+ALL_STORE_KINDS = ["embedded", *REMOTE_KINDS]
 
 
-def _open_store(kind: str, tmp_path: Path):
+def _selected_kinds() -> list[str]:
+    chosen = [kind.strip() for kind in os.environ.get("AGRS_TEST_STORES", "").split(",") if kind.strip()]
+    unknown = set(chosen) - set(ALL_STORE_KINDS)
+    if unknown:
+        raise pytest.UsageError(f"AGRS_TEST_STORES: unknown store kinds {sorted(unknown)}; known: {ALL_STORE_KINDS}")
+    return chosen or ALL_STORE_KINDS
+
+
+STORE_KINDS = [
+    kind if kind == "embedded" else pytest.param(kind, marks=pytest.mark.remote) for kind in _selected_kinds()
+]
+
+
+def _open_store(kind: str, tmp_path: Path, request=None):
     if kind == "embedded":
         from agrs.store.embedded import EmbeddedStore
 
         return EmbeddedStore(tmp_path / "store")
+    if kind in REMOTE_KINDS:
+        from agrs.store.remote import RemoteStore
+
+        server = request.getfixturevalue(REMOTE_KINDS[kind])
+        server.reset()  # each test starts from an empty server
+        return RemoteStore(server.location)
     raise ValueError(f"unknown store kind {kind}")
 
 
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path):
     """A fresh, empty store of each kind, open for writing, closed after the test."""
-    opened = _open_store(request.param, tmp_path)
+    opened = _open_store(request.param, tmp_path, request)
     yield opened
     opened.close()
 

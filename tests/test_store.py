@@ -1,8 +1,9 @@
 """The store contract: what every kind of store does — versioned graphs, replace/drop, query datasets, updates.
 
 Every test here takes the `store` fixture (conftest.py), which runs it on each kind of store in STORE_KINDS: the
-embedded Oxigraph store today, the remote SPARQL stores later. What only the embedded store does (one writer per
-folder, read-only opens, kill-safety on disk) is in test_store_embedded.py.
+embedded Oxigraph store, and the remote stores on Oxigraph server, Virtuoso and Fuseki (marked `remote`). What only
+the embedded store does (one writer per folder, read-only opens, kill-safety on disk) is in test_store_embedded.py;
+what only the remote store does, in test_store_remote.py.
 """
 
 import itertools
@@ -14,6 +15,7 @@ from rdflib import BNode, Literal, URIRef
 
 from agrs.graphs import INFERRED_GRAPH, PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import Dataset, QueryError, StoreError, VersionConflict
+from agrs.store.results import is_boolean, is_solutions, is_triples
 from agrs.store.terms import to_oxigraph, triple_to_rdflib
 
 from storekit import ALL_TRIPLES, A, B, P, data_rows, make_triples, rows
@@ -186,10 +188,15 @@ def test_queries_during_replacements_see_whole_versions(store):
 
 def test_construct_and_ask_keep_pyoxigraph_results(two_graphs):
     result = two_graphs.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", graphs=[B])
-    assert isinstance(result, ox.QueryTriples)
+    assert is_triples(result) and not is_solutions(result) and not is_boolean(result)
     assert {tuple(t) for t in result} == set(make_triples("b", 2))
+    result = two_graphs.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", graphs=[B])
+    parsed = ox.parse(result.serialize(format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+    assert {(q.subject, q.predicate, q.object) for q in parsed} == set(make_triples("b", 2))
     assert isinstance(two_graphs.query("ASK { ?s ?p ?o }"), ox.QueryBoolean)
+    assert is_boolean(two_graphs.query("ASK { ?s ?p ?o }"))
     assert isinstance(two_graphs.query(ALL_TRIPLES), ox.QuerySolutions)
+    assert is_solutions(two_graphs.query(ALL_TRIPLES))
 
 
 def test_bad_query_is_a_query_error(store):
@@ -426,3 +433,24 @@ def test_union_graphs_are_not_named_graphs_nor_writable(sharing):
             sharing.replace_graph(graph, make_triples("u", 1))
         with pytest.raises(QueryError, match="union"):
             sharing.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <http://s> <http://p> <http://o> }} }}")
+
+
+# --- plain graphs written whole ----------------------------------------------------------------------------------
+
+PLAIN = "https://w3id.org/agrs/graph/push"
+
+
+def test_write_plain_graph_replaces_its_content_and_refuses_managed_graphs(store):
+    store.replace_graph(A, make_triples("a", 2))
+    node = ox.BlankNode("n")
+    assert store.write_plain_graph(PLAIN, [*make_triples("p", 3), (node, P, ox.Literal("blank"))] * 2) == 4
+    in_graph = f"SELECT ?s ?o WHERE {{ GRAPH <{PLAIN}> {{ ?s ?p ?o }} }}"
+    assert len(rows(store.query(in_graph))) == 4
+    assert PLAIN in store.plain_graphs()
+    assert (ox.BlankNode("n"),) in rows(store.query(f"SELECT ?s WHERE {{ ?s <{P.value}> 'blank' }}"))
+    assert store.write_plain_graph(PLAIN, iter(make_triples("q", 1))) == 1
+    assert rows(store.query(in_graph)) == {(ox.NamedNode("https://w3id.org/agrs/id/q/0"), ox.Literal("q 0"))}
+    for name in (REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH, A, A + "/v1", A + "/v9", "not an iri"):
+        with pytest.raises(StoreError):
+            store.write_plain_graph(name, make_triples("x", 1))
+    assert store.current_versions() == {A: A + "/v1"} and set(store.triples(A)) == set(make_triples("a", 2))

@@ -42,10 +42,12 @@ class Answer:
 
 
 def answer_of(result) -> Answer:
-    """Return the Answer of pyoxigraph query results (solutions, boolean or triples)."""
-    if isinstance(result, ox.QueryBoolean):
+    """Return the Answer of a store's query results (solutions, boolean or triples; embedded or remote store)."""
+    from agrs.store.results import is_boolean, is_triples
+
+    if is_boolean(result):
         return Answer([], [], boolean=bool(result))
-    if isinstance(result, ox.QueryTriples):
+    if is_triples(result):
         rows = [{"subject": t.subject, "predicate": t.predicate, "object": t.object} for t in result]
         return Answer(["subject", "predicate", "object"], rows)
     variables = [variable.value for variable in result.variables]

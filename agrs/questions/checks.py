@@ -59,7 +59,9 @@ def _engine_variables(text: str) -> list[str] | None:
         answer = ox.Store().query(text)
     except Exception:  # SyntaxError and evaluation errors alike: rdflib decides
         return None
-    if not isinstance(answer, ox.QuerySolutions):
+    from agrs.store.results import is_solutions
+
+    if not is_solutions(answer):
         return None
     return [variable.value for variable in answer.variables]
 
@@ -123,7 +125,9 @@ def check_binding(question: "Question") -> None:
             import pyoxigraph as ox
 
             answer = ox.Store().query(bound)
-            if isinstance(answer, ox.QuerySolutions | ox.QueryTriples):
+            from agrs.store.results import is_boolean
+
+            if not is_boolean(answer):
                 list(answer)
     except Exception as error:
         message = f"the query with its parameters bound is not valid SPARQL: {error}"

@@ -4,6 +4,7 @@ from agrs.store.base import (
     Dataset,
     GraphInfo,
     QueryError,
+    QueryTimeout,
     Store,
     StoreBusy,
     StoreError,
@@ -14,8 +15,18 @@ from agrs.store.base import (
 )
 
 __all__ = [
-    "Dataset", "GraphInfo", "QueryError", "Store", "StoreBusy", "StoreError", "StoreIOError", "TruncatedResults",
-    "VersionConflict", "VisibleGraph", "open_store",
+    "Dataset",
+    "GraphInfo",
+    "QueryError",
+    "QueryTimeout",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "StoreIOError",
+    "TruncatedResults",
+    "VersionConflict",
+    "VisibleGraph",
+    "open_store",
 ]  # fmt: skip
 
 

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 
 from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH
 from agrs.store import guard, registry
-from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, TruncatedResults, VersionConflict
+from agrs.store.errors import (
+    QueryError,
+    QueryTimeout,
+    StoreBusy,
+    StoreError,
+    StoreIOError,
+    TruncatedResults,
+    VersionConflict,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ __all__ = [
     "Dataset",
     "GraphInfo",
     "QueryError",
+    "QueryTimeout",
     "Store",
     "StoreBusy",
     "StoreError",

@@ -23,3 +23,7 @@ class VersionConflict(StoreError):
 
 class TruncatedResults(StoreError):
     """The server cut the results short (Virtuoso's X-SPARQL-MaxRows): never returned as if complete."""
+
+
+class QueryTimeout(StoreIOError):
+    """A remote store did not answer within the timeout (never retried: the request may still be running)."""

@@ -86,17 +86,23 @@ def _iri(value: str) -> str:
 
 REGISTRY = _iri(REGISTRY_GRAPH)
 
-CURRENT_VERSIONS = PROLOGUE + f"""SELECT ?graph ?version ?triples WHERE {{
+CURRENT_VERSIONS = (
+    PROLOGUE
+    + f"""SELECT ?graph ?version ?triples WHERE {{
   GRAPH {REGISTRY} {{ ?graph agrs:currentVersion ?version OPTIONAL {{ ?version void:triples ?triples }} }}
 }} ORDER BY ?graph"""
+)
 
-ALL_VERSIONS = PROLOGUE + f"""SELECT ?version ?graph ?current ?triples WHERE {{
+ALL_VERSIONS = (
+    PROLOGUE
+    + f"""SELECT ?version ?graph ?current ?triples WHERE {{
   GRAPH {REGISTRY} {{
     ?version agrs:versionOf ?graph
     OPTIONAL {{ ?graph agrs:currentVersion ?current }}
     OPTIONAL {{ ?version void:triples ?triples }}
   }}
 }}"""
+)
 
 DATA_GRAPHS = PROLOGUE + f"SELECT ?graph WHERE {{ GRAPH {REGISTRY} {{ ?graph a agrs:DataGraph }} }}"
 
@@ -108,20 +114,29 @@ def versions_of(graph: str) -> str:
 
 def allocate(graph: str, version: str) -> str:
     """Return the update that records `version` as a (not yet current) version of `graph`."""
-    return PROLOGUE + f"""INSERT DATA {{ GRAPH {REGISTRY} {{
+    return (
+        PROLOGUE
+        + f"""INSERT DATA {{ GRAPH {REGISTRY} {{
   {_iri(graph)} a agrs:DataGraph .
   {_iri(version)} a agrs:GraphVersion ; agrs:versionOf {_iri(graph)} .
 }} }}"""
+    )
 
 
 def switch(graph: str, version: str, triples: int) -> str:
-    """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`."""
-    return PROLOGUE + f"""DELETE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}
-INSERT {{ GRAPH {REGISTRY} {{
+    """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`.
+
+    Two operations in one request (one transaction), not DELETE/INSERT … WHERE { OPTIONAL … }: Virtuoso 7.2
+    inserts nothing when that WHERE's only OPTIONAL does not match (a graph's first version).
+    """
+    return (
+        PROLOGUE
+        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
+INSERT DATA {{ GRAPH {REGISTRY} {{
   {_iri(graph)} agrs:currentVersion {_iri(version)} .
   {_iri(version)} void:triples {int(triples)} .
-}} }}
-WHERE {{ OPTIONAL {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} }}"""
+}} }}"""
+    )
 
 
 def retire(graph: str) -> str:
@@ -138,9 +153,12 @@ def forget(version: str) -> str:
 
 UNION = _iri(UNION_GRAPH)
 
-UNION_FRESH = PROLOGUE + f"""ASK {{ GRAPH {REGISTRY} {{
+UNION_FRESH = (
+    PROLOGUE
+    + f"""ASK {{ GRAPH {REGISTRY} {{
   {UNION} a agrs:UnionGraph FILTER NOT EXISTS {{ {UNION} agrs:stale ?any }}
 }} }}"""
+)
 
 # Full IRIs, no prologue: it also follows another operation in one request.
 MARK_STALE = f"INSERT DATA {{ GRAPH {REGISTRY} {{ {UNION} <{STALE}> true }} }}"
@@ -156,7 +174,10 @@ def stale_after(update: str) -> str:
 def mark_fresh(shares: list[tuple[str, str]] = ()) -> str:
     """Return the update that says the union graphs match the registry, recording pairs of versions sharing triples."""
     pairs = "".join(f"  {_iri(a)} agrs:sharesTriplesWith {_iri(b)} .\n" for a, b in shares)
-    return PROLOGUE + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {UNION} agrs:stale ?any }} }} ;
+    return (
+        PROLOGUE
+        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {UNION} agrs:stale ?any }} }} ;
 INSERT DATA {{ GRAPH {REGISTRY} {{
   {UNION} a agrs:UnionGraph .
 {pairs}}} }}"""
+    )

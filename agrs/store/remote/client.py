@@ -6,8 +6,8 @@ urllib opener, so that digest credentials belong to this client (SPARQLWrapper w
 process-wide opener) and so that retries, timeouts and the servers' answers are handled in one place.
 
 Never a direct `application/sparql-query` POST: Virtuoso 7.2 hangs on it. Transient failures (connection
-refused or reset, 429, 502, 503, 504) are retried with exponential back-off; a query is also retried after a
-timeout, an update never (it may have been applied). Connection reuse: measured on loopback, a new connection
+refused or reset, 429, 502, 503, 504) are retried with exponential back-off; a timeout never is (QueryTimeout:
+the server may still be running the request). Connection reuse: measured on loopback, a new connection
 per request costs nothing measurable beside the request itself (see the H14 report), so urllib's one connection
 per request is kept.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from SPARQLWrapper import BASIC, JSON, POST, URLENCODED, SPARQLWrapper
 
 from agrs import __version__
-from agrs.store.errors import QueryError, StoreError, StoreIOError, TruncatedResults
+from agrs.store.errors import QueryError, QueryTimeout, StoreError, StoreIOError, TruncatedResults
 from agrs.store.location import RemoteLocation
 
 ATTEMPTS = 5  # tries of one request on a transient failure
@@ -73,10 +73,20 @@ class SparqlClient:
 
     # --- SPARQL protocol ---------------------------------------------------------------------------------
 
-    def query(self, sparql: str, default: list[str] | None, named: list[str] | None, *, accept: str = RESULTS_JSON) -> Answer:
+    def query(
+        self,
+        sparql: str,
+        default: list[str] | None,
+        named: list[str] | None,
+        *,
+        accept: str = RESULTS_JSON,
+        form: str = "SELECT",
+    ) -> Answer:
         """POST a query (form-encoded) over the dataset `default` / `named` (stored graph names); return the answer."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
+        # SPARQLWrapper guesses the form from the text, and a guessed update would go to the update URL: not here.
+        wrapper.queryType = form
         if default is not None or named is not None:  # None, None: the server's dataset (internal GRAPH <…> reads)
             for name in default or [EMPTY_GRAPH]:
                 wrapper.addDefaultGraph(name)
@@ -89,9 +99,7 @@ class SparqlClient:
         """POST a SPARQL update (form-encoded `update=`) to the update endpoint."""
         wrapper = self._wrapper()
         wrapper.setQuery(sparql)
-        if not wrapper.isSparqlUpdateRequest():
-            # SPARQLWrapper reads the form from the text; a text it cannot classify would go as a query.
-            wrapper.queryType = "INSERT"
+        wrapper.queryType = "INSERT"  # not SPARQLWrapper's guess: a text it misreads would go as a query
         return self._send(wrapper, idempotent=False, what="update")
 
     def _wrapper(self) -> SPARQLWrapper:
@@ -159,7 +167,9 @@ class SparqlClient:
                     answer = Answer(response.status, _headers(response.headers), response.read())
             except urllib.error.HTTPError as error:
                 answer = Answer(error.code, _headers(error.headers), _read(error))
-                if answer.status in RETRY_STATUSES and not last:
+                # A 504 may come from a proxy after the server applied an update: only queries are sent again.
+                transient = answer.status in RETRY_STATUSES and (idempotent or answer.status != 504)
+                if transient and not last:
                     time.sleep(_retry_after(answer, delay))
                     delay = min(delay * 2, BACKOFF_LIMIT)
                     continue
@@ -167,13 +177,13 @@ class SparqlClient:
                 raise self._http_error(answer, url, what) from None
             except (TimeoutError, OSError) as error:  # URLError is an OSError; so are resets and refusals
                 reason = getattr(error, "reason", error)
-                timed_out = isinstance(reason, TimeoutError) or "timed out" in str(reason)
-                if last or (timed_out and not idempotent):
-                    if timed_out:
-                        raise StoreIOError(
-                            f"the SPARQL store at {url} did not answer the {what} within {self.location.timeout:g} s "
-                            "(AGRS_STORE_TIMEOUT sets the limit)"
-                        ) from None
+                if isinstance(error, TimeoutError) or isinstance(reason, TimeoutError) or "timed out" in str(reason):
+                    # Not transient: the server may still be running it; sending it again would only add load.
+                    raise QueryTimeout(
+                        f"the SPARQL store at {url} did not answer the {what} within {self.location.timeout:g} s "
+                        "(AGRS_STORE_TIMEOUT sets the limit)"
+                    ) from None
+                if last:
                     raise StoreIOError(f"cannot reach the SPARQL store at {url}: {_reason(reason)}") from None
                 time.sleep(delay)
                 delay = min(delay * 2, BACKOFF_LIMIT)

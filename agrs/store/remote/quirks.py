@@ -2,11 +2,18 @@
 
 Measured on Virtuoso 7.2.5 (see the module docstring of agrs.store.remote.store for the others, which every
 server gets the same treatment for — always-named datasets, form POSTs, plain literals, INSERT DATA chunks):
-its SPARQL compiler reports syntax errors as HTTP 500 (or 200 with an error text) where the protocol says 400.
+its SPARQL compiler reports syntax errors as HTTP 500 (or 200 with an error text) where the protocol says 400;
+it cuts a CONSTRUCT's answer at ResultSetMaxRows without the X-SPARQL-MaxRows header it sends for a SELECT (its
+cap is read once with a `bif:` function, and an answer that reaches it is refused).
 """
 
 import re
 from dataclasses import dataclass
+
+#: Virtuoso's result cap (ResultSetMaxRows): it cuts a CONSTRUCT's answer there without any header saying so
+VIRTUOSO_ROW_CAP = (
+    "SELECT (bif:cfg_item_value(bif:virtuoso_ini_path(), 'SPARQL', 'ResultSetMaxRows') AS ?cap) WHERE { }"
+)
 
 # Virtuoso's SPARQL compiler and SQL errors: "Virtuoso 37000 Error SP030: SPARQL compiler, line 1: syntax error"
 _VIRTUOSO_QUERY_ERROR = re.compile(r"\b(37000|SP0\d\d|22023|42S22|SQ\d{3})\b|SPARQL compiler|syntax error", re.I)
