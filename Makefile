@@ -1,5 +1,5 @@
 # Thin on purpose: each target is one command; the work is in scripts/ and the `agrs` command.
-.PHONY: setup demo test lint docs check bench bench-full
+.PHONY: setup demo test test-remote lint docs check bench bench-full
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,14 @@ demo:
 
 test:
 	bash scripts/test.sh
+
+# Issue 14's full matrix: every test marked `remote` on every store kind (the embedded store and each server of
+# tests/servers.py; a server that is not installed is skipped, with the reason). `make test` runs these too, on
+# the kinds AGRS_TEST_STORES names (default: all). TEST_STORES=embedded,virtuoso narrows this target.
+TEST_STORES ?= embedded,oxigraph-server,virtuoso,fuseki
+test-remote:
+	bash scripts/setup.sh --test
+	AGRS_TEST_STORES=$(TEST_STORES) .venv/bin/python -m pytest -m remote $(PYTEST_ARGS)
 
 check:
 	.venv/bin/agrs ontology check

