@@ -32,7 +32,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from agrs.store import errors as store_errors
 from agrs.store.base import Dataset
 from agrs.store.results import is_boolean, is_triples
 
@@ -255,16 +254,6 @@ class QueryExecutor:
 TIMED_OUT = "narrow it (LIMIT, more selective patterns) or ask the administrator for a longer timeout"
 
 
-def _timed_out(error: Exception) -> bool:
-    """Whether a store error is a timeout (a remote store's HTTP request that took longer than its timeout)."""
-    timeout_error = getattr(store_errors, "QueryTimeout", None)
-    if timeout_error is not None and isinstance(error, timeout_error):
-        return True
-    cause = error.__cause__ or error.__context__
-    text = str(error).lower()
-    return isinstance(cause, TimeoutError) or "timed out" in text or "did not answer" in text
-
-
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
@@ -349,15 +338,16 @@ def execute(store, job: Job) -> Answer:
     """Run `job` on `store` (any agrs.store.Store) and serialise the result; used in worker processes."""
     from agrs.server.conneg import negotiate
     from agrs.store.base import QueryError, StoreError, StoreIOError
+    from agrs.store.errors import QueryTimeout
 
     started = time.monotonic()
     try:
         result = store.query(job.sparql, dataset=job.dataset, base_iri=job.base_iri)
     except QueryError as error:
         return Answer.error(400, str(error))
+    except QueryTimeout as error:  # a remote store's HTTP timeout: what a killed worker answers
+        return Answer.error(503, f"{error}; {TIMED_OUT}")
     except StoreIOError as error:
-        if _timed_out(error):  # a remote store's HTTP timeout: what a killed worker answers
-            return Answer.error(503, f"{error}; {TIMED_OUT}")
         return Answer.error(500, str(error))
     except StoreError as error:
         return Answer.error(400, str(error))
