@@ -1,13 +1,14 @@
 """The bundled observatory on each remote server, served by `agrs serve --store URL`, answers every stored
 question (queries/cq/*.rq, through /api/<question>) exactly as the embedded store does.
 
-The observatory (`agrs observatory`: the ontology, every French territory, data/ and data/demo/, then rollup
-and reasoning) is loaded once into an embedded store and once into each remote server, each by the command a
-user runs; one `agrs serve` fronts each store (read-only: no write token). Every question is asked of both with
-its default parameters, on one page holding every row, and the answers are compared as multisets of rows
-(numbers by value within their datatype, blank nodes by position only, language tags case-insensitively, as
-SPARQL compares them). The load times and each question's latency (median of three uncached asks, through the
-HTTP app) are written to `remote-latencies.json` in pytest's base temporary folder, and to the file named by
+The observatory (`agrs observatory`: the ontology, every French territory, data/ and data/demo/, then rollup and
+reasoning) is loaded once into an embedded store by the command a user runs, then copied into each remote server
+through the store interface, graph by graph, as `agrs push` does (the comparison is about serving, and reasoning on
+each server is tested elsewhere); one `agrs serve` fronts each store (read-only: no write token). Every question is
+asked of both with its default parameters, on one page holding every row, and the answers are compared as multisets
+of rows (numbers by value within their datatype, blank nodes by position only, language tags case-insensitively, as
+SPARQL compares them). The load times and each question's latency (median of three uncached asks, through the HTTP
+app) are written to `remote-latencies.json` in pytest's base temporary folder, and to the file named by
 $AGRS_REMOTE_LATENCIES when it is set.
 """
 
@@ -22,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
-from test_server_remote import REMOTE_KINDS, _environment, http, remote_options, remote_server, serve_remote
+from test_server_remote import REMOTE_KINDS, _environment, copy_store, http, remote_server, serve_remote
 
 from conftest import REPO, LiveServer
 
@@ -58,25 +59,39 @@ def load_observatory(store: str, options: list[str], secrets: dict) -> float:
 
 
 @pytest.fixture(scope="module")
-def embedded_served(tmp_path_factory):
-    """The observatory in an embedded store, served read-only."""
+def observatory(tmp_path_factory) -> tuple:
+    """(store folder, checkpoint folder): the observatory loaded into an embedded store, and a checkpoint of it
+    that nobody writes, which the copies into the remote servers read while `agrs serve` holds the store."""
+    from agrs.store import open_store
+
     folder = tmp_path_factory.mktemp("observatory-embedded")
     FIGURES["load"]["embedded"] = load_observatory(str(folder / "store"), [], {})
-    live = LiveServer(folder / "store", token=None)
+    with open_store(folder / "store") as store:
+        store.snapshot(folder / "source")
+    return folder / "store", folder / "source"
+
+
+@pytest.fixture(scope="module")
+def embedded_served(observatory, tmp_path_factory):
+    """The observatory in an embedded store, served read-only."""
+    live = LiveServer(observatory[0], token=None)
     yield live
     live.stop()
     _write_figures(tmp_path_factory)
 
 
 @pytest.fixture(scope="module", params=list(REMOTE_KINDS))
-def remote_served(request):
-    """(kind, LiveServer): the observatory in a remote server, served read-only by `agrs serve --store URL`."""
+def remote_served(request, observatory):
+    """(kind, LiveServer): the observatory copied into a remote server, served read-only by `agrs serve --store`."""
+    from agrs.store import open_store
+
     kind = request.param
     info = remote_server(request, kind)
-    location = info.location
-    secrets = {"AGRS_STORE_PASSWORD": location.password, "AGRS_STORE_TOKEN": location.token}
-    FIGURES["load"][kind] = load_observatory(location.query_url, remote_options(location), secrets)
-    live = serve_remote(location, token=None)
+    started = time.monotonic()
+    with open_store(observatory[1], read_only=True) as source, open_store(info.location) as target:
+        copy_store(source, target)
+    FIGURES["load"][f"{kind} (copy)"] = time.monotonic() - started
+    live = serve_remote(info.location, token=None)
     yield kind, live
     live.stop()
 

@@ -93,6 +93,20 @@ def fill_with_fixture(store) -> None:
     materialise(store)
 
 
+def copy_store(source, target) -> None:
+    """Copy every current graph and plain graph of `source` into `target` through the store interface, as
+    `agrs push` does: the remote store then holds what the embedded one does, inferred graph included (computed
+    once, on the embedded store: the comparisons are about serving, not about reasoning on each server)."""
+    from agrs.graphs import REGISTRY_GRAPH
+
+    for info in source.graphs():
+        target.replace_graph(info.graph, source.triples(info.graph))
+    for name in source.plain_graphs():
+        if name != REGISTRY_GRAPH:
+            construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+            target.write_plain_graph(name, [tuple(triple) for triple in source.query(construct, graphs=())])
+
+
 def http(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict | None = None):
     """Send a request; return (status, headers with lower-case names, body bytes), for error statuses too."""
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
@@ -152,13 +166,13 @@ class Served:
 
 
 @pytest.fixture(scope="module", params=list(REMOTE_KINDS))
-def remote(request):
-    """A remote server holding the fixture, served with the write token (a Served: kind, info, live)."""
+def remote(request, embedded):
+    """A remote server holding the fixture (copied from `embedded`), served with the write token (a Served)."""
     from agrs.store import open_store
 
     info = remote_server(request, request.param)
     with open_store(info.location) as store:
-        fill_with_fixture(store)
+        copy_store(embedded, store)
     served = Served(request.param, info)
     yield served
     served.live.stop()
@@ -167,11 +181,16 @@ def remote(request):
 # --- the tests -------------------------------------------------------------------------------------------------
 
 
+#: the registry (a plain graph: the default graph includes it) is each store's own bookkeeping (version history,
+#: a remote store's lock): its triples are left out of the comparisons
+NOT_REGISTRY = ('FILTER(isBlank(?s) || (!STRSTARTS(STR(?s), "https://w3id.org/agrs/graph/") '
+                '&& !STRSTARTS(STR(?s), "https://w3id.org/agrs/store/")))')  # fmt: skip
 QUERIES = {
     "select": "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }",
-    "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    "count": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o {NOT_REGISTRY} }}",
     "inferred": f"SELECT ?t WHERE {{ <{ALPHAVILLE}> <https://w3id.org/agrs/within> ?t }}",
-    "named": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    "named": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+    "FILTER(?g != <https://w3id.org/agrs/graph/registry>) } GROUP BY ?g",
 }
 
 
@@ -223,8 +242,8 @@ def test_questions_api_gives_the_expected_answers(remote):
             expected, variables, rows = _http_answer(live, path, "GET")
             _compare(expected, variables, rows, f"{path.name} ({kind})")
         except AssertionError as error:
-            failures.append(str(error).splitlines()[0])
-    assert not failures, "\n".join(failures)
+            failures.append(path.stem + ": " + " ".join(str(error).split())[:300])
+    assert not failures, f"{len(failures)} of {len(EXPECTED)} expected answers differ:\n" + "\n".join(failures)
 
 
 def test_linked_data_page_and_document(remote, embedded):
