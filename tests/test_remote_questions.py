@@ -46,7 +46,7 @@ def test_there_are_questions():
 
 
 def load_observatory(store: str, options: list[str], secrets: dict) -> float:
-    """Run `agrs observatory --store STORE` as a user would; return the seconds it took."""
+    """Run `agrs observatory --store STORE` as a user would (`options` hold --quarantine); return the seconds."""
     started = time.monotonic()
     with _environment({**secrets, "AGRS_STORE": None}):
         run = subprocess.run(
@@ -65,7 +65,8 @@ def observatory(tmp_path_factory) -> tuple:
     from agrs.store import open_store
 
     folder = tmp_path_factory.mktemp("observatory-embedded")
-    FIGURES["load"]["embedded"] = load_observatory(str(folder / "store"), [], {})
+    quarantine = ["--quarantine", str(folder / "quarantine")]  # not the repository's ./quarantine
+    FIGURES["load"]["embedded"] = load_observatory(str(folder / "store"), quarantine, {})
     with open_store(folder / "store") as store:
         store.snapshot(folder / "source")
     return folder / "store", folder / "source"
