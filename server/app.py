@@ -82,8 +82,8 @@ def _open_remote(config: ServerConfig) -> Runtime:
     HTTP timeout. Running them in the request threads instead was measured (issue 14's report): the latency is
     the same (the pipe round trip is lost in the HTTP one), but a thread can only wait for the HTTP client,
     which retries and reads slow answers past its timeout — a 3 s timeout took 18.8 s in a thread, 3.1 s in a
-    killed worker. Killing a worker does not stop the remote server's work: give the server a timeout of its own
-    (`oxigraph serve --timeout-s`, Fuseki's timeout, Virtuoso's MaxQueryExecutionTime).
+    killed worker. Killing a worker need not stop the remote server's work (not verified per server): give the
+    server a timeout of its own (`oxigraph serve --timeout-s`, Fuseki's timeout, Virtuoso's MaxQueryExecutionTime).
     """
     import dataclasses
 
