@@ -1,12 +1,13 @@
 """HTTP caching of everything that reads the store: ETag, conditional GET (If-None-Match → 304), Cache-Control.
 
 An answer depends on the request (path, query string, `Accept`, `Accept-Language`) and the store's content, which
-changes only with a write through this server (`Runtime.version`: a digest of the registry when the server
-started, and a count of the writes since). So the ETag is a digest of those, computed before any work: a client or
-proxy revalidating an answer it holds gets 304 at once, without the query running. `Cache-Control: public,
-no-cache` lets browsers and proxies keep answers but makes them ask again each time (a write may come any time);
-errors keep `no-store`. The server keeps the last ANSWERS answers of the current version itself (`AnswerCache`),
-so a page or query asked again is not made again.
+changes only with a write through this server (`Runtime.version`: a digest of the registry when the server started,
+and a count of the writes since; on a remote store, which other processes may write, a digest of the remote registry
+read again at most every couple of seconds, agrs.server.runtime.REGISTRY_TTL). So the ETag is a digest of those,
+computed before any work: a client or proxy revalidating an answer it holds gets 304 at once, without the query
+running. `Cache-Control: public, no-cache` lets browsers and proxies keep answers but makes them ask again each time
+(a write may come any time); errors keep `no-store`. The server keeps the last ANSWERS answers of the current
+version itself (`AnswerCache`), so a page or query asked again is not made again.
 
 Cached routes: GET and HEAD of /sparql with a query, the linked-data pages and documents (/id/, /def/, /page/,
 /data/, /ontology), VoID, the questions API (/api/…), maps and search. Not /health (it must always reach the

@@ -12,7 +12,8 @@ QUESTIONS_ENV = "AGRS_QUESTIONS"
 class ServerConfig:
     """Everything `create_app` needs; no module-level state anywhere in the server."""
 
-    store: Path
+    #: a folder (the embedded store), or a remote store: an http(s) URL or an agrs.store.location.RemoteLocation
+    store: Path | object
     host: str = "127.0.0.1"
     port: int = 8000
     #: writes (SPARQL Update, Graph Store PUT/POST/DELETE) are refused unless a token is set

@@ -3,9 +3,19 @@
 `store` is the store open for writing (this process is its one writer): writes go there. Reads go to `reader`, a
 read-only store on the newest checkpoint (agrs.server.snapshots), and /sparql queries to the workers, which read
 the same checkpoints. `version` names the store's state for HTTP caches (ETag): it changes with every write.
+
+On a remote store (`remote`) there are no checkpoints: the server it names isolates its readers from its writers,
+so the pages read `store` itself, and other processes may write it too (`agrs load --store URL`, another
+`agrs serve`). `version` then also follows the remote registry: a digest of its current versions and plain
+graphs, read again at most every REGISTRY_TTL seconds (so an answer cached here, or by a client holding its ETag,
+is at most that old after another writer's commit; writes through this server change the version at once).
+A write another process makes to a plain graph (by SPARQL Update) is not in the registry: such answers stay
+cached until the next change of the registry or a write through this server.
 """
 
+import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -29,6 +39,10 @@ class Runtime:
     void_statistics: dict = field(default_factory=dict)
     _resources: object | None = None  # agrs.resources.Resources, parsed on the first gated write
     _resources_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the store is a remote SPARQL server (no checkpoints; other processes may write it)
+    remote: bool = False
+    _registry: tuple[float, str] | None = None  # (when read, digest) of the remote registry
+    _registry_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def resources(self):
         """Return the shapes and the merged ontology writes are validated against, parsing them once."""
@@ -50,12 +64,41 @@ class Runtime:
         """A token that changes whenever the store's content may have changed (the basis of every ETag).
 
         It moves only once every reader (pages, workers) reads the new state: an answer made from the old one
-        is never tagged, nor kept, with the new version."""
+        is never tagged, nor kept, with the new version. On a remote store it also moves when another process
+        changes the remote registry, seen within REGISTRY_TTL seconds (see the module's docstring)."""
+        if self.remote:
+            return f"{self.registry_digest()}.{self.writes}"
         return f"{self.origin}.{self.writes}"
+
+    def registry_digest(self, *, fresh: bool = False) -> str:
+        """Return a digest of the remote store's current versions and plain graphs, read at most every REGISTRY_TTL
+        seconds (`fresh`: now). One request thread reads it; the others meanwhile use the previous digest."""
+        known = self._registry
+        if not fresh and known is not None and time.monotonic() - known[0] < REGISTRY_TTL:
+            return known[1]
+        if not self._registry_lock.acquire(blocking=known is None or fresh):
+            return known[1]  # another thread is reading it
+        try:
+            known = self._registry
+            if fresh or known is None or time.monotonic() - known[0] >= REGISTRY_TTL:
+                try:
+                    known = self._registry = (time.monotonic(), registry_digest(self.store))
+                except Exception:  # the server is unreachable: a version nobody can match, so nothing is cached
+                    self._registry = None
+                    return f"unread-{time.monotonic_ns()}"
+            return known[1]
+        finally:
+            self._registry_lock.release()
 
     def after_write(self) -> None:
         """Checkpoint the store for the readers; the query workers open the new checkpoint before their next query."""
-        if self.snapshots is None:
+        if self.remote:
+            # The remote server's readers see the write already; the registry's digest is read again now.
+            if self.queries is not None:
+                self.queries.store_changed(reopen=False)
+            self.registry_digest(fresh=True)
+            self.count_statistics()
+        elif self.snapshots is None:
             self.store.settle()
             if self.queries is not None:
                 self.queries.store_changed()
@@ -79,6 +122,17 @@ class Runtime:
                 pass
 
         threading.Thread(target=count, daemon=True, name="agrs-void-statistics").start()
+
+
+#: seconds the remote registry's digest (part of the ETag version) is kept before it is read again
+REGISTRY_TTL = 2.0
+
+
+def registry_digest(store) -> str:
+    """A digest of `store`'s current versions and plain graphs: what changes when anyone commits a write to it
+    through the store interface (a version never changes once written)."""
+    state = (sorted(store.current_versions().items()), sorted(store.plain_graphs()))
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
 
 def runtime() -> Runtime:

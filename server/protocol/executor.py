@@ -1,4 +1,4 @@
-"""Query workers: processes reading checkpoints of the store, killed when a query runs too long.
+"""Query workers: processes reading checkpoints of the store (or a remote store), killed when a query runs too long.
 
 pyoxigraph cannot cancel a running query, so queries run in worker processes ("spawn" context: the parent holds
 RocksDB and threads, which a fork would copy half-way). Each worker opens read-only a checkpoint of the store
@@ -11,6 +11,10 @@ A request thread takes an idle worker, sends it a `Job`, and
 waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
 started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
 workers keep serving meanwhile.
+
+On a remote store (agrs.store.remote) the workers open its RemoteLocation (picklable) instead of a checkpoint:
+the server it names does its own isolation, so there is nothing to checkpoint, and a write through this server
+needs no reopen (`store_changed` only counts it). Why processes there too: agrs.server.app._open_remote.
 
 A worker runs the query, negotiates the media type once it knows the kind of result (SELECT/ASK give results,
 CONSTRUCT/DESCRIBE give triples), counts the rows or triples as pyoxigraph serialises them and stops at
@@ -29,6 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from agrs.store.base import Dataset
+from agrs.store.results import is_boolean, is_triples
 
 START_TIMEOUT = 120.0  # seconds a new worker may take to import pyoxigraph and open the store
 STOP_TIMEOUT = 2.0  # seconds a worker asked to stop gets before it is killed
@@ -92,8 +97,11 @@ class Job:
     max_bytes: int = 64 * 1024 * 1024
     #: what relative IRIs in the query resolve against (the endpoint's URL)
     base_iri: str | None = None
-    #: the checkpoint folder to read (set by QueryExecutor.run: the newest one)
-    snapshot: str = ""
+    #: the checkpoint folder (or remote location) to read, set by QueryExecutor.run: the newest one; None: the
+    #: one the worker has open
+    snapshot: object = None
+    #: open `snapshot` again even when the worker has it open already (a store read in place after a write: tests)
+    reopen: bool = False
 
 
 @dataclass
@@ -116,15 +124,16 @@ class Answer:
 class QueryExecutor:
     """Runs SPARQL queries in `config.query_workers` worker processes; safe to call from many threads."""
 
-    def __init__(self, config, snapshot: str | Path | None = None):
+    def __init__(self, config, snapshot: "str | Path | object | None" = None):
         self.config = config
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._generation = 0
-        # The checkpoint jobs read (a folder nobody writes); None: the store itself, read-only (tests, tools)
-        self._snapshot = str(snapshot if snapshot is not None else config.store)
+        # What jobs read: a checkpoint folder (a folder nobody writes) or a remote store's RemoteLocation (picklable,
+        # compared by value); None: config.store itself, read-only (tests, tools)
+        self._snapshot = _location(snapshot if snapshot is not None else config.store)
         self._closed = False
         started = [self._start() for _ in range(max(1, config.query_workers))]
         try:
@@ -142,20 +151,25 @@ class QueryExecutor:
             return self._generation
 
     @property
-    def snapshot(self) -> str:
-        """The checkpoint folder the next jobs read."""
+    def snapshot(self):
+        """The checkpoint folder (or remote location) the next jobs read."""
         with self._lock:
             return self._snapshot
 
-    def store_changed(self, snapshot: str | Path | None = None) -> None:
-        """Make the workers open `snapshot` (a newer checkpoint; None: reopen the same folder) before their next job."""
+    def store_changed(self, snapshot: "str | Path | None" = None, *, reopen: bool = True) -> None:
+        """Make the workers open `snapshot` (a newer checkpoint; None: reopen the same one) before their next job.
+
+        `reopen=False` only counts the write: a remote store's workers read the server's current state anyway."""
         with self._lock:
             self._generation += 1
             if snapshot is not None:
-                self._snapshot = str(snapshot)
+                self._snapshot = _location(snapshot)
+            if not reopen:
+                for worker in self._workers:
+                    worker.generation = self._generation
 
-    def in_use(self) -> set[str]:
-        """Return the checkpoint folders the workers hold open (those may not be deleted)."""
+    def in_use(self) -> set:
+        """Return the checkpoint folders (or locations) the workers hold open (those may not be deleted)."""
         with self._lock:
             return {worker.snapshot for worker in self._workers}
 
@@ -170,26 +184,23 @@ class QueryExecutor:
                 f"all {len(self._workers)} query workers stayed busy for {timeout:g} s; try again later",
             )
         with self._lock:
-            job = replace(job, snapshot=self._snapshot) if job.snapshot != self._snapshot else job
-            fresh = self._generation
-        if worker.generation != fresh:  # a write since its last job: reopen (even the same folder)
-            job = replace(job, snapshot=job.snapshot + REOPEN) if job.snapshot == worker.snapshot else job
+            snapshot, fresh = self._snapshot, self._generation
+        # A job names what to read only when the worker holds something else, or must reopen it after a write.
+        changed = snapshot != worker.snapshot
+        job = replace(job, snapshot=snapshot if changed or worker.generation != fresh else None,
+                      reopen=not changed and worker.generation != fresh)  # fmt: skip
         try:
             worker.connection.send(job)
             if worker.connection.poll(timeout):
                 answer = worker.connection.recv()
-                worker.snapshot, worker.generation = job.snapshot.removesuffix(REOPEN), fresh
+                worker.snapshot, worker.generation = snapshot, fresh
                 self._idle.put(worker)
                 return answer
         except (EOFError, OSError) as error:
             self._replace(worker)
             return Answer.error(500, f"the query worker died while running the query ({error or 'no answer'})")
         self._replace(worker)
-        return Answer.error(
-            503,
-            f"the query was stopped after {timeout:g} s, this server's query timeout: "
-            "narrow it (LIMIT, more selective patterns) or ask the administrator for a longer timeout",
-        )
+        return Answer.error(503, f"the query was stopped after {timeout:g} s, this server's query timeout: {TIMED_OUT}")
 
     def close(self) -> None:
         """Stop every worker (ask, then kill those that do not stop)."""
@@ -239,14 +250,18 @@ class QueryExecutor:
         self._idle.put(worker)
 
 
+#: what a client whose query timed out may do
+TIMED_OUT = "narrow it (LIMIT, more selective patterns) or ask the administrator for a longer timeout"
+
+
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, context, store: str):
-        self.snapshot = store  # the folder it holds open
+    def __init__(self, context, store):
+        self.snapshot = store  # the folder (or remote location) it holds open
         self.generation = 0
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child, str(store)), daemon=True, name="agrs-query")
+        self.process = context.Process(target=serve, args=(child, store), daemon=True, name="agrs-query")
         self.process.start()
         child.close()
 
@@ -278,23 +293,27 @@ class _Worker:
         self.connection.close()
 
 
-#: appended to a job's snapshot when the worker must reopen the same folder (a store read in place, tests)
-REOPEN = "\0reopen"
+def _location(where):
+    """Return what a worker opens: a folder as a string (picklable, compared by value), a RemoteLocation as is."""
+    return str(where) if isinstance(where, (str, Path)) else where
 
 
 # --- in the worker process ---------------------------------------------------------------------------------------
 
 
-def serve(connection, store_path: str) -> None:
-    """The worker's loop: open the store read-only, greet, then answer jobs until told to stop (None) or EOF."""
+def serve(connection, location) -> None:
+    """The worker's loop: open the store read-only, greet, then answer jobs until told to stop (None) or EOF.
+
+    `location` is what agrs.store.open_store takes: a checkpoint folder (a string) or a remote store's
+    RemoteLocation."""
     from agrs.store import open_store
 
     try:
-        store = open_store(store_path, read_only=True)
+        store = open_store(location, read_only=True)
     except Exception as error:  # the parent reports it: the store is missing, unreadable…
         connection.send(f"{type(error).__name__}: {error}")
         return
-    opened = store_path
+    opened = location
     connection.send("ready")
     while True:
         try:
@@ -305,10 +324,9 @@ def serve(connection, store_path: str) -> None:
             store.close()
             return
         try:
-            wanted = job.snapshot or opened
-            if wanted != opened:
+            if job.snapshot is not None and (job.reopen or job.snapshot != opened):
                 store.close()
-                opened = wanted.removesuffix(REOPEN)
+                opened = job.snapshot
                 store = open_store(opened, read_only=True)
             answer = execute(store, job)
         except Exception as error:  # anything unexpected still gets an answer, so the request is not left waiting
@@ -320,20 +338,23 @@ def execute(store, job: Job) -> Answer:
     """Run `job` on `store` (any agrs.store.Store) and serialise the result; used in worker processes."""
     from agrs.server.conneg import negotiate
     from agrs.store.base import QueryError, StoreError, StoreIOError
+    from agrs.store.errors import QueryTimeout
 
     started = time.monotonic()
     try:
         result = store.query(job.sparql, dataset=job.dataset, base_iri=job.base_iri)
     except QueryError as error:
         return Answer.error(400, str(error))
+    except QueryTimeout as error:  # a remote store's HTTP timeout: what a killed worker answers
+        return Answer.error(503, f"{error}; {TIMED_OUT}")
     except StoreIOError as error:
         return Answer.error(500, str(error))
     except StoreError as error:
         return Answer.error(400, str(error))
-    if isinstance(result, ox.QueryTriples):
+    if is_triples(result):
         kind, offered = "construct", GRAPH_TYPES
     else:
-        kind, offered = ("ask" if isinstance(result, ox.QueryBoolean) else "select"), RESULT_TYPES
+        kind, offered = ("ask" if is_boolean(result) else "select"), RESULT_TYPES
     media_type = negotiate(job.accept, offered, job.format)
     if media_type is None:
         asked = f"format={job.format!r}" if job.format else f"Accept: {job.accept}"

@@ -185,8 +185,9 @@ def _query(sparql: str, parameters) -> Response:
 
 
 def _run(job: Job):
-    """Answer a small question in this thread, on the pages' checkpoint; anything else in a killable worker."""
-    if is_small(job.sparql):
+    """Answer a small question in this thread, on the pages' checkpoint; anything else in a killable worker (on a
+    remote store, every query: the HTTP request is what takes time, and only a worker stops at the timeout)."""
+    if is_small(job.sparql) and not runtime().remote:
         return execute(runtime().reader, job)
     return runtime().queries.run(job)
 

@@ -1,0 +1,173 @@
+"""The bundled observatory on each remote server, served by `agrs serve --store URL`, answers every stored
+question (queries/cq/*.rq, through /api/<question>) exactly as the embedded store does.
+
+The observatory (`agrs observatory`: the ontology, every French territory, data/ and data/demo/, then rollup and
+reasoning) is loaded once into an embedded store by the command a user runs, then copied into each remote server
+through the store interface, graph by graph, as `agrs push` does (the comparison is about serving, and reasoning on
+each server is tested elsewhere); one `agrs serve` fronts each store (read-only: no write token). Every question is
+asked of both with its default parameters, on one page holding every row, and the answers are compared as multisets
+of rows (numbers by value within their datatype, blank nodes by position only, language tags case-insensitively, as
+SPARQL compares them). The load times and each question's latency (median of three uncached asks, through the HTTP
+app) are written to `remote-latencies.json` in pytest's base temporary folder, and to the file named by
+$AGRS_REMOTE_LATENCIES when it is set.
+"""
+
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pytest
+from test_server_remote import REMOTE_KINDS, _environment, copy_store, http, remote_server, serve_remote
+
+from conftest import REPO, LiveServer
+
+pytestmark = [pytest.mark.remote, pytest.mark.slow]
+
+QUESTIONS = sorted(path.stem for path in (REPO / "queries" / "cq").glob("*.rq"))
+JSON_RESULTS = "application/sparql-results+json"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {XSD + name for name in ("integer", "decimal", "double", "float", "long", "int", "nonNegativeInteger")}
+PER_PAGE = 50_000  # more rows than any question has on the bundled observatory: one page holds the whole answer
+ASKS = 3  # uncached asks per question and store (each with another per_page, so another cache key)
+LOAD_TIMEOUT = 3600  # seconds `agrs observatory` may take on one store
+
+#: measured figures of this session: {"load": {store: seconds}, "latency": {question: {store: ms}}}
+FIGURES: dict = {"load": {}, "latency": {}}
+
+
+def test_there_are_questions():
+    assert len(QUESTIONS) >= 30
+
+
+def load_observatory(store: str, options: list[str], secrets: dict) -> float:
+    """Run `agrs observatory --store STORE` as a user would (`options` hold --quarantine); return the seconds."""
+    started = time.monotonic()
+    with _environment({**secrets, "AGRS_STORE": None}):
+        run = subprocess.run(
+            [sys.executable, "-m", "agrs", "observatory", "--store", store, *options, "--quiet"],
+            capture_output=True, text=True, timeout=LOAD_TIMEOUT, cwd=REPO,
+        )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert run.returncode in (0, 1), f"agrs observatory --store {store} exited {run.returncode}:\n{run.stderr[-4000:]}"
+    return elapsed
+
+
+@pytest.fixture(scope="module")
+def observatory(tmp_path_factory) -> tuple:
+    """(store folder, checkpoint folder): the observatory loaded into an embedded store, and a checkpoint of it
+    that nobody writes, which the copies into the remote servers read while `agrs serve` holds the store."""
+    from agrs.store import open_store
+
+    folder = tmp_path_factory.mktemp("observatory-embedded")
+    quarantine = ["--quarantine", str(folder / "quarantine")]  # not the repository's ./quarantine
+    FIGURES["load"]["embedded"] = load_observatory(str(folder / "store"), quarantine, {})
+    with open_store(folder / "store") as store:
+        store.snapshot(folder / "source")
+    return folder / "store", folder / "source"
+
+
+@pytest.fixture(scope="module")
+def embedded_served(observatory, tmp_path_factory):
+    """The observatory in an embedded store, served read-only."""
+    live = LiveServer(observatory[0], token=None)
+    yield live
+    live.stop()
+    _write_figures(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=list(REMOTE_KINDS))
+def remote_served(request, observatory):
+    """(kind, LiveServer): the observatory copied into a remote server, served read-only by `agrs serve --store`."""
+    from agrs.store import open_store
+
+    kind = request.param
+    info = remote_server(request, kind)
+    started = time.monotonic()
+    # One union update after the 459k-triple territories graph can take minutes on a loaded machine: the HTTP
+    # timeout of a bulk copy is the load's (AGRS_STORE_TIMEOUT for a user), not the 60 s default of a query.
+    location = dataclasses.replace(info.location, timeout=LOAD_TIMEOUT)
+    with open_store(observatory[1], read_only=True) as source, open_store(location) as target:
+        copy_store(source, target)
+    FIGURES["load"][f"{kind} (copy)"] = time.monotonic() - started
+    live = serve_remote(info.location, token=None)
+    yield kind, live
+    live.stop()
+
+
+def _write_figures(tmp_path_factory) -> None:
+    text = json.dumps(FIGURES, indent=1, sort_keys=True)
+    (tmp_path_factory.getbasetemp() / "remote-latencies.json").write_text(text)
+    if os.environ.get("AGRS_REMOTE_LATENCIES"):
+        Path(os.environ["AGRS_REMOTE_LATENCIES"]).write_text(text)
+
+
+# --- comparing answers -----------------------------------------------------------------------------------------
+
+
+def _term(binding: dict | None):
+    """A comparable form of a SPARQL JSON binding: numbers by value, language tags lower-cased, blank nodes alike."""
+    if binding is None:
+        return None
+    kind, value = binding["type"], binding["value"]
+    if kind == "bnode":
+        return ("bnode",)
+    if kind == "uri":
+        return ("uri", value)
+    if "xml:lang" in binding:
+        return ("literal", value, "@" + binding["xml:lang"].lower())
+    datatype = binding.get("datatype", XSD + "string")
+    if datatype in NUMERIC:
+        try:
+            return ("number", datatype, Decimal(value).normalize())
+        except InvalidOperation:
+            pass
+    return ("literal", value, datatype)
+
+
+def _rows(answer: dict) -> list:
+    names = answer["head"]["vars"]
+    return sorted((tuple(_term(row.get(name)) for name in names) for row in answer["results"]["bindings"]), key=repr)
+
+
+def ask(live: LiveServer, question: str, per_page: int) -> tuple[int, dict, float]:
+    """GET /api/<question> with its default parameters on one page; return status, parsed answer, milliseconds."""
+    url = f"{live.url}/api/{question}?" + urllib.parse.urlencode({"per_page": per_page})
+    started = time.perf_counter()
+    status, _, body = http(url, headers={"Accept": JSON_RESULTS})
+    elapsed = (time.perf_counter() - started) * 1000
+    return status, (json.loads(body) if status == 200 else {"error": body.decode(errors="replace")}), elapsed
+
+
+def _answers(live: LiveServer, question: str) -> tuple[int, dict, float]:
+    """Ask ASKS times (a different page size each time, so the server's answer cache never answers); return the
+    status, the first answer and the median latency."""
+    asked = [ask(live, question, PER_PAGE + number) for number in range(ASKS)]
+    status, answer, _ = asked[0]
+    assert all(other[0] == status for other in asked), f"{question}: statuses {[other[0] for other in asked]}"
+    return status, answer, statistics.median(other[2] for other in asked)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_question_answers_as_on_the_embedded_store(remote_served, embedded_served, question):
+    kind, live = remote_served
+    want_status, want, embedded_ms = _answers(embedded_served, question)
+    status, got, remote_ms = _answers(live, question)
+    FIGURES["latency"].setdefault(question, {}).update({"embedded": round(embedded_ms, 1), kind: round(remote_ms, 1)})
+    assert want_status == 200, f"{question} on the embedded store: {want}"
+    assert status == 200, f"{question} on {kind}: {got}"
+    assert got["head"]["vars"] == want["head"]["vars"]
+    got_rows, want_rows = _rows(got), _rows(want)
+    missing = [row for row in want_rows if row not in got_rows]
+    extra = [row for row in got_rows if row not in want_rows]
+    assert got_rows == want_rows, (
+        f"{question} on {kind}: {len(got_rows)} rows, embedded {len(want_rows)}; "
+        f"missing {missing[:3]}, extra {extra[:3]}"
+    )
+    assert sorted(got.get("synthetic_records", [])) == sorted(want.get("synthetic_records", []))
