@@ -12,11 +12,12 @@ test:
 
 # Issue 14's full matrix: every test marked `remote` on every store kind (the embedded store and each server of
 # tests/servers.py; a server that is not installed is skipped, with the reason). `make test` runs these too, on
-# the kinds AGRS_TEST_STORES names (default: all). TEST_STORES=embedded,virtuoso narrows this target.
+# the kinds AGRS_TEST_STORES names (default: all), but for the bundled observatory on every server
+# (tests/test_remote_questions.py, AGRS_TEST_FULL_REMOTE=1). TEST_STORES=embedded,virtuoso narrows this target.
 TEST_STORES ?= embedded,oxigraph-server,virtuoso,fuseki
 test-remote:
 	bash scripts/setup.sh --test
-	AGRS_TEST_STORES=$(TEST_STORES) .venv/bin/python -m pytest -m remote $(PYTEST_ARGS)
+	AGRS_TEST_FULL_REMOTE=1 AGRS_TEST_STORES=$(TEST_STORES) .venv/bin/python -m pytest -m remote $(PYTEST_ARGS)
 
 check:
 	.venv/bin/agrs ontology check

@@ -1,5 +1,8 @@
 """Who may write: nobody unless a write token is configured, then whoever sends `Authorization: Bearer <token>`.
 
+HTTP Basic with the token as password (any user name) is accepted too: Semantic MediaWiki's SPARQLStore
+connectors cannot send a bearer token, only the user info of their endpoint URLs (`http://smw:TOKEN@host/…`).
+
 Reads (GET, HEAD) never come here: they are public like queries. Every write handler (SPARQL Update, Graph Store
 PUT/POST/DELETE) calls `write_refusal()` first and returns its answer when there is one.
 """
@@ -27,7 +30,10 @@ def write_refusal() -> Response | None:
             "writes are disabled on this server: start it with `agrs serve --write-token TOKEN` "
             f"(or set ${TOKEN_ENV}), then send `Authorization: Bearer TOKEN`",
         )
-    sent = _bearer(request.headers.get("Authorization", ""))
+    header = request.headers.get("Authorization", "")
+    sent = _bearer(header)
+    if sent is None:
+        sent = _basic_password(header)
     if sent is None:
         return _refuse(401, "this write needs `Authorization: Bearer <token>` (the server's write token)")
     # compare_digest: the time taken must not tell how much of a guessed token was right.
@@ -43,10 +49,26 @@ def _bearer(header: str) -> str | None:
     return value.strip()
 
 
+def _basic_password(header: str) -> str | None:
+    """The password of an HTTP Basic header (the user name is not read), or None."""
+    import base64
+    import binascii
+
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _, colon, password = decoded.partition(":")
+    return password if colon and password else None
+
+
 def _refuse(status: int, message: str) -> Response:
     answer = Response(message + "\n", status=status, mimetype="text/plain")
     if status == 401:
-        answer.headers["WWW-Authenticate"] = f'{SCHEME} realm="agrs"'
+        answer.headers["WWW-Authenticate"] = f'{SCHEME} realm="agrs", Basic realm="agrs"'
     elif _bearer(request.headers.get("Authorization", "")) is not None:
         answer.headers["WWW-Authenticate"] = f'{SCHEME} realm="agrs", error="invalid_token"'
     return answer

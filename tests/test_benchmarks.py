@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
-SCRIPTS = ("validation.py", "engines.py", "throughput.py", "targets.py")
+SCRIPTS = ("validation.py", "engines.py", "throughput.py", "targets.py", "remote_stores.py")
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,19 @@ def test_targets_quick(cache):
     done = run("targets.py", cache, "--quick")
     assert "| target | threshold | measured | ratio | met | note |" in done.stdout
     assert "validation of the real territories" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.remote
+def test_remote_stores_quick(cache):
+    figures = cache / "remote-stores-quick.json"
+    done = run("remote_stores.py", cache, "--quick", "--stores", "embedded,oxigraph-server", "--json", str(figures))
+    assert "embedded" in done.stdout
+    stores = json.loads(figures.read_text())["stores"]
+    embedded = stores["embedded"]["questions"]
+    assert embedded and all(result["error"] is None for result in embedded.values()), embedded
+    if "oxigraph-server" in stores:  # absent (skipped, with the reason) where the server is not installed
+        assert stores["oxigraph-server"]["triples"] == stores["embedded"]["triples"]
+        served = stores["oxigraph-server"]["questions"]
+        assert {name: result["rows"] for name, result in served.items()} == {
+            name: result["rows"] for name, result in embedded.items()}

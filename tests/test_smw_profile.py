@@ -294,8 +294,6 @@ def test_without_credentials_writes_are_refused(live_server):
     assert status in (401, 403)
 
 
-@pytest.mark.xfail(strict=True, reason="agrs serve takes the write token as Bearer only; SMW can send Basic "
-                   "(http://user:TOKEN@host/… endpoint URLs, libcurl): requested from H2 (server/auth.py)")  # fmt: skip
 def test_the_write_token_as_basic_password(live_server):
     """What a wiki can send: HTTP Basic from the endpoint URL's user info, the token as password."""
     server = live_server()
@@ -304,3 +302,15 @@ def test_the_write_token_as_basic_password(live_server):
     body = "update=" + urllib.parse.quote_plus("INSERT DATA { <http://a.example/s> <http://a.example/p> 1 }")
     status, content = wiki._send(server.url + "/sparql", "POST", body.encode(), {"Content-Type": FORM})
     assert status == 204, content
+
+
+def test_a_wrong_basic_password_is_refused(live_server):
+    """The token as Basic password must be the token: any other password is refused, and nothing is written."""
+    server = live_server()
+    basic = "Basic " + base64.b64encode(b"smw:not-the-token").decode()
+    wiki = Connector(server.url, "", authorization=basic)
+    body = "update=" + urllib.parse.quote_plus("INSERT DATA { <http://a.example/s> <http://a.example/p> 1 }")
+    status, _ = wiki._send(server.url + "/sparql", "POST", body.encode(), {"Content-Type": FORM})
+    assert status == 403
+    answer = Connector(server.url, "", authorization=None).ask("<http://a.example/s> ?p ?o")
+    assert answer.find("{http://www.w3.org/2005/sparql-results#}boolean").text == "false"

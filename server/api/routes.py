@@ -89,7 +89,8 @@ def library() -> dict:
     with state["lock"]:
         if "library" not in state:
             try:
-                loaded = load_library(runtime().config.questions_dir)
+                config = runtime().config
+                loaded = load_library(config.questions_dir, allowlist=config.federation_allowlist)
                 for question in loaded.values():
                     clash = [p.name for p in question.parameters if p.name in RESERVED]
                     if clash:
