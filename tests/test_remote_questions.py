@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
+from test_server_remote import KNOWN_GAPS as GAPS_BY_EXPECTED_FILE
 from test_server_remote import REMOTE_KINDS, _environment, http, remote_server, serve_remote
 
 from conftest import REPO, LiveServer
@@ -34,6 +35,10 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("AGRS_TEST_FULL_REMOTE"), reason="the full remote matrix: make test-remote"),
 ]
 
+#: {kind: {question: what the server does}}: the questions of the expected answers a server is known not to give
+KNOWN_GAPS = {
+    kind: {stem.split("--")[0]: gap for stem, gap in gaps.items()} for kind, gaps in GAPS_BY_EXPECTED_FILE.items()
+}
 QUESTIONS = sorted(path.stem for path in (REPO / "queries" / "cq").glob("*.rq"))
 JSON_RESULTS = "application/sparql-results+json"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -169,6 +174,9 @@ def test_question_answers_as_on_the_embedded_store(remote_served, embedded_serve
     status, got, remote_ms = _answers(live, question)
     FIGURES["latency"].setdefault(question, {}).update({"embedded": round(embedded_ms, 1), kind: round(remote_ms, 1)})
     assert want_status == 200, f"{question} on the embedded store: {want}"
+    gap = KNOWN_GAPS.get(kind, {}).get(question)
+    if gap and (status != 200 or _rows(got) != _rows(want)):
+        pytest.xfail(f"a known {kind} gap (tests/data/cq/{kind}-gaps.tsv): {gap}")
     assert status == 200, f"{question} on {kind}: {got}"
     assert got["head"]["vars"] == want["head"]["vars"]
     got_rows, want_rows = _rows(got), _rows(want)

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -231,19 +232,33 @@ def test_bad_query_is_400(remote):
 
 
 def test_questions_api_gives_the_expected_answers(remote):
-    """Every expected answer of tests/data/cq through /api/<question> on the remote store."""
+    """Every expected answer of tests/data/cq through /api/<question> on the remote store; on Virtuoso, all but the
+    engine's known gaps (tests/data/cq/virtuoso-gaps.tsv), and those must still differ."""
     from test_cq_answers import EXPECTED, _compare, _http_answer
 
     kind, _, live = remote
     assert EXPECTED
-    failures = []
+    failures = {}
     for path in EXPECTED:
         try:
             expected, variables, rows = _http_answer(live, path, "GET")
             _compare(expected, variables, rows, f"{path.name} ({kind})")
         except AssertionError as error:
-            failures.append(path.stem + ": " + " ".join(str(error).split())[:300])
-    assert not failures, f"{len(failures)} of {len(EXPECTED)} expected answers differ:\n" + "\n".join(failures)
+            failures[path.stem] = " ".join(str(error).split())[:300]
+    known = KNOWN_GAPS.get(kind, {})
+    unexpected = {stem: message for stem, message in failures.items() if stem not in known}
+    assert not unexpected, f"{len(unexpected)} of {len(EXPECTED)} expected answers differ:\n" + "\n".join(
+        f"{stem}: {message}" for stem, message in unexpected.items())
+    assert set(known) <= set(failures), f"listed as {kind} gaps but now equal: {sorted(set(known) - set(failures))}"
+
+
+def _known_gaps(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return dict(line.split("\t", 1) for line in lines)
+
+
+#: expected answers a server is known not to give (its engine's bugs: not fixable in the client or configuration)
+KNOWN_GAPS = {"virtuoso": _known_gaps(DATA / "cq" / "virtuoso-gaps.tsv")}
 
 
 def test_linked_data_page_and_document(remote, embedded):
