@@ -477,6 +477,8 @@ def fuseki_server(tmp_path_factory):
 
 if __name__ == "__main__":
     # `python tests/servers.py virtuoso`: start one for a manual session; Ctrl-C stops it.
+    # SIGTERM (kill, pkill) must stop the server too, not leave it running without its folder's owner.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     started = start_server(sys.argv[1] if len(sys.argv) > 1 else "virtuoso")
     print(f"{started.kind} up in {started.started_in:.1f} s; folder {started.folder}")
     print(f"  query {started.query_url}\n  update {started.update_url}\n  graph store {started.graph_store_url}")
@@ -484,7 +486,7 @@ if __name__ == "__main__":
         print(f"  AGRS_STORE_USER={started.user} AGRS_STORE_PASSWORD={started.password} AGRS_STORE_AUTH={started.auth}")
     try:
         signal.pause()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         started.stop()
