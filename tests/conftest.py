@@ -58,9 +58,45 @@ def _open_store(kind: str, tmp_path: Path, request=None):
     raise ValueError(f"unknown store kind {kind}")
 
 
+_REASON_ON_VIRTUOSO = (
+    "agrs reason on Virtuoso 7.2: its rules' CONSTRUCT may bind a literal subject, which Oxigraph drops and Virtuoso "
+    "refuses (RDF01 Bad variable value in CONSTRUCT), and their (…)+ paths have both ends free (transitive start not "
+    "given): reason on another store and push"
+)
+_ROLLUP_ON_VIRTUOSO = (
+    "agrs rollup on Virtuoso 7.2: weighted means come out of Virtuoso's arithmetic with a double's precision "
+    "(5.038131571261682, not the exact decimal)"
+)
+
+#: Tests a store kind is known to fail through its engine's own behaviour (not fixable in the client or the shipped
+#: configuration), with the reason; strict xfail, so that a fixed engine shows (then remove the line).
+KNOWN_STORE_GAPS = {
+    "virtuoso": {
+        **{f"test_reason.py::{name}[virtuoso{case}]": _REASON_ON_VIRTUOSO for name, case in [
+            ("test_case", "-inverse"), ("test_case", "-transitive-inverse"), ("test_case", "-transitive"),
+            ("test_rerun_gives_the_same_graph", ""), ("test_a_removed_premise_removes_its_inference", ""),
+            ("test_the_ontology_entailments_the_questions_rely_on", ""),
+            ("test_rules_join_triples_of_different_graphs", ""),
+            ("test_only_computes_the_closures_its_rules_read_without_keeping_them", ""),
+            ("test_construct_gives_the_triples_of_the_select_solutions", ""),
+        ]},
+        **{f"test_rollup.py::{name}[virtuoso]": _ROLLUP_ON_VIRTUOSO for name in [
+            "test_fixture_rollup_counts_each_commune_once",
+            "test_straddling_epci_communes_count_once_in_their_departements",
+        ]},
+        "test_questions.py::test_a_trailing_values_clause_stays_last[virtuoso]": (
+            "Virtuoso 7.2 answers nothing to a query ending with ORDER BY … VALUES … when a LIMIT is added"
+        ),
+    },
+}
+
+
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path):
     """A fresh, empty store of each kind, open for writing, closed after the test."""
+    gap = KNOWN_STORE_GAPS.get(request.param, {}).get(f"{request.node.path.name}::{request.node.name}")
+    if gap:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=gap))
     opened = _open_store(request.param, tmp_path, request)
     yield opened
     opened.close()
