@@ -11,9 +11,9 @@ test:
 	bash scripts/test.sh
 
 # Issue 14's full matrix: every test marked `remote` on every store kind (the embedded store and each server of
-# tests/servers.py; a server that is not installed is skipped, with the reason). `make test` runs these too, on
-# the kinds AGRS_TEST_STORES names (default: all), but for the bundled observatory on every server
-# (tests/test_remote_questions.py, AGRS_TEST_FULL_REMOTE=1). TEST_STORES=embedded,virtuoso narrows this target.
+# tests/servers.py; a server that is not installed is skipped, with the reason), AGRS_TEST_FULL_REMOTE=1: every test
+# taking the `store` fixture on every kind, and the bundled observatory on every server. `make test` runs the store
+# contract, the CLI loads, the serving and W3C tests on every server, and the rest on the embedded store. TEST_STORES=embedded,virtuoso narrows this target.
 TEST_STORES ?= embedded,oxigraph-server,virtuoso,fuseki
 test-remote:
 	bash scripts/setup.sh --test
