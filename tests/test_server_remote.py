@@ -108,11 +108,12 @@ def copy_store(source, target) -> None:
             target.write_plain_graph(name, [tuple(triple) for triple in source.query(construct, graphs=())])
 
 
-def http(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict | None = None):
+def http(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict | None = None,
+         timeout: float = 60):  # fmt: skip
     """Send a request; return (status, headers with lower-case names, body bytes), for error statuses too."""
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
