@@ -7,6 +7,7 @@ logged (it may be large or hold personal data).
 """
 
 import json
+import re
 import sys
 import threading
 import time
@@ -30,7 +31,7 @@ class AccessLog:
         """Write `entry` as one JSON line."""
         if not self.enabled:
             return
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = escape_separators(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n"
         stream = self.stream or sys.stderr
         with self._lock:
             try:
@@ -38,6 +39,18 @@ class AccessLog:
                 stream.flush()
             except (OSError, ValueError):  # a closed or full log stream must not fail the request
                 pass
+
+
+#: characters JSON may carry raw but a log reader must not see raw: DEL and the C1 controls (U+0085 is a line break
+#: to some readers), the line and paragraph separators U+2028/U+2029 (line breaks to JavaScript and editors), and
+#: the invisible format characters that reorder or hide text (bidi overrides, zero-width, BOM). json.dumps
+#: already escapes the C0 controls.
+UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_separators(line: str) -> str:
+    """Return a JSON text with the UNSAFE characters written as \\uXXXX escapes (still the same JSON value)."""
+    return UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
 
 
 def install(app: Flask, stream: TextIO | None = None) -> AccessLog:

@@ -46,6 +46,9 @@ def create_app(config: ServerConfig) -> Flask:
     from agrs.server import access_log
 
     access_log.install(app)
+    from agrs.server import limits
+
+    limits.install(app)
     from agrs.server import caching
 
     caching.install(app)

@@ -34,6 +34,27 @@ class ServerConfig:
     quarantine_dir: Path = field(default_factory=lambda: Path("quarantine"))
     #: the stored questions /api/ serves (*.rq files); None: the packaged queries/cq/
     questions_dir: Path | None = None
+    # --- issue 15: bounds that keep one client from taking the server (see docs in `agrs serve --help`) ---
+    #: bytes a request body may have on every route but the Graph Store's writes (queries, updates, forms): 413 past it
+    max_query_body: int = 1024 * 1024
+    #: bytes a Graph Store PUT/POST body may have (it is parsed in memory: about 10x its size): 413 past it
+    max_write_body: int = 32 * 1024 * 1024
+    #: seconds a SPARQL Update may take (its WHERE is first timed in a killable worker) and a writer may wait
+    #: for the write lock; past it: 503, nothing written
+    update_timeout: float = 30.0
+    #: seconds a query waits for a busy worker before 503 (never the whole query timeout: a waiting request holds
+    #: a request thread)
+    queue_wait: float = 5.0
+    #: worker queries one client (its address, or its token) may have running or waiting at once: 429 past it
+    client_queries: int = 2
+    #: extra worker processes kept for light queries (see server/protocol/lanes.py) while the others are busy
+    light_workers: int = 1
+    #: seconds a query may run in a light worker (it is killed past it, and the client told to retry)
+    light_timeout: float = 2.0
+    #: waitress: request threads, open connections, and seconds an idle connection is kept
+    threads: int = 16
+    connection_limit: int = 1000
+    channel_timeout: int = 30
 
     @classmethod
     def from_environment(cls, store: Path, **options) -> "ServerConfig":

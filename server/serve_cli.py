@@ -45,7 +45,70 @@ from agrs.cli_options import store_option
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of the stored questions (*.rq) served under /api/ ($AGRS_QUESTIONS; default the packaged ones).",
 )
-@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(min=1), help="Request threads.")
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open connections accepted at once (capped below the process's open-file limit).",
+)
+@click.option(
+    "--channel-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds an idle (or stalled) connection is kept open.",
+)
+@click.option(
+    "--max-query-body",
+    default=1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Bytes a query, update or form body may have (413 past it).",
+)
+@click.option(
+    "--max-write-body",
+    default=32 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Bytes a Graph Store PUT/POST body may have (413 past it).",
+)
+@click.option(
+    "--update-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds an update may take, and a writer may wait for another's.",
+)
+@click.option(
+    "--queue-wait",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a query waits for a busy worker before 503.",
+)
+@click.option(
+    "--client-queries",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker queries one client address may have running or waiting (429 past it).",
+)
+@click.option(
+    "--light-workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Extra workers kept for light queries while the others are busy.",
+)
+@click.option(
+    "--light-timeout",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a query may run in a light worker.",
+)
 @click.option(
     "--access-log",
     default="-",
@@ -53,7 +116,9 @@ from agrs.cli_options import store_option
     help="Where the JSON access log goes: - (stderr), a file (appended to), or off.",
 )
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
-          max_response_bytes, query_workers, questions_dir, threads, access_log) -> None:  # fmt: skip
+          max_response_bytes, query_workers, questions_dir, threads, access_log, connection_limit, channel_timeout,
+          max_query_body, max_write_body, update_timeout, queue_wait, client_queries, light_workers,
+          light_timeout) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
@@ -66,7 +131,10 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         store=store_location(store_path), host=host, port=port, write_token=write_token or None,
         query_timeout=query_timeout, max_rows=max_rows, cors_origins=tuple(cors_origins) or ("*",),
         federation_allowlist=tuple(federation_allowlist), max_response_bytes=max_response_bytes,
-        query_workers=query_workers, questions_dir=questions_dir,
+        query_workers=query_workers, questions_dir=questions_dir, max_query_body=max_query_body,
+        max_write_body=max_write_body, update_timeout=update_timeout, queue_wait=queue_wait,
+        client_queries=client_queries, light_workers=light_workers, light_timeout=light_timeout, threads=threads,
+        connection_limit=_connection_limit(connection_limit), channel_timeout=channel_timeout,
     )  # fmt: skip
     try:
         app = create_app(config)
@@ -79,11 +147,37 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
     signal.signal(signal.SIGTERM, _exit_on_signal)
     click.echo(f"serving {config.store} on http://{host}:{port}/sparql", err=True)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="agrs")
+        waitress.serve(app, **waitress_options(config))
     finally:
         close_app(app)
         if log_file is not None:
             log_file.close()
+
+
+def waitress_options(config) -> dict:
+    """The waitress settings of `config`: threads, connection limit, idle timeout, and a body cap that lets the
+    app's per-route caps (agrs.server.limits) answer (waitress itself cuts a body past the larger one)."""
+    return {
+        "host": config.host, "port": config.port, "threads": config.threads, "ident": "agrs",
+        "connection_limit": config.connection_limit, "channel_timeout": config.channel_timeout,
+        # waitress looks for idle connections every cleanup_interval (30 s by default): often enough to honour
+        # the channel timeout
+        "cleanup_interval": max(1, min(30, config.channel_timeout // 2)),
+        "max_request_body_size": max(config.max_query_body, config.max_write_body) + 64 * 1024,
+    }  # fmt: skip
+
+
+def _connection_limit(wanted: int) -> int:
+    """Return `wanted`, lowered to leave 64 file descriptors of the process's limit for the store and the log."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return wanted
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - 64))
 
 
 def _exit_on_signal(number, frame) -> None:

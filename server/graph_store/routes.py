@@ -17,6 +17,8 @@ Reads are public; writes need the bearer token (server/auth.py) and run one at a
 """
 
 import hashlib
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,8 @@ from flask import Blueprint, Response, request
 from agrs.graphs import DEFAULT_WRITE_GRAPH, PROJECT_GRAPHS, SYSTEM_GRAPHS
 from agrs.ns import prefixes
 from agrs.server.auth import write_refusal
+from agrs.server.protocol.executor import ETAG_HEADER
+from agrs.server.protocol.update import write_lock
 from agrs.server.responses import text_response
 from agrs.server.runtime import runtime
 from agrs.store import registry
@@ -114,6 +118,7 @@ def direct(name: str) -> Response:
 
 def _serve(iri: str) -> Response:
     try:
+        check_iri(iri)
         target = Target.of(iri)
         if request.method in ("GET", "HEAD"):
             return _get(target)
@@ -144,24 +149,108 @@ def _create() -> Response:
     return Response(status=201, headers={"Location": iri})
 
 
+#: what an IRI may not hold (RFC 3987): spaces and controls (C0, DEL, C1 such as U+0085), the line and paragraph
+#: separators, and the characters SPARQL and Turtle forbid between < and >; percent-encoded they are fine
+NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]')
+
+
+def check_iri(iri: str) -> None:
+    """Raise GraphStoreError(400) when `iri` holds a character an IRI may not hold, naming it and where."""
+    found = NOT_IN_IRI.search(iri)
+    if found is not None:
+        character = found.group()
+        raise GraphStoreError(
+            400,
+            f"the graph IRI holds U+{ord(character):04X} ({unicodedata.name(character, 'a control character')}) at "
+            f"character {found.start() + 1}, which an IRI may not hold: percent-encode it in the IRI itself "
+            f"(%{'%'.join(f'{byte:02X}' for byte in character.encode('utf-8', 'surrogatepass'))}), then URL-encode "
+            "the whole IRI in ?graph=",
+        )
+
+
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
 def _get(target: Target) -> Response:
+    """Answer GET/HEAD: the graph, serialised in a killable query worker under the row and size caps (as /sparql's
+    queries: a large graph is an error naming the cap, never a truncated graph, and never read in this process),
+    with its ETag (see `graph_tag`); 304 to an If-None-Match that holds it."""
     from agrs.server.conneg import negotiate
+    from agrs.server.protocol.sparql import answer_response, client_of
 
     media_type = negotiate(request.headers.get("Accept"), list(ANSWER_FORMATS), request.args.get("format"))
     if media_type is None:
         offered = ", ".join(ANSWER_FORMATS)
         raise GraphStoreError(406, f"none of the types in Accept is available; offered: {offered}")
-    store = runtime().store
-    if not _exists(store, target):
+    state = runtime()
+    if not _exists(state.reader, target):
         raise GraphStoreError(404, f"there is no graph <{target.iri}> in the store")
-    triples = [ox.Triple(*triple) for triple in _triples(store, target)]
-    body = ox.serialize(triples, format=ANSWER_FORMATS[media_type], prefixes=_prefixes(media_type, triples))
-    answer = Response(body, content_type=f"{media_type}; charset=utf-8")
-    answer.vary.add("Accept")
-    return answer
+    answer = state.queries.run(_graph_job(target, media_type), client_of(request))
+    tag = answer.headers.pop(ETAG_HEADER, None)
+    response = answer_response(answer)
+    if answer.status != 200:
+        return response
+    response.set_etag(tag)  # strong: the same tag is the same bytes for the same Accept (Vary: Accept)
+    response.headers["Cache-Control"] = "no-cache"
+    if request.if_none_match.star_tag or request.if_none_match.contains_weak(tag):
+        return Response(status=304, headers={"ETag": response.headers["ETag"], "Vary": "Accept"})
+    return response
+
+
+def _graph_job(target: Target, media_type: str | None, *, tag_only: bool = False):
+    """The query worker's job that reads the target graph (by its logical IRI: the worker reads its own current
+    version) and tags the answer with the graph's ETag."""
+    from agrs.server.protocol.executor import Job
+    from agrs.store.base import Dataset
+
+    config = runtime().config
+    return Job(
+        sparql="CONSTRUCT WHERE { ?s ?p ?o }", dataset=Dataset(default=(target.iri,), named=()),
+        format=media_type or "application/n-triples", max_rows=config.max_rows,
+        max_bytes=config.max_response_bytes, tag_graph=target.iri, tag_only=tag_only,
+    )  # fmt: skip
+
+
+def graph_tag(state, target: Target) -> str | None:
+    """Return the target graph's entity tag now, or None when it does not exist.
+
+    A data graph's is its current version IRI (a version never changes: cheap and exact). A plain graph has no
+    version, so its tag is the SHA-256 of its sorted N-Triples, computed in a query worker: exact whoever wrote it
+    (the Graph Store, SPARQL Update, another process on a remote store) and the same after a restart; it costs a
+    read of the graph, which the write path only pays when the request has If-Match or If-None-Match.
+    """
+    if target.kind == "data":
+        return state.store.current_version(target.iri)
+    if not _exists(state.store, target):
+        return None
+    answer = state.queries.run(_graph_job(target, None, tag_only=True))
+    if answer.status != 200:
+        raise GraphStoreError(
+            answer.status if answer.status >= 500 else 412,
+            "cannot compare the graph with If-Match / If-None-Match: " + answer.body.decode("utf-8", "replace"),
+        )
+    return answer.headers[ETAG_HEADER]
+
+
+def check_preconditions(state, target: Target) -> None:
+    """Raise GraphStoreError(412) unless the request's If-Match / If-None-Match hold for the graph as it is now.
+
+    Called under the write lock, so nothing changes between the check and the write: a read-modify-write that
+    sends the ETag it read loses no concurrent change (the second writer gets 412, reads again and retries)."""
+    if_match, if_none_match = request.if_match, request.if_none_match
+    if not if_match and not if_none_match:
+        return
+    current = graph_tag(state, target)
+    shown = "none (the graph does not exist)" if current is None else f'"{current}"'
+    if if_match and (current is None or not (if_match.star_tag or if_match.contains(current))):
+        raise GraphStoreError(
+            412,
+            f"If-Match failed: the graph <{target.iri}> has changed since you read it (its ETag is now {shown}); "
+            "GET it again, redo your change on what you get, and send the new ETag",
+        )
+    if if_none_match and current is not None and (if_none_match.star_tag or if_none_match.contains_weak(current)):
+        what = "exists already" if if_none_match.star_tag else "still has the ETag you sent"
+        raise GraphStoreError(412, f"If-None-Match failed: the graph <{target.iri}> {what} (its ETag is {shown})")
 
 
 def _prefixes(media_type: str, triples: list[ox.Triple]) -> dict[str, str] | None:
@@ -197,7 +286,8 @@ def _write(target: Target, *, replace: bool) -> Response:
     """PUT (replace) or POST (merge) the request body into the target graph."""
     triples, digest, size = _body_triples(target.iri)
     state = runtime()
-    with state.write_lock:
+    with write_lock(state, GraphStoreError):
+        check_preconditions(state, target)
         try:
             if target.kind == "data":
                 created = _write_data(state.store, target.iri, triples, replace, digest, size)
@@ -284,7 +374,8 @@ def _rejected(verdict) -> Response:
 
 def _delete(target: Target) -> Response:
     state = runtime()
-    with state.write_lock:
+    with write_lock(state, GraphStoreError):
+        check_preconditions(state, target)
         try:
             if target.kind == "data":
                 existed = state.store.drop_graph(target.iri)

@@ -22,6 +22,7 @@ CONSTRUCT/DESCRIBE give triples), counts the rows or triples as pyoxigraph seria
 serialised answer over `max_response_bytes`.
 """
 
+import hashlib
 import multiprocessing
 import queue
 import re
@@ -55,6 +56,8 @@ GRAPH_FORMATS = {
     "application/trig": ox.RdfFormat.TRIG,
 }
 RESULT_TYPES = tuple(RESULTS_FORMATS)
+#: the answer header carrying a Job's graph tag (Job.tag_graph) from the worker; the route turns it into an ETag
+ETAG_HEADER = "X-Agrs-Graph-Tag"
 GRAPH_TYPES = tuple(GRAPH_FORMATS)
 
 
@@ -84,6 +87,22 @@ def is_small(sparql: str) -> bool:
     return len(sparql) <= SMALL_TEXT and SMALL_QUESTION.fullmatch(sparql) is not None
 
 
+# --- light queries: those the light lane takes while every other worker is busy ------------------------------
+# A static guess, cheap and conservative: no aggregate, grouping, sorting, DISTINCT, subquery, SERVICE or
+# arbitrary-length path (the constructs whose cost grows with the whole data), and a short text. A guess may be
+# wrong (a join of unselective patterns); the light lane's own short timeout bounds what a wrong guess costs.
+HEAVY_CONSTRUCTS = re.compile(
+    r"\b(?:COUNT|SUM|AVG|MIN|MAX|SAMPLE|GROUP_CONCAT|GROUP\s+BY|ORDER\s+BY|DISTINCT|REDUCED|SERVICE|HAVING)\b"
+    r"|\{[^{}]*\bSELECT\b|[>\w)][*+]",
+    re.IGNORECASE,
+)
+
+
+def is_light(sparql: str) -> bool:
+    """Whether `sparql` may use the light lane: a short text without the constructs that make a query long."""
+    return len(sparql) <= SMALL_TEXT and HEAVY_CONSTRUCTS.search(sparql) is None
+
+
 @dataclass(frozen=True)
 class Job:
     """One query to run: the text, the protocol's dataset, what the client accepts, the limits."""
@@ -102,6 +121,15 @@ class Job:
     snapshot: object = None
     #: open `snapshot` again even when the worker has it open already (a store read in place after a write: tests)
     reopen: bool = False
+    #: answer the tag only, with an empty body (a write's precondition check)
+    tag_only: bool = False
+    #: a graph whose entity tag the answer carries (header ETAG_HEADER): its current version when it is a data
+    #: graph, else a digest of its triples (the Graph Store's GET, and its If-Match checks)
+    tag_graph: str | None = None
+    #: answer the graphs the update `sparql` writes (agrs.store.guard.update_targets) in Answer.value instead of
+    #: running a query: rdflib's parse of a large update takes long (1,000 triples of INSERT DATA: 10 s), so it is
+    #: timed, and killed, here before the server parses it again in its own process
+    update_targets: bool = False
 
 
 @dataclass
@@ -114,6 +142,7 @@ class Answer:
     kind: str | None = None  # "select", "ask", "construct" (CONSTRUCT and DESCRIBE), None when unknown
     count: int | None = None  # rows (SELECT), triples (CONSTRUCT/DESCRIBE), 1 (ASK)
     headers: dict[str, str] = field(default_factory=dict)
+    value: object = None  # what a job that is not a query returns (Job.update_targets)
 
     @classmethod
     def error(cls, status: int, message: str, kind: str | None = None) -> "Answer":
@@ -128,6 +157,10 @@ class QueryExecutor:
         self.config = config
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        #: idle workers of the light lane: kept for light queries while every other worker is busy (see `run`)
+        self._light: queue.Queue[_Worker] = queue.Queue()
+        self._clients: dict[str, int] = {}  # worker queries running or waiting, per client
+        self._waiting = 0  # requests waiting for a worker (each holds a request thread)
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._generation = 0
@@ -135,11 +168,12 @@ class QueryExecutor:
         # compared by value); None: config.store itself, read-only (tests, tools)
         self._snapshot = _location(snapshot if snapshot is not None else config.store)
         self._closed = False
-        started = [self._start() for _ in range(max(1, config.query_workers))]
+        lanes = [False] * max(1, config.query_workers) + [True] * max(0, config.light_workers)
+        started = [self._start(light) for light in lanes]
         try:
             for worker in started:
                 worker.wait_ready(START_TIMEOUT)
-                self._idle.put(worker)
+                self._queue(worker).put(worker)
         except BaseException:
             self.close()
             raise
@@ -173,16 +207,76 @@ class QueryExecutor:
         with self._lock:
             return {worker.snapshot for worker in self._workers}
 
-    def run(self, job: Job) -> Answer:
-        """Run `job` in an idle worker and return its answer; 503 when it timed out or no worker became free."""
-        timeout = self.config.query_timeout
+    def run(self, job: Job, client: str | None = None, *, timeout: float | None = None) -> Answer:
+        """Run `job` in a worker and return its answer; 503 when it timed out or no worker became free in time.
+
+        How a busy server still answers small queries (issue 15; measured in tests/test_availability.py):
+        - `client` (an address, or a token's name) may have at most `config.client_queries` worker queries running
+          or waiting: past it, 429 at once, so one client cannot take every worker, nor every request thread;
+        - a query takes an idle general worker when there is one; when every one is busy, a *light* query (see
+          `is_light`) goes to the light lane (`config.light_workers` more workers), where it may run
+          `config.light_timeout` seconds only: a query misjudged light is killed there and told to retry later,
+          so heavy work never holds the light lane for long;
+        - otherwise it waits for a general worker `config.queue_wait` seconds at most (never the whole query
+          timeout), and only while fewer than half the request threads are waiting: past either, 503 with
+          Retry-After, so the request threads stay free for pages and small questions.
+        `timeout` overrides the query timeout (updates' dry runs use the update timeout).
+        """
+        config = self.config
+        timeout = config.query_timeout if timeout is None else timeout
+        limit = config.client_queries
+        with self._lock:
+            if client is not None and limit and self._clients.get(client, 0) >= limit:
+                return _busy(429, f"you have {limit} queries running or waiting, this server's limit per client "
+                                  "(agrs serve --client-queries): wait for their answers")  # fmt: skip
+            if client is not None:
+                self._clients[client] = self._clients.get(client, 0) + 1
         try:
-            worker = self._idle.get(timeout=timeout)
+            worker, budget, light = self._take(job, timeout)
+            if worker is None:
+                return budget  # the 503 answer
+            return self._ask(worker, job, budget, light)
+        finally:
+            if client is not None:
+                with self._lock:
+                    left = self._clients.get(client, 1) - 1
+                    if left:
+                        self._clients[client] = left
+                    else:
+                        self._clients.pop(client, None)
+
+    def _take(self, job: Job, timeout: float):
+        """Return (worker, its time budget, whether it is a light one), or (None, a 503 Answer, False)."""
+        config = self.config
+        try:
+            return self._idle.get_nowait(), timeout, False
         except queue.Empty:
-            return Answer.error(
-                503,
-                f"all {len(self._workers)} query workers stayed busy for {timeout:g} s; try again later",
-            )
+            pass
+        light_timeout = min(config.light_timeout, timeout)
+        if config.light_workers and is_light(job.sparql):
+            try:
+                wait = min(light_timeout, config.queue_wait)
+                return self._light.get(timeout=wait), light_timeout, True
+            except queue.Empty:
+                pass
+        wait = min(config.queue_wait, timeout)
+        with self._lock:
+            # a waiting request holds a request thread: keep at least half of them for pages and small questions
+            if self._waiting >= max(1, config.threads // 2):
+                return None, _busy(503, f"every query worker is busy and {self._waiting} requests wait already; "
+                                        "try again later"), False  # fmt: skip
+            self._waiting += 1
+        try:
+            return self._idle.get(timeout=wait), timeout, False
+        except queue.Empty:
+            general = sum(not worker.light for worker in self._workers)
+            return None, _busy(503, f"all {general} query workers stayed busy for {wait:g} s; try again later"), False
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def _ask(self, worker: "_Worker", job: Job, timeout: float, light: bool) -> Answer:
+        """Send `job` to `worker` and wait `timeout` seconds for its answer; past it, kill and replace the worker."""
         with self._lock:
             snapshot, fresh = self._snapshot, self._generation
         # A job names what to read only when the worker holds something else, or must reopen it after a write.
@@ -194,13 +288,19 @@ class QueryExecutor:
             if worker.connection.poll(timeout):
                 answer = worker.connection.recv()
                 worker.snapshot, worker.generation = snapshot, fresh
-                self._idle.put(worker)
+                self._queue(worker).put(worker)
                 return answer
         except (EOFError, OSError) as error:
             self._replace(worker)
             return Answer.error(500, f"the query worker died while running the query ({error or 'no answer'})")
         self._replace(worker)
+        if light:
+            return _busy(503, f"every query worker is busy with long queries, and this query ran past {timeout:g} s "
+                              "in the worker kept for short ones; try again later")  # fmt: skip
         return Answer.error(503, f"the query was stopped after {timeout:g} s, this server's query timeout: {TIMED_OUT}")
+
+    def _queue(self, worker: "_Worker") -> queue.Queue:
+        return self._light if worker.light else self._idle
 
     def close(self) -> None:
         """Stop every worker (ask, then kill those that do not stop)."""
@@ -211,10 +311,11 @@ class QueryExecutor:
         for worker in workers:
             worker.stop()
 
-    def _start(self) -> "_Worker":
+    def _start(self, light: bool = False) -> "_Worker":
         with self._lock:
             snapshot, generation = self._snapshot, self._generation
         worker = _Worker(self._context, snapshot)
+        worker.light = light
         worker.generation = generation
         with self._lock:
             if self._closed:
@@ -232,7 +333,7 @@ class QueryExecutor:
         if closed:
             return
         try:
-            fresh = self._start()
+            fresh = self._start(worker.light)
         except RuntimeError:
             return
         # The new process needs a moment to import pyoxigraph and open the store: wait in the background, so
@@ -247,7 +348,14 @@ class QueryExecutor:
                 self._workers.discard(worker)
             worker.kill()
             return
-        self._idle.put(worker)
+        self._queue(worker).put(worker)
+
+
+def _busy(status: int, message: str) -> Answer:
+    """Return a "come back later" answer (429 or 503) with Retry-After."""
+    answer = Answer.error(status, message)
+    answer.headers["Retry-After"] = "2"
+    return answer
 
 
 #: what a client whose query timed out may do
@@ -259,6 +367,7 @@ class _Worker:
 
     def __init__(self, context, store):
         self.snapshot = store  # the folder (or remote location) it holds open
+        self.light = False  # a worker of the light lane (see QueryExecutor.run)
         self.generation = 0
         self.connection, child = context.Pipe()
         self.process = context.Process(target=serve, args=(child, store), daemon=True, name="agrs-query")
@@ -341,6 +450,13 @@ def execute(store, job: Job) -> Answer:
     from agrs.store.errors import QueryTimeout
 
     started = time.monotonic()
+    if job.update_targets:
+        from agrs.store import guard
+
+        try:
+            return Answer(200, b"", value=guard.update_targets(job.sparql))
+        except QueryError as error:
+            return Answer.error(400, str(error))
     try:
         result = store.query(job.sparql, dataset=job.dataset, base_iri=job.base_iri)
     except QueryError as error:
@@ -361,9 +477,10 @@ def execute(store, job: Job) -> Answer:
         return Answer.error(
             406, f"no acceptable format for this {kind.upper()} result ({asked}); offered: " + ", ".join(offered), kind
         )
+    digest = None
     try:
         if kind == "construct":
-            body, count = _graph_body(result, media_type, job.max_rows)
+            body, count, digest = _graph_body(result, media_type, job.max_rows, job.tag_graph is not None)
         elif kind == "ask":
             body, count = result.serialize(format=RESULTS_FORMATS[media_type]), 1
         else:
@@ -380,7 +497,10 @@ def execute(store, job: Job) -> Answer:
             kind,
         )
     charset = "" if media_type == "application/rdf+xml" else "; charset=utf-8"
-    answer = Answer(200, body, media_type + charset, kind, count)
+    answer = Answer(200, b"" if job.tag_only else body, media_type + charset, kind, count)
+    if job.tag_graph is not None:
+        version = store.current_version(job.tag_graph)
+        answer.headers[ETAG_HEADER] = version if version is not None else f"sha256-{digest}"
     answer.headers["X-Query-Time-Ms"] = f"{(time.monotonic() - started) * 1000:.1f}"
     return answer
 
@@ -433,19 +553,22 @@ def _results_body(solutions, media_type: str, max_rows: int) -> tuple[bytes, int
     return parsed.serialize(format=RESULTS_FORMATS[media_type]), rows
 
 
-def _graph_body(triples, media_type: str, max_rows: int) -> tuple[bytes, int]:
-    """Serialise CONSTRUCT/DESCRIBE triples; N-Triples first (one line a triple, counted), then converted."""
+def _graph_body(triples, media_type: str, max_rows: int, digest: bool = False) -> tuple[bytes, int, str | None]:
+    """Serialise CONSTRUCT/DESCRIBE triples; N-Triples first (one line a triple, counted), then converted.
+
+    `digest`: also return the SHA-256 of the sorted N-Triples lines (the same content gives the same digest)."""
     from agrs.ns import prefixes
 
     sink = _LineCounter(max_rows, _too_many(max_rows, "triples"))
     triples.serialize(sink, format=ox.RdfFormat.N_TRIPLES)
     ntriples = sink.getvalue()
+    hashed = hashlib.sha256(b"\n".join(sorted(ntriples.splitlines()))).hexdigest() if digest else None
     if media_type == "application/n-triples":
-        return ntriples, sink.lines
+        return ntriples, sink.lines, hashed
     parsed = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
     target = GRAPH_FORMATS[media_type]
     used = None
     if target in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         # Only the prefixes the triples use: a short answer should not open with forty prefix lines.
         used = {name: iri for name, iri in prefixes().items() if b"<" + iri.encode() in ntriples}
-    return ox.serialize(parsed, format=target, prefixes=used), sink.lines
+    return ox.serialize(parsed, format=target, prefixes=used), sink.lines, hashed

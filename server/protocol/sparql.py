@@ -189,7 +189,13 @@ def _run(job: Job):
     remote store, every query: the HTTP request is what takes time, and only a worker stops at the timeout)."""
     if is_small(job.sparql) and not runtime().remote:
         return execute(runtime().reader, job)
-    return runtime().queries.run(job)
+    return runtime().queries.run(job, client_of(request))
+
+
+def client_of(req) -> str:
+    """Who a request counts as for the per-client query limit: its address (behind a reverse proxy, the proxy's:
+    set the proxy's own per-client limits, or raise --client-queries)."""
+    return req.remote_addr or "unknown"
 
 
 def answer_response(answer) -> Response:

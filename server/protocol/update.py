@@ -22,7 +22,9 @@ shapes, or by `agrs load`.
 """
 
 import re
+import time
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -90,14 +92,16 @@ def run_update(
     state = runtime()
     # rdflib's SPARQL parser is not thread-safe (concurrent parses fail at random): every parse of an update,
     # ours, the federation guard's and the store's, happens under the write lock.
-    with state.write_lock:
+    with write_lock(state):
+        deadline = time.monotonic() + state.config.update_timeout
         _check_federation(sparql)
-        _check_targets(sparql, base)
+        _check_targets(sparql, base, state, deadline)
         rewritten = rewrite(operations, using, using_named, _writable_graphs(state.store), state.store)
         if not rewritten:
             return  # CLEAR / DROP ALL with no graph to clear
         if base:
             rewritten = f"BASE <{base}>\n{rewritten}"  # a BASE in the text comes later, so it wins
+        dry_run(state, rewritten, deadline)
         try:
             state.store.update(rewritten)
         except QueryError as error:
@@ -110,10 +114,100 @@ def run_update(
             state.after_write()
 
 
-def _check_targets(sparql: str, base: str | None) -> None:
-    """Raise UpdateRefused: 400 when the update does not parse, 403 when it writes one of the project's graphs."""
+@contextmanager
+def write_lock(state, refused: type | None = None):
+    """Hold the server's write lock; a writer waits for it `update_timeout` seconds at most, then is refused with
+    503 (`refused`: the exception class to raise, taking (status, message); UpdateRefused by default)."""
+    timeout = state.config.update_timeout
+    if not state.write_lock.acquire(timeout=timeout):
+        raise (refused or UpdateRefused)(
+            503, f"another write has held the store for more than {timeout:g} s (agrs serve --update-timeout); "
+            "nothing was written: try again later",
+        )  # fmt: skip
     try:
-        targets = guard.update_targets(sparql)
+        yield
+    finally:
+        state.write_lock.release()
+
+
+def dry_run(state, rewritten: str, deadline: float) -> None:
+    """Time the update's costly parts in a killable query worker before it runs, and refuse it (503, nothing
+    written; the caller releases the write lock) when they pass `deadline` (now + `update_timeout`).
+
+    pyoxigraph cannot stop an update once started, and an update cannot run in a worker (the serving process is
+    the store's one writer), but its time is the parse of its text (rdflib's, in the store's guard: it grows with
+    the square of an INSERT DATA's size) and the evaluation of its WHERE clauses, plus the writes. So the worker
+    parses the text the store will parse, then counts each WHERE's solutions (on the newest checkpoint); an update
+    whose parts take longer than the timeout is stopped there, and one that passes runs about as long again here.
+    """
+    if state.queries is None:
+        return
+    from agrs.server.protocol.executor import Job
+
+    _in_worker(state, Job(sparql=rewritten, update_targets=True), deadline)
+    for sparql, dataset in where_queries(rewritten):
+        _in_worker(state, Job(sparql=sparql, dataset=dataset, max_rows=1), deadline)
+
+
+def _in_worker(state, job, deadline: float):
+    """Run `job` in a query worker within what is left until `deadline`; UpdateRefused(503) past it."""
+    timeout = state.config.update_timeout
+    answer = state.queries.run(job, timeout=max(deadline - time.monotonic(), 0.1))
+    if answer.status == 503:
+        raise UpdateRefused(
+            503,
+            f"the update takes longer than {timeout:g} s, this server's update timeout (agrs serve --update-timeout), "
+            "to parse or to evaluate its WHERE: it was stopped before writing anything; narrow it (more selective "
+            "patterns), split it into smaller updates, or send bulk data to the Graph Store",
+        )
+    return answer
+
+
+def where_queries(rewritten: str) -> list:
+    """Return a `SELECT (COUNT(*) …) WHERE {…}` query and its Dataset for each operation of `rewritten` (as
+    `rewrite` gives it) that has a WHERE clause: what the update's evaluation of that operation costs."""
+    from agrs.store.base import Dataset
+
+    found, prologue = [], ""
+    for operation in split_operations(rewritten):
+        prologue += operation.prologue  # PREFIX and BASE hold for the operations that follow
+        items = operation.tokens
+        top = [index for index, token in enumerate(items) if token.depth == 0]
+        where = next((index for index in top if items[index].keyword == "WHERE"), None)
+        if where is None or where + 1 >= len(items) or items[where + 1].kind != "open":
+            continue
+        default = [items[1].text[1:-1]] if items[0].keyword == "WITH" and items[1].kind == "iri" else []
+        named = []
+        for index in top:
+            if items[index].keyword == "USING" and index + 1 < len(items):
+                following = items[index + 1]
+                if following.keyword == "NAMED" and index + 2 < len(items) and items[index + 2].kind == "iri":
+                    named.append(items[index + 2].text[1:-1])
+                elif following.kind == "iri":
+                    default.append(following.text[1:-1])
+        if any(items[index].keyword == "USING" for index in top):
+            default = [iri for iri in default if iri != (items[1].text[1:-1] if items[0].keyword == "WITH" else None)]
+        block = _block_text(operation, where + 1)
+        found.append(
+            (f"{prologue} SELECT (COUNT(*) AS ?agrs_n) WHERE {block}", Dataset(tuple(default), tuple(named) or None))
+        )
+    return found
+
+
+def _check_targets(sparql: str, base: str | None, state=None, deadline: float | None = None) -> None:
+    """Raise UpdateRefused: 400 when the update does not parse, 403 when it writes one of the project's graphs.
+
+    With query workers (`state.queries`), the parse runs in one, stopped at `deadline` (see `dry_run`)."""
+    try:
+        if state is not None and state.queries is not None and deadline is not None:
+            from agrs.server.protocol.executor import Job
+
+            answer = _in_worker(state, Job(sparql=sparql, update_targets=True), deadline)
+            if answer.status != 200:
+                raise QueryError(answer.body.decode("utf-8", "replace").strip())
+            targets = answer.value
+        else:
+            targets = guard.update_targets(sparql)
     except QueryError as error:
         raise UpdateRefused(400, _syntax_error(sparql, error, base)) from error
     for target in targets:
