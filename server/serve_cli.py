@@ -156,14 +156,16 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
 
 def waitress_options(config) -> dict:
     """The waitress settings of `config`: threads, connection limit, idle timeout, and a body cap that lets the
-    app's per-route caps (agrs.server.limits) answer (waitress itself cuts a body past the larger one)."""
+    app's per-route caps (agrs.server.limits) answer (waitress itself cuts a body far past the larger one, before
+    the app sees it: waitress spools a body to a temporary file while it arrives)."""
     return {
         "host": config.host, "port": config.port, "threads": config.threads, "ident": "agrs",
         "connection_limit": config.connection_limit, "channel_timeout": config.channel_timeout,
         # waitress looks for idle connections every cleanup_interval (30 s by default): often enough to honour
         # the channel timeout
         "cleanup_interval": max(1, min(30, config.channel_timeout // 2)),
-        "max_request_body_size": max(config.max_query_body, config.max_write_body) + 64 * 1024,
+        # twice the larger cap: a body a little over its cap gets the app's message, naming the option to raise
+        "max_request_body_size": 2 * max(config.max_query_body, config.max_write_body) + 64 * 1024,
     }  # fmt: skip
 
 

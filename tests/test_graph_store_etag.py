@@ -1,7 +1,7 @@
 """ETag, If-Match and If-None-Match on the Graph Store, over real HTTP: read-modify-write by many clients at once
 loses nothing when they send the ETag they read (412 tells a client to read again).
 
-Without If-Match the same clients lose increments (measured: see /work/coord/h15-server.md); that race is not
+Without If-Match the same clients lose increments (measured: 20 clients, counter 1, twice in two runs); that race is not
 asserted here, as its outcome depends on thread timing."""
 
 import threading
