@@ -45,8 +45,9 @@ class ServerConfig:
     #: seconds a query waits for a busy worker before 503 (never the whole query timeout: a waiting request holds
     #: a request thread)
     queue_wait: float = 5.0
-    #: worker queries one client (its address, or its token) may have running or waiting at once: 429 past it
-    client_queries: int = 2
+    #: worker queries one client address may have running or waiting at once (429 past it); 0: no limit (the
+    #: default: behind a reverse proxy every client has the proxy's address)
+    client_queries: int = 0
     #: extra worker processes kept for light queries (see server/protocol/lanes.py) while the others are busy
     light_workers: int = 1
     #: seconds a query may run in a light worker (it is killed past it, and the client told to retry)

@@ -90,10 +90,10 @@ from agrs.cli_options import store_option
 )
 @click.option(
     "--client-queries",
-    default=2,
+    default=0,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Worker queries one client address may have running or waiting (429 past it).",
+    type=click.IntRange(min=0),
+    help="Worker queries one client address may have running or waiting (429 past it); 0: no limit.",
 )
 @click.option(
     "--light-workers",

@@ -41,8 +41,9 @@ def busy(tmp_path_factory):
     from conftest import LiveServer
 
     store = fill(tmp_path_factory.mktemp("busy") / "store")
-    server = LiveServer(store, "--query-timeout", "30", "--query-workers", "2", "--light-workers", "1",
-                        "--light-timeout", "2", "--queue-wait", "1", "--threads", "16")  # fmt: skip
+    options = ["--query-timeout", "30", "--query-workers", "2", "--light-workers", "1", "--light-timeout", "2",
+               "--queue-wait", "1", "--threads", "16", "--client-queries", "2"]  # fmt: skip
+    server = LiveServer(store, *options)
     yield server
     server.stop()
 
@@ -63,7 +64,7 @@ def test_a_small_query_is_answered_while_heavy_queries_hold_every_worker(busy):
     heavy = start_heavy(busy, range(2, 32))  # 30 heavy clients, as in the issue
     time.sleep(2)  # the first two run in the general workers; the others were told 503 after a 1 s wait
     latencies = []
-    for round_ in range(10):
+    for _ in range(10):
         status, body, seconds = ask(busy, SMALL, 100)
         assert status == 200, body
         assert len(json.loads(body)["results"]["bindings"]) == 1
@@ -83,7 +84,7 @@ def test_a_small_query_is_answered_while_heavy_queries_hold_every_worker(busy):
 
 def test_one_client_cannot_hold_more_than_its_share(busy):
     time.sleep(0.5)
-    answers = start_heavy(busy, range(40, 41), per_client=3)  # client-queries is 2 by default
+    answers = start_heavy(busy, range(40, 41), per_client=3)  # --client-queries 2
     deadline = time.monotonic() + 10
     while not any(status == 429 for status, _, _ in answers) and time.monotonic() < deadline:
         time.sleep(0.1)

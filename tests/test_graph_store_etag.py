@@ -52,7 +52,7 @@ def server(tmp_path_factory):
     path = tmp_path_factory.mktemp("etag") / "store"
     with open_store(path) as store:
         store.replace_graph(DATA, [(ox.NamedNode(COUNTER), ox.NamedNode(VALUE), ox.Literal(1))])
-    server = LiveServer(path, "--client-queries", "50")
+    server = LiveServer(path)
     yield server
     server.stop()
 

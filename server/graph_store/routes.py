@@ -13,7 +13,19 @@ Three kinds of graph, three ways to write them:
 - any other IRI: a plain graph, written by SPARQL Update in one transaction, not gated.
 The registry, the provenance graph and version graphs (`…/v<n>`) are read-only here.
 
-Reads are public; writes need the bearer token (server/auth.py) and run one at a time under the write lock.
+Reads are public; writes need the bearer token (server/auth.py) and run one at a time under the write lock (a
+writer waits for it `--update-timeout` seconds at most: 503 past it).
+
+Reads are bounded like /sparql's queries: the graph is serialised in a killable query worker, under the row cap
+(`--max-rows`) and the size cap (`--max-response-bytes`): 400 naming the cap past them, 503 past the query
+timeout; never a truncated graph. A graph IRI holding a character no IRI may hold (a space, a control such as
+U+0085, or one of `<>"{}|^` and the backtick) is 400.
+
+Concurrency: GET and HEAD answer a strong `ETag`: a data graph's current version IRI, a plain graph's SHA-256 of
+its sorted N-Triples (`"sha256-…"`: exact whoever wrote it, stable across restarts; see `graph_tag`), and
+`If-None-Match` gives 304. PUT, POST and DELETE honour `If-Match` (a tag, or `*`: the graph exists) and
+`If-None-Match` (`*`: the graph does not exist yet), checked under the write lock: 412 with the current tag
+otherwise. So a read-modify-write sending the ETag it read never overwrites a change made meanwhile.
 """
 
 import hashlib

@@ -22,9 +22,11 @@ Statuses
   update sent by GET, an unknown `infer` value, a result over the row cap (`--max-rows`) or over the response
   size cap (never a truncated result); 403 a `SERVICE` whose endpoint is not on the federation allowlist
   (`--allow-federation`), or `SERVICE ?variable` — checked before anything runs, so the server makes no
-  outgoing request; 405 other methods; 406 no acceptable format; 415 a POST body of another media type (or a
-  charset other than UTF-8); 503 the query ran past the timeout (`--query-timeout`; its worker is killed, as
-  Fuseki answers 503 to a timed-out query) or every worker stayed busy.
+  outgoing request; 405 other methods; 406 no acceptable format; 413 a body over `--max-query-body`
+  (agrs.server.limits); 415 a POST body of another media type (or a charset other than UTF-8); 429 the client
+  already has `--client-queries` queries running or waiting; 503 the query ran past the timeout
+  (`--query-timeout`; its worker is killed, as Fuseki answers 503 to a timed-out query) or every worker stayed
+  busy (`--queue-wait`; see QueryExecutor.run for the light lane that keeps small queries answered meanwhile).
 
 `GET /sparql` without a query answers the SPARQL Service Description (RDF by `Accept`) or, to a browser that
 prefers HTML, the query UI.
