@@ -318,3 +318,21 @@ def test_an_update_too_long_to_parse_is_stopped(live_server, tmp_path):
     assert status == 503 and b"--update-timeout" in message
     assert time.monotonic() - started < 4
     assert update(server, f"INSERT DATA {{ GRAPH <{EX}small> {{ <{EX}a> <{EX}b> 1 }} }}")[0] == 204
+
+
+def test_an_update_s_where_clauses_become_the_counting_queries_its_dry_run_times():
+    from agrs.server.protocol.executor import is_light
+    from agrs.server.protocol.update import where_queries
+
+    two = ("PREFIX ex: <http://e/> WITH <http://g> DELETE { ?s ex:p ?o } INSERT { ?s ex:q ?o } WHERE { ?s ex:p ?o } ;"
+           " WITH <http://g> INSERT { ?s ex:r 1 } WHERE { ?s ex:q ?o }")  # fmt: skip
+    found = where_queries(two)
+    assert [sparql.split("SELECT")[1] for sparql, _ in found] == [
+        " (COUNT(*) AS ?agrs_n) WHERE { ?s ex:p ?o }", " (COUNT(*) AS ?agrs_n) WHERE { ?s ex:q ?o }"]  # fmt: skip
+    assert all(sparql.startswith("PREFIX ex: <http://e/>") for sparql, _ in found)  # the prologue carries over
+    assert [dataset.default for _, dataset in found] == [("http://g",), ("http://g",)]
+    using = where_queries("INSERT { GRAPH <http://h> { ?s ?p ?o } } USING <http://a> USING NAMED <http://b> "
+                          "WHERE { ?s ?p ?o }")  # fmt: skip
+    assert using[0][1].default == ("http://a",) and using[0][1].named == ("http://b",)
+    assert where_queries("INSERT DATA { GRAPH <http://g> { <http://a> <http://b> 1 } }") == []
+    assert is_light(SHORT) and not is_light(LONG) and not is_light("SELECT ?x WHERE { ?x <p>+ ?y }")
