@@ -7,10 +7,10 @@ store the serving process writes) and opens the newer one a job names (`store_ch
 write), so a query sees the writes made before it was sent. Such a worker reads the registry once per checkpoint:
 a small query costs what pyoxigraph's does plus a pipe round trip.
 
-A request thread takes an idle worker, sends it a `Job`, and
-waits up to `query_timeout` seconds; past that the worker is killed (the work really stops), a fresh one is
-started in its place, and the request gets 503 — what Fuseki answers to a query that timed out. The other
-workers keep serving meanwhile.
+A request thread takes an idle worker (waiting `queue_wait` seconds at most for one, or using the light lane: see
+`QueryExecutor.run`), sends it a `Job`, and waits up to `query_timeout` seconds; past that the worker is killed
+(the work really stops), a fresh one is started in its place, and the request gets 503 — what Fuseki answers to
+a query that timed out. The other workers keep serving meanwhile.
 
 On a remote store (agrs.store.remote) the workers open its RemoteLocation (picklable) instead of a checkpoint:
 the server it names does its own isolation, so there is nothing to checkpoint, and a write through this server
@@ -211,8 +211,9 @@ class QueryExecutor:
         """Run `job` in a worker and return its answer; 503 when it timed out or no worker became free in time.
 
         How a busy server still answers small queries (issue 15; measured in tests/test_availability.py):
-        - `client` (an address, or a token's name) may have at most `config.client_queries` worker queries running
-          or waiting: past it, 429 at once, so one client cannot take every worker, nor every request thread;
+        - `client` (the request's address: sparql.client_of) may have at most `config.client_queries` worker
+          queries running or waiting (0: no limit): past it, 429 at once, so one client cannot take every
+          worker, nor every request thread;
         - a query takes an idle general worker when there is one; when every one is busy, a *light* query (see
           `is_light`) goes to the light lane (`config.light_workers` more workers), where it may run
           `config.light_timeout` seconds only: a query misjudged light is killed there and told to retry later,
