@@ -52,8 +52,34 @@ from agrs.cli_options import store_option
     show_default=True,
     help="Where the JSON access log goes: - (stderr), a file (appended to), or off.",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=False,
+    show_default=True,
+    help="Serve Prometheus-style metrics at /metrics (to loopback clients only, unless --metrics-token).",
+)
+@click.option(
+    "--metrics-token",
+    envvar="AGRS_METRICS_TOKEN",
+    help="Bearer token /metrics then needs from every client, loopback too ($AGRS_METRICS_TOKEN).",
+)
+@click.option(
+    "--slow-query-log",
+    default="off",
+    show_default=True,
+    help="Where queries slower than --slow-query-ms are logged as JSON lines (query text included): "
+    "- (stderr), a file (appended to), or off.",
+)
+@click.option(
+    "--slow-query-ms",
+    default=2000.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Milliseconds from which a query is slow (for --slow-query-log).",
+)
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
-          max_response_bytes, query_workers, questions_dir, threads, access_log) -> None:  # fmt: skip
+          max_response_bytes, query_workers, questions_dir, threads, access_log, metrics, metrics_token,
+          slow_query_log, slow_query_ms) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
@@ -67,6 +93,8 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         query_timeout=query_timeout, max_rows=max_rows, cors_origins=tuple(cors_origins) or ("*",),
         federation_allowlist=tuple(federation_allowlist), max_response_bytes=max_response_bytes,
         query_workers=query_workers, questions_dir=questions_dir,
+        metrics=metrics, metrics_token=metrics_token or None,
+        slow_query_log=None if slow_query_log == "off" else slow_query_log, slow_query_ms=slow_query_ms,
     )  # fmt: skip
     try:
         app = create_app(config)
