@@ -121,9 +121,8 @@ def test_a_timed_out_query_counts_as_timeout_rejection_and_slow_query(observed):
     fast = query(observed, SHORT)
     assert fast[0] == 200
     after = scrape(observed)
-    assert after.get('agrs_query_timeouts_total{route="/sparql"}', 0) - before.get(
-        'agrs_query_timeouts_total{route="/sparql"}', 0
-    ) == 1
+    timeouts = 'agrs_query_timeouts_total{route="/sparql"}'
+    assert after.get(timeouts, 0) - before.get(timeouts, 0) == 1
     rejected = 'agrs_http_rejected_total{route="/sparql",status="503"}'
     assert after[rejected] - before.get(rejected, 0) == 1
     assert after["agrs_slow_queries_total"] - before["agrs_slow_queries_total"] == 1
