@@ -147,10 +147,11 @@ def _send(connection, method: str, path: str, body: bytes | None, headers: dict)
 
 
 def client(base: str, token: str, traffic: Traffic, index: int, run: str, deadline: float, seed: int,
-           samples: list, ledger: Ledger) -> None:  # fmt: skip
-    """Send the mix until `deadline`; append a Sample per request to `samples`; note acknowledged writes."""
+           samples: list, ledger: Ledger, mix: dict = MIX) -> None:  # fmt: skip
+    """Send the `mix` (kind: weight) until `deadline`; append a Sample per request to `samples`; note acknowledged
+    writes in `ledger`."""
     draw = random.Random(seed)
-    kinds, weights = list(MIX), list(MIX.values())
+    kinds, weights = list(mix), list(mix.values())
     connection = _connect(base)
     counter = 0
     shared = f"{LOAD_GRAPH}{run}/shared"
@@ -259,14 +260,15 @@ class RunResult:
 
 
 def run_load(base: str, token: str, clients: int, seconds: float, traffic: Traffic, seed: int = 0,
-             run: str | None = None) -> RunResult:  # fmt: skip
-    """Run `clients` client threads against the server at `base` for `seconds`; check the writes; return the run."""
+             run: str | None = None, mix: dict = MIX) -> RunResult:  # fmt: skip
+    """Run `clients` client threads sending `mix` to the server at `base` for `seconds`; check the writes; return
+    the run."""
     run = run or f"run-{time.time_ns()}"
     deadline = time.monotonic() + seconds
     samples: list[list[Sample]] = [[] for _ in range(clients)]
     ledgers = [Ledger(index, f"{LOAD_GRAPH}{run}/client-{index}") for index in range(clients)]
     threads = [threading.Thread(target=client, args=(base, token, traffic, index, run, deadline, seed * 1000 + index,
-                                                     samples[index], ledgers[index]), daemon=True)
+                                                     samples[index], ledgers[index], mix), daemon=True)
                for index in range(clients)]  # fmt: skip
     started = time.monotonic()
     for thread in threads:
@@ -367,9 +369,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of each run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (baseline and load; default 3)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--write-weight",
+        type=float,
+        default=MIX["write"],
+        help=f"weight of writes in the mix (default {MIX['write']}; 0: a read-only mix)",
+    )
     args = parser.parse_args()
-    if args.clients < 1 or args.runs < 1 or args.seconds <= 0:
-        parser.error("--clients and --runs must be at least 1, --seconds positive")
+    if args.clients < 1 or args.runs < 1 or args.seconds <= 0 or args.write_weight < 0:
+        parser.error("--clients and --runs must be at least 1, --seconds positive, --write-weight not negative")
 
     from serving import free_port, start_server
 
@@ -395,12 +403,14 @@ def main() -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             traffic = Traffic.discover(base)
-            run_load(base, token, 2, min(2.0, args.seconds), traffic, seed=args.seed, run="warmup")
+            mix = {**MIX, "write": args.write_weight}
+            run_load(base, token, 2, min(2.0, args.seconds), traffic, seed=args.seed, run="warmup", mix=mix)
             baselines, loads = [], []
             for number in range(args.runs):
-                baselines.append(run_load(base, token, 1, args.seconds, traffic, args.seed + number, f"base-{number}"))
+                baselines.append(run_load(base, token, 1, args.seconds, traffic, args.seed + number, f"base-{number}",
+                                          mix))  # fmt: skip
                 loads.append(run_load(base, token, args.clients, args.seconds, traffic, args.seed + number,
-                                      f"load-{number}"))  # fmt: skip
+                                      f"load-{number}", mix))  # fmt: skip
                 print(f"run {number + 1}: {loads[-1].count()} requests, {loads[-1].server_errors} 5xx, "
                       f"{len(loads[-1].lost)} lost", file=sys.stderr)  # fmt: skip
         finally:
@@ -408,7 +418,8 @@ def main() -> int:
             server.wait(30)
     print(f"Questions: {len(traffic.questions)} stored questions, {len(traffic.iris)} resources, "
           f"{len(traffic.words)} label words drawn from.\n")  # fmt: skip
-    print(report(baselines, loads, description))
+    weights = ", ".join(f"{kind} {weight:g}" for kind, weight in mix.items())
+    print(report(baselines, loads, f"{description}; mix weights {weights}"))
     lost = [line for r in baselines + loads for line in r.lost]
     for line in lost[:20]:
         print("lost:", line, file=sys.stderr)
