@@ -314,6 +314,14 @@ def observatory_store() -> Path:
     return folder
 
 
+def client_options(clients: int) -> list[str]:
+    """`agrs serve` options that let `clients` loopback clients count as that many users: they all come from
+    127.0.0.1, and a server that limits the queries of one client address (`--client-queries`, default 2) would
+    answer 429 to all but two of them. Empty when this `agrs serve` has no such limit."""
+    done = subprocess.run([sys.executable, "-m", "agrs", "serve", "--help"], capture_output=True, text=True, cwd=REPO)
+    return ["--client-queries", str(2 * clients)] if "--client-queries" in done.stdout else []
+
+
 def _median(values: list) -> float | None:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -398,8 +406,8 @@ def main() -> int:
             description = "the bundled observatory (`agrs observatory`: ontology, all territories, data/, inferred)"
         port = free_port()
         # threads: one per client and a few spare, so that waitress never queues a client behind another
-        server = start_server(folder, port, Path(scratch) / "serve.log",
-                              ("--write-token", token, "--threads", str(args.clients + 4)))  # fmt: skip
+        options = ("--write-token", token, "--threads", str(args.clients + 4), *client_options(args.clients))
+        server = start_server(folder, port, Path(scratch) / "serve.log", options)
         try:
             base = f"http://127.0.0.1:{port}"
             traffic = Traffic.discover(base)

@@ -177,12 +177,14 @@ def _workers(executor) -> tuple[int, int]:
     """(workers, busy workers) of a QueryExecutor; (0, 0) without one.
 
     Read from its private fields, under its lock: a public accessor belongs to server/protocol/executor.py (owned
-    by another part); `len` and `qsize` are cheap and never block on a running query."""
+    by another part); `len` and `qsize` are cheap and never block on a running query. The idle workers wait in
+    `_idle`, and the light lane's (when the executor has one) in `_light`."""
     if executor is None:
         return 0, 0
     with executor._lock:
         total = len(executor._workers)
-    return total, max(total - executor._idle.qsize(), 0)
+    idle = sum(lane.qsize() for lane in (getattr(executor, "_idle", None), getattr(executor, "_light", None)) if lane)
+    return total, max(total - idle, 0)
 
 
 class _Writer:

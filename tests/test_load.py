@@ -21,7 +21,7 @@ CLIENTS, SECONDS = 4, 12
 def server(tmp_path_factory):
     """A live server (write token "test-token", metrics on) on the question fixture's store."""
     store = load_test.fixture_store(tmp_path_factory.mktemp("load") / "store")
-    live = LiveServer(store, "--metrics", "--threads", str(CLIENTS + 4))
+    live = LiveServer(store, "--metrics", "--threads", str(CLIENTS + 4), *load_test.client_options(CLIENTS))
     yield live
     log = live.stop()
     assert "Traceback" not in log, log[-3000:]

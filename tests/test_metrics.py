@@ -106,7 +106,7 @@ def test_counters_move_after_requests(observed):
     # the store's size follows the write (read again: the store changed)
     assert after['agrs_store_graphs{kind="data"}'] == 1 and after['agrs_store_triples{kind="data"}'] == 2000
     assert after['agrs_store_graphs{kind="plain"}'] >= 1 and moved('agrs_store_triples{kind="plain"}') == 1
-    assert after["agrs_query_workers"] == 2 and after["agrs_query_workers_busy"] == 0
+    assert after["agrs_query_workers"] >= 2 and after["agrs_query_workers_busy"] == 0  # (+ a light lane's, if any)
     assert after["agrs_http_requests_in_flight"] == 1  # the scrape itself
     # the histogram's buckets are cumulative
     buckets = [value for name, value in after.items() if name.startswith("agrs_http_request_duration_seconds_bucket")
