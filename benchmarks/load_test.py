@@ -23,7 +23,7 @@ of the shared machine hits both; every figure is the median over the runs.
 The store: a copy of the bundled observatory (`agrs observatory`, built once under .bench/data/load-observatory,
 a few minutes), or with `--quick` the question fixture (tests/data/kg with the ontology and the inferred graph).
 
-    .venv/bin/python benchmarks/load_test.py [--quick] [--clients 8] [--seconds 10] [--runs 3]
+    .venv/bin/python benchmarks/load_test.py [--quick] [--clients 4] [--seconds 10] [--runs 3]
 """
 
 import argparse
@@ -373,7 +373,7 @@ def main() -> int:
     """Parse the options, build or copy the store, start the server, run, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the question fixture instead of the observatory")
-    parser.add_argument("--clients", type=int, default=8, help="client threads of a load run (default 8)")
+    parser.add_argument("--clients", type=int, default=4, help="client threads of a load run (default 4)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of each run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (baseline and load; default 3)")
     parser.add_argument("--seed", type=int, default=15)
