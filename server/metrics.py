@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g, request
 
+from agrs.server.protocol.executor import TIMED_OUT
+
 KEY = "agrs.metrics"  # app.extensions key of the app's Metrics
 ROUTE = "/metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -272,8 +274,6 @@ def _end(error=None) -> None:
 
 
 def _record(response: Response) -> Response:
-    from agrs.server.protocol.executor import TIMED_OUT
-
     started = g.get("agrs_metrics_started")
     seconds = None if started is None else time.perf_counter() - started
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"

@@ -96,6 +96,8 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         metrics=metrics, metrics_token=metrics_token or None,
         slow_query_log=None if slow_query_log == "off" else slow_query_log, slow_query_ms=slow_query_ms,
     )  # fmt: skip
+    if config.slow_query_log not in (None, "-"):
+        _check_log_file(config.slow_query_log, "slow-query log")
     try:
         app = create_app(config)
     except StoreError as error:
@@ -130,3 +132,14 @@ def _direct_access_log(app, where: str):
         return None
     log.stream = open(where, "a", encoding="utf-8")  # closed when the server stops
     return log.stream
+
+
+def _check_log_file(where: str, what: str) -> None:
+    """Exit 2 with a message unless `where` can be appended to (its folder is created when missing)."""
+    try:
+        Path(where).parent.mkdir(parents=True, exist_ok=True)
+        with open(where, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        click.echo(f"agrs serve: cannot write the {what} {where}: {error.strerror or error}", err=True)
+        sys.exit(2)

@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
@@ -107,10 +106,7 @@ def install(app: Flask) -> SlowLog | None:
     where = getattr(config, "slow_query_log", None)
     if not where:
         return None
-    where = str(where)
-    if where != "-":
-        Path(where).parent.mkdir(parents=True, exist_ok=True)
-    log = SlowLog(where, getattr(config, "slow_query_ms", DEFAULT_MS))
+    log = SlowLog(str(where), getattr(config, "slow_query_ms", DEFAULT_MS))
     app.extensions[KEY] = log
     app.before_request(_start)
     app.after_request(_record)

@@ -206,3 +206,15 @@ def test_slow_query_log_lines_do_not_interleave(live_server, tmp_path):
         thread.join(60)
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert sorted(line["query"] for line in lines) == sorted(texts)
+
+
+def test_an_unwritable_slow_query_log_is_a_usage_error(tmp_path):
+    from conftest import run_agrs
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = run_agrs("serve", "--store", str(tmp_path / "store"), "--slow-query-log", str(blocker / "slow.jsonl"),
+                    timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "cannot write the slow-query log" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "store").exists()  # refused before the store was opened
