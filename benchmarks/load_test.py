@@ -322,6 +322,27 @@ def client_options(clients: int) -> list[str]:
     return ["--client-queries", str(2 * clients)] if "--client-queries" in done.stdout else []
 
 
+def server_counts(base: str) -> str:
+    """The server's totals from its /metrics (requests, rejections, query timeouts, writes) as one phrase."""
+    connection = _connect(base)
+    try:
+        status, body = _get(connection, base, "/metrics", "text/plain")
+    finally:
+        connection.close()
+    if status != 200:
+        return f"/metrics answered {status}"
+    totals = Counter()
+    for line in body.decode().splitlines():
+        name = line.partition("{")[0].partition(" ")[0]
+        if name in ("agrs_http_requests_total", "agrs_http_rejected_total", "agrs_query_timeouts_total"):
+            totals[name] += int(float(line.rpartition(" ")[2]))
+        elif name == "agrs_writes_total":
+            totals[name] = int(float(line.rpartition(" ")[2]))
+    return (f"{totals['agrs_http_requests_total']} requests, {totals['agrs_http_rejected_total']} rejected "
+            f"(413/429/503), {totals['agrs_query_timeouts_total']} query timeouts, "
+            f"{totals['agrs_writes_total']} writes")  # fmt: skip
+
+
 def _median(values: list) -> float | None:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
@@ -406,7 +427,8 @@ def main() -> int:
             description = "the bundled observatory (`agrs observatory`: ontology, all territories, data/, inferred)"
         port = free_port()
         # threads: one per client and a few spare, so that waitress never queues a client behind another
-        options = ("--write-token", token, "--threads", str(args.clients + 4), *client_options(args.clients))
+        options = ("--write-token", token, "--metrics", "--threads", str(args.clients + 4),
+                   *client_options(args.clients))  # fmt: skip
         server = start_server(folder, port, Path(scratch) / "serve.log", options)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -421,6 +443,7 @@ def main() -> int:
                                       f"load-{number}", mix))  # fmt: skip
                 print(f"run {number + 1}: {loads[-1].count()} requests, {loads[-1].server_errors} 5xx, "
                       f"{len(loads[-1].lost)} lost", file=sys.stderr)  # fmt: skip
+            counted = server_counts(base)
         finally:
             server.terminate()
             server.wait(30)
@@ -428,6 +451,7 @@ def main() -> int:
           f"{len(traffic.words)} label words drawn from.\n")  # fmt: skip
     weights = ", ".join(f"{kind} {weight:g}" for kind, weight in mix.items())
     print(report(baselines, loads, f"{description}; mix weights {weights}"))
+    print("\nThe server's own counts (/metrics, warm-up and read-backs included): " + counted + ".")
     lost = [line for r in baselines + loads for line in r.lost]
     for line in lost[:20]:
         print("lost:", line, file=sys.stderr)
