@@ -43,8 +43,10 @@ def create_app(config: ServerConfig) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"agrs.server.{name}")
         app.register_blueprint(module.blueprint)
-    from agrs.server import access_log
+    from agrs.server import access_log, metrics, slow_log
 
+    metrics.install(app)  # first: its clock starts before any other hook may answer (a cached answer, a 304)
+    slow_log.install(app)
     access_log.install(app)
     from agrs.server import limits
 

@@ -56,6 +56,14 @@ class ServerConfig:
     threads: int = 16
     connection_limit: int = 1000
     channel_timeout: int = 30
+    #: serve Prometheus-style metrics at /metrics (agrs.server.metrics); off: /metrics is a 404
+    metrics: bool = False
+    #: the bearer token /metrics then needs from every client; None: loopback clients only
+    metrics_token: str | None = None
+    #: where slow queries are logged as JSON lines ("-": stderr, else a file); None: no slow-query log
+    slow_query_log: str | None = None
+    #: milliseconds from which a query is slow (agrs.server.slow_log)
+    slow_query_ms: float = 2000.0
 
     @classmethod
     def from_environment(cls, store: Path, **options) -> "ServerConfig":

@@ -115,10 +115,35 @@ from agrs.cli_options import store_option
     show_default=True,
     help="Where the JSON access log goes: - (stderr), a file (appended to), or off.",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=False,
+    show_default=True,
+    help="Serve Prometheus-style metrics at /metrics (to loopback clients only, unless --metrics-token).",
+)
+@click.option(
+    "--metrics-token",
+    envvar="AGRS_METRICS_TOKEN",
+    help="Bearer token /metrics then needs from every client, loopback too ($AGRS_METRICS_TOKEN).",
+)
+@click.option(
+    "--slow-query-log",
+    default="off",
+    show_default=True,
+    help="Where queries slower than --slow-query-ms are logged as JSON lines (query text included): "
+    "- (stderr), a file (appended to), or off.",
+)
+@click.option(
+    "--slow-query-ms",
+    default=2000.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Milliseconds from which a query is slow (for --slow-query-log).",
+)
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
           max_response_bytes, query_workers, questions_dir, threads, access_log, connection_limit, channel_timeout,
           max_query_body, max_write_body, update_timeout, queue_wait, client_queries, light_workers,
-          light_timeout) -> None:  # fmt: skip
+          light_timeout, metrics, metrics_token, slow_query_log, slow_query_ms) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
@@ -135,7 +160,11 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         max_write_body=max_write_body, update_timeout=update_timeout, queue_wait=queue_wait,
         client_queries=client_queries, light_workers=light_workers, light_timeout=light_timeout, threads=threads,
         connection_limit=_connection_limit(connection_limit), channel_timeout=channel_timeout,
+        metrics=metrics, metrics_token=metrics_token or None,
+        slow_query_log=None if slow_query_log == "off" else slow_query_log, slow_query_ms=slow_query_ms,
     )  # fmt: skip
+    if config.slow_query_log not in (None, "-"):
+        _check_log_file(config.slow_query_log, "slow-query log")
     try:
         app = create_app(config)
     except StoreError as error:
@@ -198,3 +227,14 @@ def _direct_access_log(app, where: str):
         return None
     log.stream = open(where, "a", encoding="utf-8")  # closed when the server stops
     return log.stream
+
+
+def _check_log_file(where: str, what: str) -> None:
+    """Exit 2 with a message unless `where` can be appended to (its folder is created when missing)."""
+    try:
+        Path(where).parent.mkdir(parents=True, exist_ok=True)
+        with open(where, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        click.echo(f"agrs serve: cannot write the {what} {where}: {error.strerror or error}", err=True)
+        sys.exit(2)

@@ -242,7 +242,9 @@ def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | N
         raise ApiError(400, str(error)) from None
     job = Job(sparql=sparql, dataset=Dataset(infer=infer), accept=accept, format=format_param,
               max_rows=config.max_rows + 1, max_bytes=config.max_response_bytes)  # fmt: skip
-    return runtime().queries.run(job)
+    answer = runtime().queries.run(job)
+    g.agrs_query = (job, answer)  # for the slow-query log and the metrics (server/slow_log.py, metrics.py)
+    return answer
 
 
 def _links(page: int, more: bool, rows: int) -> str:

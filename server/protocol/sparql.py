@@ -183,6 +183,7 @@ def _query(sparql: str, parameters) -> Response:
     )
     answer = _run(job)
     g.agrs_query_kind = answer.kind or "query"
+    g.agrs_query = (job, answer)  # for the slow-query log and the metrics (server/slow_log.py, metrics.py)
     return answer_response(answer)
 
 
