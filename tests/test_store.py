@@ -249,6 +249,18 @@ def test_update_plain_graphs(store):
     assert not bool(store.query("ASK { <http://load> ?p ?o }"))
 
 
+def test_plain_graph_exists_after_create_and_not_after_drop(store):
+    """The Graph Store's 201/204 and 404 rest on this: an empty created graph exists, a dropped one does not."""
+    notes, empty = "https://w3id.org/agrs/graph/notes", "https://w3id.org/agrs/graph/empty"
+    assert not store.plain_graph_exists(notes)
+    store.update(f"INSERT DATA {{ GRAPH <{notes}> {{ <http://n> <http://says> 'hi' }} }}")
+    store.update(f"CREATE SILENT GRAPH <{empty}>")
+    assert store.plain_graph_exists(notes) and store.plain_graph_exists(empty)
+    store.update(f"DROP GRAPH <{notes}> ; DROP SILENT GRAPH <{empty}> ; CREATE SILENT GRAPH <{empty}>")
+    assert not store.plain_graph_exists(notes)
+    assert store.plain_graph_exists(empty)  # dropped, then created again in the same request
+
+
 # --- dataset resolution ---------------------------------------------------------------------------------------
 
 

@@ -204,6 +204,11 @@ class Store(ABC):
     def plain_graphs(self) -> list[str]:
         """Return the plain graphs (the registry, the provenance, what updates wrote), by IRI; never the unions."""
 
+    def plain_graph_exists(self, name: str) -> bool:
+        """Return whether plain graph `name` exists (an empty graph made by CREATE or an empty PUT counts)."""
+        # graphs=(): no FROM clause, so rdflib (not thread-safe) never parses the query
+        return bool(self.query(f"ASK {{ GRAPH <{name}> {{}} }}", graphs=()))
+
     def current_version(self, graph: str) -> str | None:
         """Return the version graph currently holding `graph`, or None."""
         return self.current_versions().get(graph)

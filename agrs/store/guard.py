@@ -42,6 +42,28 @@ def update_targets(sparql: str) -> list:
     return [_normalise(target) for operation in operations for target in _operation_targets(operation)]
 
 
+def dropped_graphs(sparql: str) -> list:
+    """Return the graphs an update leaves not existing: dropped (DROP, MOVE's source) and not written again after.
+
+    Items as for `update_targets`. Raises QueryError when the text cannot be parsed.
+    """
+    try:
+        operations = translate_update(sparql).algebra
+    except Exception as error:  # rdflib raises pyparsing errors and assorted exceptions on bad text
+        raise QueryError(f"cannot read the SPARQL update: {error}") from error
+    dropped: dict = {}
+    for operation in operations:
+        if operation.name == "Drop":
+            dropped[_normalise(operation.graphiri)] = True
+        elif operation.name == "Move":
+            dropped.pop(_normalise(operation.graph[1]), None)
+            dropped[_normalise(operation.graph[0])] = True
+        else:
+            for target in _operation_targets(operation):
+                dropped.pop(_normalise(target), None)
+    return list(dropped)
+
+
 def _operation_targets(operation) -> Iterator:
     name = operation.name
     if name in ("InsertData", "DeleteData", "DeleteWhere"):

@@ -179,8 +179,7 @@ def _exists(store, target: Target) -> bool:
         return True
     if target.kind == "data":
         return store.current_version(target.iri) is not None
-    # graphs=(): the store then reads no FROM clause, so rdflib (not thread-safe) never parses outside the lock
-    return bool(store.query(f"ASK {{ GRAPH <{target.iri}> {{}} }}", graphs=()))
+    return store.plain_graph_exists(target.iri)
 
 
 def _triples(store, target: Target):

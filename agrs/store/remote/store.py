@@ -358,9 +358,11 @@ class RemoteStore(Store):
             self._register_plain([t for t in guard.update_targets(sparql) if isinstance(t, str) and t != guard.DEFAULT])
             # Blank nodes of INSERT DATA as skolem IRIs (Virtuoso refuses them there), turned back in results.
             sparql = skolem.skolemise_update(sparql, uuid.uuid4().hex[:16])
+            dropped = [name for name in guard.dropped_graphs(sparql) if isinstance(name, str)]
             if self.quirks.virtuoso:
                 sparql = _virtuoso_drop(sparql)
             self._client.update(sparql)
+            self._unregister_plain(dropped)
 
     def _register_plain(self, names: list[str]) -> None:
         known = set(self._state().plain)
@@ -368,6 +370,19 @@ class RemoteStore(Store):
         if new:
             lines = "".join(f"  <{name}> a <{PLAIN_GRAPH}> .\n" for name in new)
             self._write(f"INSERT DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
+
+    def _unregister_plain(self, names: list[str]) -> None:
+        # A dropped graph no longer exists: on servers without empty graphs (Virtuoso) only the registry says so.
+        gone = [name for name in names if name in set(self._state().plain)]
+        if gone:
+            lines = "".join(f"  <{name}> a <{PLAIN_GRAPH}> .\n" for name in gone)
+            self._write(f"DELETE DATA {{ GRAPH {REGISTRY} {{\n{lines}}} }}")
+
+    def plain_graph_exists(self, name: str) -> bool:
+        """Return whether plain graph `name` exists: registered by a write through AGRS, or holding triples."""
+        if name in self._state().plain:
+            return True
+        return self._ask(f"ASK {{ GRAPH <{name}> {{ ?s ?p ?o }} }}")
 
     def write_plain_graph(self, name: str, triples: Iterable) -> int:
         """Make `triples` the content of plain graph `name` (not versioned); return the triples stored."""
