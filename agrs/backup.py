@@ -251,6 +251,7 @@ def restore(source: Path, target: Path, *, force: bool = False) -> Manifest:
     if source == target or target in source.parents:
         raise BackupError(f"cannot restore {source} into itself ({target})")
     target.parent.mkdir(parents=True, exist_ok=True)
+    _collect_stale_staging(target)
     staging = target.parent / f".{target.name}.restore-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -275,6 +276,17 @@ def restore(source: Path, target: Path, *, force: bool = False) -> Manifest:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _collect_stale_staging(target: Path) -> None:
+    """Remove what a killed restore left beside `target` (its staging folder names a process that is gone)."""
+    for folder in target.parent.glob(f".{target.name}.restore-*"):
+        try:
+            os.kill(int(folder.name.rsplit("-", 1)[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):  # not ours to judge: another user's live process, or not a pid
+            continue
 
 
 def _load_dump(source: Path, manifest: Manifest, staging: Path) -> None:
