@@ -311,3 +311,26 @@ def test_a_backup_folder_is_never_written_over(filled, tmp_path):
     result = agrs("backup", str(tmp_path / "busy"), "--store", str(filled))
     assert result.exit_code == 2 and "not empty" in result.output
     assert [path.name for path in (tmp_path / "busy").iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.remote
+def test_a_server_on_a_remote_store_sends_a_dump(oxigraph_server, tmp_path):
+    from agrs.store.remote import RemoteStore
+
+    from conftest import LiveServer
+
+    oxigraph_server.reset()
+    with RemoteStore(oxigraph_server.location) as remote:
+        remote.replace_graph(DATA, triples("one", 10))
+    server = LiveServer(oxigraph_server.query_url, "--update-url", oxigraph_server.update_url, token=TOKEN)
+    try:
+        result = agrs("backup", str(tmp_path / "checkpoint"), "--server", server.url, "--write-token", TOKEN)
+        assert result.exit_code == 2 and "ask for ?kind=dump" in result.output
+        result = agrs("backup", str(tmp_path / "dump"), "--dump", "--server", server.url, "--write-token", TOKEN)
+        assert result.exit_code == 0, result.output
+    finally:
+        server.stop()
+    backups.restore(tmp_path / "dump", tmp_path / "restored")
+    with EmbeddedStore(tmp_path / "restored", read_only=True) as store:
+        assert store.current_versions() == {DATA: DATA + "/v1"}
+        assert set(store.triples(DATA)) == set(triples("one", 10))
