@@ -235,6 +235,7 @@ def test_backups_while_the_server_writes_are_each_a_state_the_store_had(live_ser
         assert state in states, f"{backup.name} holds a state the store never had: {state[0]}"
         assert union == state[1]  # the union graph matches the current version: not caught mid-switch
         seen.append(states.index(state))
+    print(f"backups saw states {seen} of {len(states)}")
     assert len(set(seen)) >= 2, f"every backup saw the same state {seen}: the writes did not overlap them"
     assert seen == sorted(seen)  # taken one after the other, so never an older state after a newer one
     assert time.monotonic() - started < 90
