@@ -133,6 +133,19 @@ def test_a_damaged_dump_is_refused_and_the_target_untouched(filled, tmp_path):
     assert result.exit_code == 2 and "damaged" in result.output
 
 
+def test_a_dump_from_another_pyoxigraph_is_checked_by_its_file_and_count(filled, tmp_path):
+    backup = tmp_path / "backup"
+    manifest = backups.dump(EmbeddedStore(filled, read_only=True), backup)
+    manifest.pyoxigraph_version, manifest.digest = "0.4.0", "0" * 64  # as if printed by another version
+    manifest.write(backup)
+    backups.restore(backup, tmp_path / "target")
+    assert every_quad(tmp_path / "target") == every_quad(filled)
+    manifest.quads += 1  # but a count that differs is damage whatever the version
+    manifest.write(backup)
+    with pytest.raises(backups.BackupError, match="damaged"):
+        backups.restore(backup, tmp_path / "other")
+
+
 def test_backup_of_a_store_another_process_writes_says_who_and_exits_2(filled, tmp_path):
     with EmbeddedStore(filled):  # this process holds the lock: not a server
         result = agrs("backup", str(tmp_path / "backup"), "--store", str(filled))
