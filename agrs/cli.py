@@ -14,6 +14,7 @@ Exit codes (every command):
 
 # name -> "module:attribute"; the module is imported only when the subcommand is used.
 SUBCOMMANDS = {
+    "backup": "agrs.backup_cli:backup",
     "demo": "agrs.loaders.demo_cli:demo",
     "export": "agrs.transfer_cli:export",
     "import": "agrs.transfer_cli:import_",
@@ -23,6 +24,7 @@ SUBCOMMANDS = {
     "push": "agrs.transfer_cli:push",
     "query": "agrs.query_cli:query",
     "reason": "agrs.derived.reason_cli:reason",
+    "restore": "agrs.backup_cli:restore",
     "rollup": "agrs.derived.rollup_cli:rollup",
     "serve": "agrs.server.serve_cli:serve",
     "store": "agrs.store_cli:store",

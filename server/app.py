@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "pages.map_page",
     "ui.query_page",
     "api.routes",
+    "admin.routes",  # POST /admin/backup (the backup helper, issue 15)
 )
 
 

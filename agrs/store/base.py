@@ -243,3 +243,14 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # --- backup ---
+
+    def stored_dataset(self) -> tuple[list[str], Iterator]:
+        """Return every named graph the store holds (empty ones included) and an iterator over every quad it holds.
+
+        All of it, as stored: every version graph (current or kept), the registry, the union graphs, the plain
+        graphs and the default graph — what a dump (agrs.backup) must carry to rebuild the store. Consistent only
+        while nobody writes: the caller holds the write lock, or reads a checkpoint.
+        """
+        raise StoreError(f"{type(self).__name__} cannot list the quads it stores")

@@ -602,6 +602,17 @@ class EmbeddedStore(Store):
                 self._drop_data(name)
 
 
+    # --- backup ---
+
+    def stored_dataset(self) -> tuple[list[str], Iterator]:
+        """Return every named graph stored (empty ones too: N-Quads cannot carry them) and an iterator over every
+        quad, versions kept and system graphs included (see Store.stored_dataset). The quads are read from one
+        RocksDB snapshot; call it on a checkpoint, or holding the write lock, so that the names match them."""
+        store = self._store
+        names = sorted(name.value for name in store.named_graphs() if isinstance(name, ox.NamedNode))
+        return names, store.quads_for_pattern(None, None, None, None)
+
+
 # --- opening ---------------------------------------------------------------------------------------------------
 
 

@@ -614,6 +614,39 @@ class RemoteStore(Store):
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
+    # --- backup ---
+
+    def stored_dataset(self) -> tuple[list[str], Iterator]:
+        """Return the graphs AGRS keeps on the server and their quads (see Store.stored_dataset): the registry, every
+        registered version still holding data (current or kept), the registered plain graphs and the union graphs —
+        never the server's own graphs nor the write lock. Read graph by graph over HTTP: the registry is read again
+        after, and everything again (up to QUERY_ATTEMPTS times) when a commit happened in between."""
+        listing = (
+            registry.PROLOGUE
+            + f"""SELECT DISTINCT ?g WHERE {{ GRAPH {REGISTRY} {{
+  {{ ?g agrs:versionOf ?graph }} UNION {{ ?g a <{PLAIN_GRAPH}> }}
+}} }}"""
+        )
+        for _ in range(QUERY_ATTEMPTS):
+            before = self._registry_text()
+            plain = set(self._state().plain)
+            candidates = sorted({row["g"].value for row in self._select(listing)} | {REGISTRY_GRAPH, *UNION_GRAPHS})
+            names, quads = [], []
+            for name in candidates:
+                found = self._graph_triples(name)
+                if found or name in plain:
+                    names.append(name)
+                    node = ox.NamedNode(name)
+                    quads.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in found)
+            if self._registry_text() == before:
+                return names, iter(quads)
+        raise StoreError(f"the store {self.location.describe()} kept changing while it was read; try again")
+
+    def _registry_text(self) -> list[str]:
+        """The registry's triples as sorted text: equal before and after a read when no commit happened between."""
+        return sorted(str(t) for t in self._graph_triples(REGISTRY_GRAPH))
+
+
 def _check_graph(graph: str) -> None:
     try:
         registry.check_graph_iri(graph)
