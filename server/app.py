@@ -43,8 +43,9 @@ def create_app(config: ServerConfig) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"agrs.server.{name}")
         app.register_blueprint(module.blueprint)
-    from agrs.server import access_log
+    from agrs.server import access, access_log
 
+    access.install(app)
     access_log.install(app)
     from agrs.server import caching
 
@@ -93,7 +94,7 @@ def _open_remote(config: ServerConfig) -> Runtime:
 
     location = config.store if not isinstance(config.store, (str, Path)) else store_location(str(config.store))
     config = dataclasses.replace(config, store=location)
-    store = open_store(location, read_only=config.write_token is None)
+    store = open_store(location, read_only=config.write_token is None and not getattr(config.access, "writers", False))
     try:
         # the workers give up waiting for the server at the query timeout; the pages keep the location's timeout
         queries = QueryExecutor(config, dataclasses.replace(location, timeout=config.query_timeout))

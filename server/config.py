@@ -34,6 +34,8 @@ class ServerConfig:
     quarantine_dir: Path = field(default_factory=lambda: Path("quarantine"))
     #: the stored questions /api/ serves (*.rq files); None: the packaged queries/cq/
     questions_dir: Path | None = None
+    #: per-graph read access: agrs.server.access.AccessPolicy (None: the default, diagnostics restricted)
+    access: object | None = None
 
     @classmethod
     def from_environment(cls, store: Path, **options) -> "ServerConfig":

@@ -52,21 +52,34 @@ from agrs.cli_options import store_option
     show_default=True,
     help="Where the JSON access log goes: - (stderr), a file (appended to), or off.",
 )
+@click.option(
+    "--access",
+    "access_file",
+    envvar="AGRS_ACCESS",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Access file: restricted/public graphs and read tokens ($AGRS_ACCESS; diagnostics are restricted anyway).",
+)
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
-          max_response_bytes, query_workers, questions_dir, threads, access_log) -> None:  # fmt: skip
+          max_response_bytes, query_workers, questions_dir, threads, access_log, access_file) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
+    from agrs.server.access import AccessFileError, load_policy
     from agrs.server.app import close_app, create_app
     from agrs.server.config import ServerConfig
     from agrs.store import StoreError
     from agrs.store.location import store_location
 
+    try:
+        access = load_policy(access_file)
+    except AccessFileError as error:
+        click.echo(f"agrs serve: {error}", err=True)
+        sys.exit(2)
     config = ServerConfig(
         store=store_location(store_path), host=host, port=port, write_token=write_token or None,
         query_timeout=query_timeout, max_rows=max_rows, cors_origins=tuple(cors_origins) or ("*",),
         federation_allowlist=tuple(federation_allowlist), max_response_bytes=max_response_bytes,
-        query_workers=query_workers, questions_dir=questions_dir,
+        query_workers=query_workers, questions_dir=questions_dir, access=access,
     )  # fmt: skip
     try:
         app = create_app(config)

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH
+from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
 from agrs.store.errors import (
     QueryError,
@@ -70,12 +70,18 @@ class Dataset:
 
     `merge`: the default graph is the merge of its graphs, a set (SPARQL's semantics). False lets a triple that
     k of the graphs hold match k times: cheaper, for callers that collect the rows into sets.
+
+    `hidden`: graphs (logical IRIs of data graphs, or plain graphs' IRIs) the query must not read at all, whatever
+    it names: left out of the default graph (which is then the merge of the other graphs, still a set), of the
+    named graphs, of FROM / FROM NAMED and default-graph-uri / named-graph-uri (a hidden graph named there is an
+    empty graph). The server's per-graph read access (agrs.server.access) is made of it; see `without_hidden`.
     """
 
     default: tuple[str, ...] | None = None
     named: tuple[str, ...] | None = None
     infer: bool = True
     merge: bool = True
+    hidden: frozenset[str] = frozenset()
 
     @classmethod
     def protocol(cls, default: Sequence[str] = (), named: Sequence[str] = (), *, infer: bool = True) -> "Dataset":
@@ -152,6 +158,8 @@ class Store(ABC):
         """
         current = self.current_versions() if current is None else current
         plain = self.plain_graphs() if plain is None else plain
+        if dataset.hidden:
+            return without_hidden(self, dataset, sparql, current, plain)
         visible = [*current.values(), *plain]
         known = set(visible)
 
@@ -238,3 +246,27 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# --- read access: datasets that hide graphs (agrs.server.access) ----------------------------------------------------
+
+
+def without_hidden(store: Store, dataset: Dataset, sparql: str, current: dict[str, str], plain: list[str]):
+    """Resolve `dataset` (see `Store.resolve`) as if the store held none of the graphs in `dataset.hidden`.
+
+    The hidden graphs go out of `current` and `plain` first, so no name given by the dataset or the query's FROM
+    clauses can reach them (a hidden graph's own IRI or its version's is then an unknown graph: empty). When that
+    hid a held graph, the union graphs (which hold its triples) cannot be the default graph: it is the list of the
+    other graphs (asserted versions, inferred ones unless `infer` is false, plain graphs), which the store reads as
+    their merge (a set) as it does for several FROM: as stored when they share no triple, else merged.
+    """
+    hidden = dataset.hidden
+    kept = {graph: version for graph, version in current.items() if graph not in hidden}
+    shown = [name for name in plain if name not in hidden]
+    open_dataset = Dataset(dataset.default, dataset.named, dataset.infer, dataset.merge)
+    default, named = Store.resolve(store, open_dataset, sparql, kept, plain=shown)
+    if UNION_GRAPH in default and (len(kept) < len(current) or len(shown) < len(plain)):
+        versions = [version for graph, version in sorted(kept.items()) if dataset.infer or not is_inferred(graph)]
+        default = [name for name in default if name not in (UNION_GRAPH, UNION_INFERRED_GRAPH)]
+        default = [*versions, *default]
+    return default, named

@@ -222,7 +222,9 @@ def _synthetic_records(bindings: list[dict]) -> list[str]:
     if not iris:
         return []
     try:
-        return sorted(synthetic_subjects(runtime().reader.query, iris))
+        from agrs.server import access
+
+        return sorted(synthetic_subjects(access.reader().query, iris))
     except StoreError as error:
         raise ApiError(503, f"the store could not be read: {error}") from None
 
@@ -240,7 +242,9 @@ def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | N
         raise ApiError(403, str(error)) from None
     except FederationUnchecked as error:
         raise ApiError(400, str(error)) from None
-    job = Job(sparql=sparql, dataset=Dataset(infer=infer), accept=accept, format=format_param,
+    from agrs.server import access
+
+    job = Job(sparql=sparql, dataset=access.restrict(Dataset(infer=infer)), accept=accept, format=format_param,
               max_rows=config.max_rows + 1, max_bytes=config.max_response_bytes)  # fmt: skip
     return runtime().queries.run(job)
 
