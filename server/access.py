@@ -144,3 +144,23 @@ def hides(iri: str) -> bool:
         return True
     match = VERSION_IRI.match(iri)
     return match is not None and match["graph"] in away
+
+
+def checkpoint_preparer(config):
+    """Return what prepares the embedded store before each checkpoint for its public readers: the merge of the
+    current versions they may read, kept as one graph (agrs.store.base.materialise_view), which their queries read
+    as the others read the union graphs, instead of merging graphs in memory per query. It is made again only when
+    a version it merges stops being current."""
+    chosen = getattr(config, "access", None) or AccessPolicy()
+    started = []
+
+    def prepare(store) -> None:
+        from agrs.store.base import materialise_view
+
+        if not started:
+            # A view left by an earlier server is not trusted: `agrs purge` may have changed a version it merges.
+            store.drop_views()
+            started.append(True)
+        materialise_view(store, restricted_graphs(store, chosen))
+
+    return prepare

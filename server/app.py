@@ -64,7 +64,9 @@ def _open_embedded(config: ServerConfig) -> Runtime:
     store = open_store(config.store)
     snapshots = None
     try:
-        snapshots = Snapshots(store)
+        from agrs.server.access import checkpoint_preparer
+
+        snapshots = Snapshots(store, prepare=checkpoint_preparer(config))
         queries = QueryExecutor(config, snapshots.path)
     except BaseException:
         if snapshots is not None:

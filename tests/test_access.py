@@ -187,6 +187,32 @@ def test_hidden_graphs_are_out_of_every_part_of_the_dataset(store):
     assert not bool(store.query(inferred, dataset=Dataset(infer=False, hidden=opened)))
 
 
+def test_the_materialised_view_answers_as_the_merge_and_follows_the_versions(tmp_path):
+    from agrs.access import load_policy, restricted_graphs
+    from agrs.store import Dataset
+    from agrs.store.base import VIEW_PREFIX, materialise_view
+    from agrs.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    fill(store)
+    hidden = restricted_graphs(store, load_policy(None))
+    seen = Dataset(hidden=hidden)
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    merged = sorted(tuple(row) for row in store.query(everything, dataset=seen))
+    view = materialise_view(store, hidden)
+    assert view is not None and store.holds_view(view)
+    default, named = store.resolve(seen, everything)
+    assert default[0] == view and view not in named and view not in store.plain_graphs()
+    assert sorted(tuple(row) for row in store.query(everything, dataset=seen)) == merged
+    assert list(store.query(f"SELECT * FROM <{view}> WHERE {{ ?s ?p ?o }}", dataset=seen)) == []
+    store.replace_graph(PUBLIC, [(TOWN, LABEL, ox.Literal("Townville 2"))])
+    assert view not in store.resolve(seen, everything)[0], "a view names its versions: a new version needs a new one"
+    assert materialise_view(store, hidden) != view and not store.holds_view(view)
+    assert ("Townville 2" in {row[2].value for row in store.query(everything, dataset=seen)})
+    assert [node.value for node in store._store.named_graphs() if node.value.startswith(VIEW_PREFIX)] != []
+    store.close()
+
+
 # --- the server, path by path ------------------------------------------------------------------------------------
 
 
@@ -268,7 +294,7 @@ def test_graph_store_get_and_head_of_a_restricted_graph_are_404(server):
         for method in ("GET", "HEAD"):
             status, _, body = get(server, path, accept="text/turtle", method=method)
             assert status == 404, (iri, method, status)
-            assert body in (b"", f"there is no graph <{iri}> in the store\n".encode()), "the answer to any missing graph"
+            assert body in (b"", f"there is no graph <{iri}> in the store\n".encode()), "as for a missing graph"
         assert get(server, path, READER, accept="text/turtle")[0] == 200, iri
     version = sparql(server, f"SELECT ?v WHERE {{ GRAPH ?v {{ <{ACME.value}> ?p ?o }} }} LIMIT 1", READER)[0]["v"]
     assert get(server, "/graph-store?graph=" + urllib.parse.quote(version, safe=""), accept="text/turtle")[0] == 404

@@ -234,6 +234,18 @@ class Store(ABC):
     def close(self) -> None:
         """Release the store (and its write lock)."""
 
+    def holds_view(self, name: str) -> bool:
+        """Whether the store holds the materialised view `name` (agrs.store.base.materialise_view); none by default."""
+        return False
+
+    def write_view(self, name: str, graphs: Sequence[str]) -> None:
+        """Store the merge of the stored graphs `graphs` as the view `name` (see materialise_view)."""
+        raise StoreError(f"{type(self).__name__} keeps no materialised views")
+
+    def drop_views(self, keep: str | None = None) -> None:
+        """Drop every materialised view but `keep` (see materialise_view); nothing to do by default."""
+        return
+
     def settle(self) -> None:
         """Finish the storage's background work (compactions), so that readers opened next see stable files.
 
@@ -256,17 +268,54 @@ def without_hidden(store: Store, dataset: Dataset, sparql: str, current: dict[st
 
     The hidden graphs go out of `current` and `plain` first, so no name given by the dataset or the query's FROM
     clauses can reach them (a hidden graph's own IRI or its version's is then an unknown graph: empty). When that
-    hid a held graph, the union graphs (which hold its triples) cannot be the default graph: it is the list of the
-    other graphs (asserted versions, inferred ones unless `infer` is false, plain graphs), which the store reads as
-    their merge (a set) as it does for several FROM: as stored when they share no triple, else merged.
+    hid a held graph, the union graphs (which hold its triples) cannot be the default graph: it is the merge of
+    the other current versions (asserted, and inferred unless `infer` is false) — one graph when the store holds it
+    materialised (`materialise_view`), else their list, which the store reads as their merge (a set) as it does for
+    several FROM: as stored when they share no triple, else merged in memory (slow on large stores) — followed by
+    the plain graphs, as the union graphs are.
     """
     hidden = dataset.hidden
     kept = {graph: version for graph, version in current.items() if graph not in hidden}
     shown = [name for name in plain if name not in hidden]
     open_dataset = Dataset(dataset.default, dataset.named, dataset.infer, dataset.merge)
     default, named = Store.resolve(store, open_dataset, sparql, kept, plain=shown)
-    if UNION_GRAPH in default and (len(kept) < len(current) or len(shown) < len(plain)):
-        versions = [version for graph, version in sorted(kept.items()) if dataset.infer or not is_inferred(graph)]
-        default = [name for name in default if name not in (UNION_GRAPH, UNION_INFERRED_GRAPH)]
-        default = [*versions, *default]
+    if UNION_GRAPH in default and len(kept) < len(current):  # else the union graphs hold no hidden triple
+        versions = visible_versions(kept, dataset.infer)
+        view = view_name(versions)
+        held = [view] if len(versions) > 1 and store.holds_view(view) else versions
+        default = [*held, *(name for name in default if name not in (UNION_GRAPH, UNION_INFERRED_GRAPH))]
     return default, named
+
+
+def visible_versions(kept: dict[str, str], infer: bool) -> list[str]:
+    """The current versions whose merge is the default graph when only the graphs of `kept` are visible."""
+    return [version for graph, version in sorted(kept.items()) if infer or not is_inferred(graph)]
+
+
+#: the graphs holding a materialised merge of other graphs (materialise_view): never a plain graph, never listed
+VIEW_PREFIX = "urn:x-agrs:merged-view/"
+
+
+def view_name(graphs: Sequence[str]) -> str:
+    """Return the name of the graph holding the merge of the stored graphs `graphs` (whatever their order)."""
+    import hashlib
+
+    return VIEW_PREFIX + hashlib.sha256("\n".join(sorted(set(graphs))).encode()).hexdigest()[:32]
+
+
+def materialise_view(store: Store, hidden: frozenset[str]) -> str | None:
+    """Keep in `store` the merge (a set) of the current versions a query reads when `hidden` graphs are hidden (the
+    default graph of `Dataset(hidden=hidden)`, inferred graphs included), so that such queries read one graph
+    (`holds_view`) instead of merging graphs in memory; drop the other views; return its name (None: no view is
+    needed, and none is kept). A view is named after the versions it merges (`view_name`), which never change:
+    it stays right until one of them stops being current (a write through `replace_graph`), then a new one is
+    needed. The server's writer calls it before each checkpoint (agrs.server.access).
+    """
+    current = store.current_versions()
+    kept = {graph: version for graph, version in current.items() if graph not in hidden}
+    versions = visible_versions(kept, True)
+    name = view_name(versions) if len(kept) < len(current) and len(versions) > 1 else None
+    store.drop_views(keep=name)
+    if name is not None and not store.holds_view(name):
+        store.write_view(name, versions)
+    return name

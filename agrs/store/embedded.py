@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
-from agrs.store.base import Dataset, GraphInfo, Store
+from agrs.store.base import VIEW_PREFIX, Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
@@ -210,7 +210,8 @@ class EmbeddedStore(Store):
 
         def read() -> tuple[str, ...]:
             names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-            return tuple(name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS)
+            return tuple(name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS
+                         and not name.startswith(VIEW_PREFIX))  # fmt: skip
 
         return list(self._read("plain", read))
 
@@ -600,6 +601,31 @@ class EmbeddedStore(Store):
             match = registry.VERSION_IRI.match(name)
             if match is not None and match["graph"] in data_graphs:
                 self._drop_data(name)
+
+
+    # --- read access: materialised views (agrs.store.base.materialise_view) ---------------------------------
+
+    def holds_view(self, name: str) -> bool:
+        """Whether the view graph `name` is stored (read once per read-only open)."""
+        return self._read(f"view {name}", lambda: self._store.contains_named_graph(ox.NamedNode(name)))
+
+    def write_view(self, name: str, graphs) -> None:
+        """Bulk-copy the triples of the stored graphs `graphs` into the graph `name` (a set: duplicates go once)."""
+        store, target = self._writable(), ox.NamedNode(name)
+        for graph in graphs:
+            quads = store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            while batch := [ox.Quad(q.subject, q.predicate, q.object, target)
+                            for q in itertools.islice(quads, self._load_batch)]:  # fmt: skip
+                store.bulk_extend(batch)
+        self._frozen = {}
+
+    def drop_views(self, keep: str | None = None) -> None:
+        """Drop every stored view graph but `keep`."""
+        store = self._writable()
+        for name in [node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode)]:
+            if name.startswith(VIEW_PREFIX) and name != keep:
+                self._drop_data(name)
+        self._frozen = {}
 
 
 # --- opening ---------------------------------------------------------------------------------------------------
