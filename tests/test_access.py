@@ -368,3 +368,18 @@ def test_export_leaves_restricted_graphs_out_unless_asked(tmp_path):
     assert "Acme secret dependency" in full.read_text() and "rolled secret" in full.read_text()
     run = run_agrs("export", "--store", str(tmp_path / "store"), "--graph", SECRET, "-o", str(public), "--quiet")
     assert run.returncode == 2 and "--include-restricted" in run.stderr
+
+
+def test_reason_skip_restricted_makes_a_public_inferred_graph(tmp_path):
+    from agrs.access import load_policy, restricted_graphs
+    from agrs.store import open_store
+
+    with open_store(tmp_path / "store") as store:
+        fill(store)
+    gc.collect()
+    for options, restricted in (((), True), (("--skip-restricted",), False)):
+        run = run_agrs("reason", "--store", str(tmp_path / "store"), "--quiet", *options)
+        assert run.returncode == 0, run.stderr
+        with open_store(tmp_path / "store", read_only=True) as store:
+            assert (INFERRED_GRAPH in restricted_graphs(store, load_policy(None))) is restricted, options
+        gc.collect()

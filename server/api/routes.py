@@ -303,9 +303,12 @@ def openapi() -> Response:
 
 def _enums() -> dict[tuple[str, str], list[str]]:
     """Return {(question, parameter): values} of the `enumerate` parameters, cached until the store changes."""
+    from agrs.server import access
+
     state = _state()
-    generation = runtime().queries.generation
-    cached = state.get("enums_for")
+    # per caller scope too: the values a reader of restricted graphs sees are not a public reader's
+    generation, key = runtime().queries.generation, f"enums_for {access.scope()}"
+    cached = state.get(key)
     if cached is not None and cached[0] == generation:
         return cached[1]
     enums: dict[tuple[str, str], list[str]] = {}
@@ -321,7 +324,7 @@ def _enums() -> dict[tuple[str, str], list[str]]:
             typed = [value for value in found if _accepts(parameter, value)]
             if typed:
                 enums[(question.name, parameter.name)] = typed
-    state["enums_for"] = (generation, enums)
+    state[key] = (generation, enums)
     return enums
 
 
