@@ -55,6 +55,7 @@ KEY = "agrs.access"
 class Unauthorized(Exception):
     """The request's credentials match no token."""
 
+
 # --- the current request ---------------------------------------------------------------------------------------
 
 
@@ -164,3 +165,18 @@ def checkpoint_preparer(config):
         materialise_view(store, restricted_graphs(store, chosen))
 
     return prepare
+
+
+def update_refusal():
+    """Return the 403 answer to a SPARQL Update from a caller without `read-restricted` while graphs are
+    restricted (an update's WHERE reads the stored graphs as they are, so it could copy a restricted graph into
+    a public one), else None."""
+    if READ_RESTRICTED in roles() or not restricted_now():
+        return None
+    from agrs.server.responses import text_response
+
+    return text_response(
+        403,
+        "this token may write but not read the restricted graphs, and a SPARQL Update reads "
+        "every graph: use the Graph Store (PUT/POST a graph), or a token with read-restricted",
+    )
