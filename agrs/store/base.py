@@ -238,12 +238,13 @@ class Store(ABC):
         """Whether the store holds the materialised view `name` (agrs.store.base.materialise_view); none by default."""
         return False
 
-    def write_view(self, name: str, graphs: Sequence[str]) -> None:
-        """Store the merge of the stored graphs `graphs` as the view `name` (see materialise_view)."""
+    def write_view(self, name: str, graphs: Sequence[str], *, minus: str | None = None) -> None:
+        """Store the merge of the stored graphs `graphs` as the view `name`, less the triples of the graph `minus`
+        (see materialise_view)."""
         raise StoreError(f"{type(self).__name__} keeps no materialised views")
 
-    def drop_views(self, keep: str | None = None) -> None:
-        """Drop every materialised view but `keep` (see materialise_view); nothing to do by default."""
+    def drop_views(self, keep: Sequence[str] = ()) -> None:
+        """Drop every materialised view but those of `keep` (see materialise_view); nothing to do by default."""
         return
 
     def settle(self) -> None:
@@ -280,16 +281,27 @@ def without_hidden(store: Store, dataset: Dataset, sparql: str, current: dict[st
     open_dataset = Dataset(dataset.default, dataset.named, dataset.infer, dataset.merge)
     default, named = Store.resolve(store, open_dataset, sparql, kept, plain=shown)
     if UNION_GRAPH in default and len(kept) < len(current):  # else the union graphs hold no hidden triple
-        versions = visible_versions(kept, dataset.infer)
-        view = view_name(versions)
-        held = [view] if len(versions) > 1 and store.holds_view(view) else versions
+        asserted, inferred = visible_versions(kept)
+        views = view_names(asserted, inferred)
+        if store.holds_view(views[0]) and store.holds_view(views[1]):
+            held = [views[0], views[1]] if dataset.infer else [views[0]]
+        else:
+            held = [*asserted, *inferred] if dataset.infer else asserted
         default = [*held, *(name for name in default if name not in (UNION_GRAPH, UNION_INFERRED_GRAPH))]
     return default, named
 
 
-def visible_versions(kept: dict[str, str], infer: bool) -> list[str]:
-    """The current versions whose merge is the default graph when only the graphs of `kept` are visible."""
-    return [version for graph, version in sorted(kept.items()) if infer or not is_inferred(graph)]
+def visible_versions(kept: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The current versions of the graphs of `kept`: (asserted ones, inferred ones)."""
+    ordered = sorted(kept.items())
+    return [v for g, v in ordered if not is_inferred(g)], [v for g, v in ordered if is_inferred(g)]
+
+
+def view_names(asserted: Sequence[str], inferred: Sequence[str]) -> tuple[str, str]:
+    """The views of a set of visible versions: the merge of the asserted ones, and that of the inferred ones less
+    the first (so the two share no triple, as the union graphs; infer=false reads the first only)."""
+    first = view_name(asserted)
+    return first, view_name([*inferred, "minus " + first])
 
 
 #: the graphs holding a materialised merge of other graphs (materialise_view): never a plain graph, never listed
@@ -303,19 +315,25 @@ def view_name(graphs: Sequence[str]) -> str:
     return VIEW_PREFIX + hashlib.sha256("\n".join(sorted(set(graphs))).encode()).hexdigest()[:32]
 
 
-def materialise_view(store: Store, hidden: frozenset[str]) -> str | None:
-    """Keep in `store` the merge (a set) of the current versions a query reads when `hidden` graphs are hidden (the
-    default graph of `Dataset(hidden=hidden)`, inferred graphs included), so that such queries read one graph
-    (`holds_view`) instead of merging graphs in memory; drop the other views; return its name (None: no view is
-    needed, and none is kept). A view is named after the versions it merges (`view_name`), which never change:
-    it stays right until one of them stops being current (a write through `replace_graph`), then a new one is
-    needed. The server's writer calls it before each checkpoint (agrs.server.access).
+def materialise_view(store: Store, hidden: frozenset[str]) -> tuple[str, str] | None:
+    """Keep in `store` the merge (a set) of the current versions a query reads when `hidden` graphs are hidden, as two
+    graphs (`view_names`: the asserted versions' merge, the inferred ones' less it), so that such queries read them
+    (`holds_view`) as others read the union graphs, instead of merging graphs in memory; drop the other views;
+    return their names (None: nothing is hidden, no view is needed, and none is kept). Views are named after the
+    versions they merge, which never change: they stay right until one of those stops being current (a write
+    through `replace_graph`), then new ones are needed. The server's writer calls it before each checkpoint
+    (agrs.server.access).
     """
     current = store.current_versions()
     kept = {graph: version for graph, version in current.items() if graph not in hidden}
-    versions = visible_versions(kept, True)
-    name = view_name(versions) if len(kept) < len(current) and len(versions) > 1 else None
-    store.drop_views(keep=name)
-    if name is not None and not store.holds_view(name):
-        store.write_view(name, versions)
-    return name
+    if len(kept) == len(current):
+        store.drop_views()
+        return None
+    asserted, inferred = visible_versions(kept)
+    names = view_names(asserted, inferred)
+    store.drop_views(keep=names)
+    if not store.holds_view(names[0]):
+        store.write_view(names[0], asserted)
+    if not store.holds_view(names[1]):
+        store.write_view(names[1], inferred, minus=names[0])
+    return names
