@@ -153,15 +153,12 @@ def checkpoint_preparer(config):
     as the others read the union graphs, instead of merging graphs in memory per query. It is made again only when
     a version it merges stops being current."""
     chosen = getattr(config, "access", None) or AccessPolicy()
-    started = []
 
     def prepare(store) -> None:
         from agrs.store.base import materialise_view
 
-        if not started:
-            # A view left by an earlier server is not trusted: `agrs purge` may have changed a version it merges.
-            store.drop_views()
-            started.append(True)
+        # Views left by an earlier server are kept when they name the current versions (a version never changes:
+        # `agrs purge` writes a new one), so only the first start after a load pays for them.
         materialise_view(store, restricted_graphs(store, chosen))
 
     return prepare

@@ -156,6 +156,18 @@ def test_a_token_is_known_by_its_hash_only_and_the_write_token_has_both_roles(tm
 # --- the store: Dataset.hidden, on each store kind --------------------------------------------------------------
 
 
+def read_or_refused(store, query: str, dataset) -> list:
+    """The rows of `query`, or [] when a Virtuoso store refuses it (it reads graphs a query names in its text
+    whatever the dataset: a query that may not read every graph may not name graphs there)."""
+    from agrs.store import QueryError
+
+    try:
+        return list(store.query(query, dataset=dataset))
+    except QueryError as error:
+        assert "Virtuoso" in str(error) and store.quirks.virtuoso, error
+        return []
+
+
 def test_hidden_graphs_are_out_of_every_part_of_the_dataset(store):
     from agrs.access import load_policy, restricted_graphs
     from agrs.store import Dataset
@@ -174,13 +186,13 @@ def test_hidden_graphs_are_out_of_every_part_of_the_dataset(store):
     for query in (f"SELECT * FROM <{SECRET}> WHERE {{ ?s ?p ?o }}", f"SELECT * FROM <{version}> WHERE {{ ?s ?p ?o }}",
                   f"SELECT * FROM NAMED <{SECRET}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
                   f"SELECT * WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} }}"):  # fmt: skip
-        assert list(store.query(query, dataset=seen)) == [], query
+        assert read_or_refused(store, query, seen) == [], query
         assert list(store.query(query)), f"the check must be able to fail: {query}"
     graphs = {row[0].value for row in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=seen)}
     assert graphs and not [name for name in graphs if "diagnostic" in name or name in (PROVENANCE_GRAPH,)]
     named = Dataset(default=(SECRET,), named=(SECRET, PUBLIC), hidden=hidden)
     assert list(store.query("SELECT * WHERE { ?s ?p ?o }", dataset=named)) == []
-    assert not bool(store.query(f"ASK {{ GRAPH <{version}> {{ ?s ?p ?o }} }}", dataset=named))
+    assert read_or_refused(store, f"SELECT * WHERE {{ GRAPH <{version}> {{ ?s ?p ?o }} }}", named) == []
     inferred = "ASK { ?s ?p <https://w3id.org/agrs/test/InferredKind> }"
     opened = hidden - {INFERRED_GRAPH}  # the inferred graph readable: in the default graph unless infer=false
     assert bool(store.query(inferred, dataset=Dataset(hidden=opened)))
