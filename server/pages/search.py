@@ -162,7 +162,11 @@ def store_digest() -> str:
 def label_index() -> LabelIndex:
     """Return the label index of the store as it is now, building it when the store changed since the last one."""
     digest = store_digest()
-    state = current_app.extensions.setdefault(EXTENSION_KEY, {"lock": threading.Lock(), "index": None})
+    from agrs.server import access
+
+    # one index per caller scope (agrs.server.access), so that public and restricted readers do not evict each other
+    key = f"{EXTENSION_KEY} {access.scope()}"
+    state = current_app.extensions.setdefault(key, {"lock": threading.Lock(), "index": None})
     with state["lock"]:  # one build at a time; the others wait for it rather than build the same index
         cached = state["index"]
         if cached is not None and cached[0] == digest:
