@@ -21,7 +21,9 @@ What the dump holds:
   the plain graphs (provenance, graphs HTTP clients wrote) and the VoID
   description of the dataset in the graph https://w3id.org/agrs/graph/void.
   Not the registry of versions nor the push records (how this store keeps
-  its graphs), nor the union graphs (derived from the others).
+  its graphs), nor the union graphs (derived from the others), nor the
+  restricted graphs (every diagnostic, what --access restricts, what was
+  derived from them, then the provenance) unless --include-restricted.
   agrs import DUMP loads it back, graph by graph."""
 )
 
