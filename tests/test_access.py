@@ -199,6 +199,19 @@ def test_hidden_graphs_are_out_of_every_part_of_the_dataset(store):
     assert not bool(store.query(inferred, dataset=Dataset(infer=False, hidden=opened)))
 
 
+def test_the_virtuoso_guard_spots_queries_that_may_name_a_hidden_graph():
+    from agrs.store.base import _may_name_hidden
+
+    hidden = frozenset({SECRET, PROVENANCE_GRAPH})
+    named = [f"SELECT * FROM <{SECRET}/v3> {{}}", f"SELECT * {{ GRAPH <{PROVENANCE_GRAPH}> {{}} }}",
+             "PREFIX g: <https://w3id.org/agrs/graph/> SELECT * { GRAPH g:x {} }", "SELECT * FROM NAMED <v1> {}",
+             f"SELECT * {{ GRAPH <{SECRET}\\u002Fv1> {{}} }}"]  # fmt: skip
+    safe = ["SELECT * { GRAPH ?g { ?s ?p ?o } }", f"BASE <https://x/> SELECT * FROM <{PUBLIC}/v1> {{}}",
+            "SELECT ?graph WHERE { ?graph ?p ?o }"]  # fmt: skip
+    assert [query for query in named if not _may_name_hidden(query, hidden)] == []
+    assert [query for query in safe if _may_name_hidden(query, hidden)] == []
+
+
 def test_the_materialised_view_answers_as_the_merge_and_follows_the_versions(tmp_path):
     from agrs.access import load_policy, restricted_graphs
     from agrs.store import Dataset

@@ -277,14 +277,13 @@ def without_hidden(store: Store, dataset: Dataset, sparql: str, current: dict[st
     the plain graphs, as the union graphs are.
     """
     hidden = dataset.hidden
-    if getattr(getattr(store, "quirks", None), "virtuoso", False) and (
-        guard.mentions_from(sparql) or _NAMED_GRAPH.search(sparql)
-    ):
+    if getattr(getattr(store, "quirks", None), "virtuoso", False) and _may_name_hidden(sparql, hidden):
         # Virtuoso 7.2 reads `GRAPH <iri>` and FROM <iri> of a stored graph whatever the protocol's dataset says
-        # (agrs.store.remote.store._virtuoso_named): a hidden graph would be read. Only GRAPH ?variable is safe.
+        # (agrs.store.remote.store._virtuoso_named): a hidden graph named in the text would be read.
         raise QueryError(
-            "on this server (Virtuoso) a query that may not read every graph cannot name graphs in its text (FROM, "
-            "FROM NAMED, GRAPH <iri>): use GRAPH ?g with named-graph-uri / default-graph-uri"
+            "on this server (Virtuoso) a query that may not read every graph cannot name a restricted graph in its "
+            "text, nor name graphs by prefixed names, relative IRIs or escapes: use full IRIs, or GRAPH ?g "
+            "with named-graph-uri / default-graph-uri"
         )
     kept = {graph: version for graph, version in current.items() if graph not in hidden}
     shown = [name for name in plain if name not in hidden]
@@ -314,7 +313,26 @@ def view_names(asserted: Sequence[str], inferred: Sequence[str]) -> tuple[str, s
     return first, view_name([*inferred, "minus " + first])
 
 
-_NAMED_GRAPH = re.compile(r"(?<![\w?$/:#.-])GRAPH\s*(?:<|[A-Za-z][\w.-]*:|:)", re.IGNORECASE)  # not GRAPH ?g
+#: GRAPH or FROM [NAMED] followed by a prefixed name or a relative IRI (which may name any graph)
+_INDIRECT_GRAPH = re.compile(
+    r"(?<![\w?$/:#.-])(?:GRAPH|FROM(?:\s+NAMED)?)\s*(?:[A-Za-z][\w.-]*:|:|<(?![a-zA-Z][a-zA-Z0-9+.-]*:))",
+    re.IGNORECASE,
+)
+_IRI_REF = re.compile(r"<([^<>\s]*)>")
+
+
+def _may_name_hidden(sparql: str, hidden: frozenset[str]) -> bool:
+    """Whether the text of `sparql` names, or may name, a hidden graph or a version of one (conservative)."""
+    # A BASE alone is harmless (the remote store adds one): a relative IRI after GRAPH or FROM is caught here.
+    if _INDIRECT_GRAPH.search(sparql):
+        return True
+    for iri in _IRI_REF.findall(sparql):
+        if "\\" in iri or iri in hidden:
+            return True
+        match = registry.VERSION_IRI.match(iri)
+        if match is not None and match["graph"] in hidden:
+            return True
+    return False
 
 #: the graphs holding a materialised merge of other graphs (materialise_view): never a plain graph, never listed
 VIEW_PREFIX = "urn:x-agrs:merged-view/"
