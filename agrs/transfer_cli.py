@@ -21,7 +21,9 @@ What the dump holds:
   the plain graphs (provenance, graphs HTTP clients wrote) and the VoID
   description of the dataset in the graph https://w3id.org/agrs/graph/void.
   Not the registry of versions nor the push records (how this store keeps
-  its graphs), nor the union graphs (derived from the others).
+  its graphs), nor the union graphs (derived from the others), nor the
+  restricted graphs (every diagnostic, what --access restricts, what was
+  derived from them, then the provenance) unless --include-restricted.
   agrs import DUMP loads it back, graph by graph."""
 )
 
@@ -65,10 +67,20 @@ def _progress(quiet: bool):
 @click.option("--base-url", metavar="URL", envvar="AGRS_BASE_URL", show_envvar=True,
               help="The server's public root: the VoID then names its SPARQL endpoint and dump there.")  # fmt: skip
 @click.option("--no-void", is_flag=True, help="Leave out the VoID description.")
+@click.option("--access", "access_file", envvar="AGRS_ACCESS", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Access file naming restricted graphs, as for agrs serve ($AGRS_ACCESS).")  # fmt: skip
+@click.option("--include-restricted", is_flag=True,
+              help="Export the restricted graphs too (diagnostics, what --access restricts, what derives from them).")
 @store_option
 @quiet_option("No progress bar, no summary.")
-def export(dump_format, graphs, output, base_url, no_void, store_path, quiet) -> None:
-    """Write the store's current graphs, under their logical names, as N-Quads or TriG (streamed)."""
+def export(dump_format, graphs, output, base_url, no_void, access_file, include_restricted, store_path,
+           quiet) -> None:  # fmt: skip
+    """Write the store's current graphs, under their logical names, as N-Quads or TriG (streamed).
+
+    Restricted graphs (every diagnostic, what an access file restricts, what was derived from them, and then the
+    provenance) are left out unless --include-restricted: a dump is usually published."""
+    from agrs.access import AccessFileError, RestrictedView, load_policy, restricted_graphs
     from agrs.export import ExportError, write_dump
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
@@ -79,18 +91,26 @@ def export(dump_format, graphs, output, base_url, no_void, store_path, quiet) ->
         dump_format = "trig" if stem.endswith(".trig") else "nquads"
     started = time.monotonic()
     try:
+        policy = load_policy(access_file)
         with open_store(store_location(store_path), read_only=True) as store, _progress(quiet) as progress:
+            hidden = frozenset() if include_restricted else restricted_graphs(store, policy)
+            asked = sorted(set(graphs) & hidden)
+            if asked:
+                raise ExportError(f"{', '.join(asked)}: restricted; add --include-restricted to export it")
+            if hidden and not quiet:
+                click.echo(f"left out {len(hidden)} restricted graphs (--include-restricted exports them)", err=True)
+            source = RestrictedView(store, hidden) if hidden else store
             options = dict(format=dump_format, graphs=graphs or None, void=not no_void, base_url=base_url,
                            compress=compress, progress=progress)  # fmt: skip
             if output == "-":
-                count = write_dump(store, sys.stdout.buffer, **options)
+                count = write_dump(source, sys.stdout.buffer, **options)
                 sys.stdout.buffer.flush()
             else:
                 partial = Path(output + ".partial")
                 with open(partial, "wb") as stream:
-                    count = write_dump(store, stream, **options)
+                    count = write_dump(source, stream, **options)
                 os.replace(partial, output)  # never a half-written dump under the final name
-    except ExportError as error:
+    except (ExportError, AccessFileError) as error:
         _fail("export", str(error))
     except (StoreError, OSError) as error:
         _fail("export", str(error))

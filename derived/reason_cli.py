@@ -31,20 +31,33 @@ SHOWN_RULES = 15  # rules listed in the summary, the most productive first
     help="Keep only the entailments whose property (class, for rdf:type) is in NAMESPACE; repeatable. "
     "E.g. --only https://w3id.org/agrs/ leaves out those of the aligned vocabularies (geo:, schema:, sosa:…).",
 )  # fmt: skip
+@click.option("--skip-restricted", is_flag=True,
+              help="Reason over the public graphs only (no diagnostic, nothing --access restricts): the inferred "
+              "graph is then public on agrs serve; else it is restricted as soon as a restricted graph is an input.")
+@click.option("--access", "access_file", envvar="AGRS_ACCESS", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False), help="Access file, as for agrs serve ($AGRS_ACCESS).")
 @quiet_option()
-def reason(store_path, namespaces, quiet) -> None:
+def reason(store_path, namespaces, skip_restricted, access_file, quiet) -> None:
     """Materialise the entailments of the ontology and the data into the inferred graph."""
+    from agrs.access import AccessFileError, load_policy, restricted_graphs
     from agrs.derived.reason import materialise
     from agrs.progress import ProgressBars
     from agrs.store import StoreError, open_store
     from agrs.store.location import store_location
 
     try:
+        policy = load_policy(access_file) if skip_restricted else None
+    except AccessFileError as error:
+        click.echo(f"agrs reason: {error}", err=True)
+        sys.exit(2)
+    try:
         with (
             open_store(store_location(store_path)) as store,
             ProgressBars(enabled=not quiet and sys.stderr.isatty(), prefix="reason ") as progress,
         ):
-            summary = materialise(store, progress=progress, only=list(namespaces) or None)
+            # restricted by a rule or derived from such a graph (a roll-up of a diagnostic's indicators…)
+            skip = None if policy is None else restricted_graphs(store, policy).__contains__
+            summary = materialise(store, progress=progress, only=list(namespaces) or None, skip=skip)
     except StoreError as error:  # StoreBusy included: its message says how to proceed
         click.echo(f"agrs reason: {error}", err=True)
         sys.exit(2)

@@ -44,10 +44,11 @@ def create_app(config: ServerConfig) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"agrs.server.{name}")
         app.register_blueprint(module.blueprint)
-    from agrs.server import access_log, metrics, slow_log
+    from agrs.server import access, access_log, metrics, slow_log
 
     metrics.install(app)  # first: its clock starts before any other hook may answer (a cached answer, a 304)
     slow_log.install(app)
+    access.install(app)
     access_log.install(app)
     from agrs.server import limits
 
@@ -69,7 +70,9 @@ def _open_embedded(config: ServerConfig) -> Runtime:
     store = open_store(config.store)
     snapshots = None
     try:
-        snapshots = Snapshots(store)
+        from agrs.server.access import checkpoint_preparer
+
+        snapshots = Snapshots(store, prepare=checkpoint_preparer(config))
         queries = QueryExecutor(config, snapshots.path)
     except BaseException:
         if snapshots is not None:
@@ -99,7 +102,7 @@ def _open_remote(config: ServerConfig) -> Runtime:
 
     location = config.store if not isinstance(config.store, (str, Path)) else store_location(str(config.store))
     config = dataclasses.replace(config, store=location)
-    store = open_store(location, read_only=config.write_token is None)
+    store = open_store(location, read_only=config.write_token is None and not getattr(config.access, "writers", False))
     try:
         # the workers give up waiting for the server at the query timeout; the pages keep the location's timeout
         queries = QueryExecutor(config, dataclasses.replace(location, timeout=config.query_timeout))

@@ -3,11 +3,10 @@
 HTTP Basic with the token as password (any user name) is accepted too: Semantic MediaWiki's SPARQLStore
 connectors cannot send a bearer token, only the user info of their endpoint URLs (`http://smw:TOKEN@host/…`).
 
-Reads (GET, HEAD) never come here: they are public like queries. Every write handler (SPARQL Update, Graph Store
+Reads (GET, HEAD) never come here: what a token may read is agrs.server.access's business (its roles; a
+token of the access file with the `write` role may write too). Every write handler (SPARQL Update, Graph Store
 PUT/POST/DELETE) calls `write_refusal()` first and returns its answer when there is one.
 """
-
-import hmac
 
 from flask import Response, request
 
@@ -23,23 +22,29 @@ def write_refusal() -> Response | None:
     403 when writes are disabled (no token configured) or the token is wrong; 401 with `WWW-Authenticate: Bearer`
     when no bearer token was sent.
     """
+    from agrs.server.access import WRITE, policy
+
     token = runtime().config.write_token
-    if not token:
+    if not token and not policy().writers:
         return _refuse(
             403,
             "writes are disabled on this server: start it with `agrs serve --write-token TOKEN` "
             f"(or set ${TOKEN_ENV}), then send `Authorization: Bearer TOKEN`",
         )
-    header = request.headers.get("Authorization", "")
-    sent = _bearer(header)
-    if sent is None:
-        sent = _basic_password(header)
+    sent = sent_token()
     if sent is None:
         return _refuse(401, "this write needs `Authorization: Bearer <token>` (the server's write token)")
-    # compare_digest: the time taken must not tell how much of a guessed token was right.
-    if not hmac.compare_digest(sent.encode(), token.encode()):
+    # compare_digest (in roles_of): the time taken must not tell how much of a guessed token was right.
+    if WRITE not in (policy().roles_of(sent, token) or ()):
         return _refuse(403, "the bearer token is not this server's write token")
     return None
+
+
+def sent_token() -> str | None:
+    """The token the current request sent: a bearer token, or an HTTP Basic password; None when none."""
+    header = request.headers.get("Authorization", "")
+    sent = _bearer(header)
+    return _basic_password(header) if sent is None else sent
 
 
 def _bearer(header: str) -> str | None:

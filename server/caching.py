@@ -22,6 +22,7 @@ from flask import Flask, Response, current_app, g, request
 
 CACHED_PREFIXES = ("/id/", "/def/", "/page/", "/data/", "/ontology", "/.well-known/void", "/api/", "/map", "/search")
 CACHE_CONTROL = "public, no-cache"
+PRIVATE_CACHE_CONTROL = "private, no-cache"
 KEY = "agrs.answers"  # app.extensions key of the app's AnswerCache
 ANSWERS = 512  # answers kept (least recently used dropped first)
 ANSWER_BYTES = 256 * 1024  # a larger answer is not kept
@@ -76,9 +77,12 @@ def cached(path: str, args) -> bool:
 
 def entity_tag(version: str) -> str:
     """Return the ETag of the current request's answer when the store is at `version` (a quoted string)."""
+    from agrs.server import access
+
     environ = request.environ
+    # the caller's scope: an answer made for a reader of restricted graphs is never given to a public reader
     parts = (version, request.path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", ""),
-             environ.get("HTTP_ACCEPT_LANGUAGE", ""))  # fmt: skip
+             environ.get("HTTP_ACCEPT_LANGUAGE", ""), access.scope())  # fmt: skip
     return '"' + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest() + '"'
 
 
@@ -97,7 +101,8 @@ def _check():
     if asked and (asked.strip() == "*" or tag in [item.strip().removeprefix("W/") for item in asked.split(",")]):
         response = Response(status=304)
         response.headers["ETag"] = tag
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        private = "Authorization" in request.headers
+        response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL if private else CACHE_CONTROL
         response.headers["Vary"] = "Accept, Accept-Language"
         return response
     kept = current_app.extensions[KEY].get(version, tag)
@@ -121,7 +126,8 @@ def _tag(response: Response) -> Response:
         return response
     headers = response.headers
     headers["ETag"] = tag
-    headers["Cache-Control"] = CACHE_CONTROL
+    # an answer to a request with credentials may hold restricted graphs: no shared cache (proxy) may keep it
+    headers["Cache-Control"] = CACHE_CONTROL if "Authorization" not in request.headers else PRIVATE_CACHE_CONTROL
     vary = headers.get("Vary")
     if vary in (None, "Accept"):  # the usual cases, without parsing the header
         headers["Vary"] = "Accept, Accept-Language"

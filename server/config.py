@@ -64,6 +64,8 @@ class ServerConfig:
     slow_query_log: str | None = None
     #: milliseconds from which a query is slow (agrs.server.slow_log)
     slow_query_ms: float = 2000.0
+    #: per-graph read access: agrs.server.access.AccessPolicy (None: the default, diagnostics restricted)
+    access: object | None = None
 
     @classmethod
     def from_environment(cls, store: Path, **options) -> "ServerConfig":

@@ -140,18 +140,31 @@ from agrs.cli_options import store_option
     type=click.FloatRange(min=0),
     help="Milliseconds from which a query is slow (for --slow-query-log).",
 )
+@click.option(
+    "--access",
+    "access_file",
+    envvar="AGRS_ACCESS",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Access file: restricted/public graphs and read tokens ($AGRS_ACCESS; diagnostics are restricted anyway).",
+)
 def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_origins, federation_allowlist,
           max_response_bytes, query_workers, questions_dir, threads, access_log, connection_limit, channel_timeout,
           max_query_body, max_write_body, update_timeout, queue_wait, client_queries, light_workers,
-          light_timeout, metrics, metrics_token, slow_query_log, slow_query_ms) -> None:  # fmt: skip
+          light_timeout, metrics, metrics_token, slow_query_log, slow_query_ms, access_file) -> None:  # fmt: skip
     """Serve the store: SPARQL 1.1 Protocol on /sparql, Graph Store on /graph-store, pages under /id/."""
     import waitress
 
+    from agrs.server.access import AccessFileError, load_policy
     from agrs.server.app import close_app, create_app
     from agrs.server.config import ServerConfig
     from agrs.store import StoreError
     from agrs.store.location import store_location
 
+    try:
+        access = load_policy(access_file)
+    except AccessFileError as error:
+        click.echo(f"agrs serve: {error}", err=True)
+        sys.exit(2)
     config = ServerConfig(
         store=store_location(store_path), host=host, port=port, write_token=write_token or None,
         query_timeout=query_timeout, max_rows=max_rows, cors_origins=tuple(cors_origins) or ("*",),
@@ -162,6 +175,7 @@ def serve(store_path, host, port, write_token, query_timeout, max_rows, cors_ori
         connection_limit=_connection_limit(connection_limit), channel_timeout=channel_timeout,
         metrics=metrics, metrics_token=metrics_token or None,
         slow_query_log=None if slow_query_log == "off" else slow_query_log, slow_query_ms=slow_query_ms,
+        access=access,
     )  # fmt: skip
     if config.slow_query_log not in (None, "-"):
         _check_log_file(config.slow_query_log, "slow-query log")

@@ -26,8 +26,10 @@ GRACE = 60.0  # seconds a replaced checkpoint stays, for the page requests still
 class Snapshots:
     """The checkpoints of one writable store: the newest one's path and number, a read-only store on it."""
 
-    def __init__(self, store):
+    def __init__(self, store, prepare=None):
         self.store = store
+        #: called with the store before each checkpoint (agrs.server.access keeps the merge of the public graphs)
+        self.prepare = prepare
         self.root = Path(store.location) / FOLDER
         shutil.rmtree(self.root, ignore_errors=True)  # a previous server's leftovers: nobody reads them now
         self.root.mkdir(parents=True)
@@ -50,6 +52,8 @@ class Snapshots:
         with self._lock:
             self._number += 1
             target = self.root / str(self._number)
+            if self.prepare is not None:
+                self.prepare(self.store)
             self.store.snapshot(target)
             reader = EmbeddedStore(target, read_only=True)
             if self.path is not None:

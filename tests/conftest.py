@@ -121,6 +121,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+START_WAIT = 300  # seconds `agrs serve` may take to answer /health
+
+
 class LiveServer:
     """An `agrs serve` child process on loopback; `url` is its base URL (no trailing slash)."""
 
@@ -141,7 +144,8 @@ class LiveServer:
                 [sys.executable, "-m", "agrs", "serve", "--store", str(store), "--port", str(self.port), *options],
                 cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=log, text=True,
             )  # fmt: skip
-        deadline = time.monotonic() + 60
+        # a first start after a large load makes the public readers' views first (agrs.server.access): minutes
+        deadline = time.monotonic() + START_WAIT
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"agrs serve exited {self.process.returncode}: {self.log.read_text()}")
@@ -153,7 +157,7 @@ class LiveServer:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("agrs serve did not answer /health within 60 s")
+                raise RuntimeError(f"agrs serve did not answer /health within {START_WAIT} s")
             time.sleep(0.2)
 
     def stop(self) -> str:

@@ -21,11 +21,12 @@ graphs is kept materialised by the store (agrs.graphs.UNION_GRAPHS, brought up t
 `query(graphs=…)` does) and skip that work.
 """
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH
+from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
 from agrs.store.errors import (
     QueryError,
@@ -70,12 +71,18 @@ class Dataset:
 
     `merge`: the default graph is the merge of its graphs, a set (SPARQL's semantics). False lets a triple that
     k of the graphs hold match k times: cheaper, for callers that collect the rows into sets.
+
+    `hidden`: graphs (logical IRIs of data graphs, or plain graphs' IRIs) the query must not read at all, whatever
+    it names: left out of the default graph (which is then the merge of the other graphs, still a set), of the
+    named graphs, of FROM / FROM NAMED and default-graph-uri / named-graph-uri (a hidden graph named there is an
+    empty graph). The server's per-graph read access (agrs.server.access) is made of it; see `without_hidden`.
     """
 
     default: tuple[str, ...] | None = None
     named: tuple[str, ...] | None = None
     infer: bool = True
     merge: bool = True
+    hidden: frozenset[str] = frozenset()
 
     @classmethod
     def protocol(cls, default: Sequence[str] = (), named: Sequence[str] = (), *, infer: bool = True) -> "Dataset":
@@ -152,6 +159,8 @@ class Store(ABC):
         """
         current = self.current_versions() if current is None else current
         plain = self.plain_graphs() if plain is None else plain
+        if dataset.hidden:
+            return without_hidden(self, dataset, sparql, current, plain)
         visible = [*current.values(), *plain]
         known = set(visible)
 
@@ -231,6 +240,19 @@ class Store(ABC):
     def close(self) -> None:
         """Release the store (and its write lock)."""
 
+    def holds_view(self, name: str) -> bool:
+        """Whether the store holds the materialised view `name` (agrs.store.base.materialise_view); none by default."""
+        return False
+
+    def write_view(self, name: str, graphs: Sequence[str], *, minus: str | None = None) -> None:
+        """Store the merge of the stored graphs `graphs` as the view `name`, less the triples of the graph `minus`
+        (see materialise_view)."""
+        raise StoreError(f"{type(self).__name__} keeps no materialised views")
+
+    def drop_views(self, keep: Sequence[str] = ()) -> None:
+        """Drop every materialised view but those of `keep` (see materialise_view); nothing to do by default."""
+        return
+
     def settle(self) -> None:
         """Finish the storage's background work (compactions), so that readers opened next see stable files.
 
@@ -254,3 +276,109 @@ class Store(ABC):
         while nobody writes: the caller holds the write lock, or reads a checkpoint.
         """
         raise StoreError(f"{type(self).__name__} cannot list the quads it stores")
+
+# --- read access: datasets that hide graphs (agrs.server.access) ----------------------------------------------------
+
+
+def without_hidden(store: Store, dataset: Dataset, sparql: str, current: dict[str, str], plain: list[str]):
+    """Resolve `dataset` (see `Store.resolve`) as if the store held none of the graphs in `dataset.hidden`.
+
+    The hidden graphs go out of `current` and `plain` first, so no name given by the dataset or the query's FROM
+    clauses can reach them (a hidden graph's own IRI or its version's is then an unknown graph: empty). When that
+    hid a held graph, the union graphs (which hold its triples) cannot be the default graph: it is the merge of
+    the other current versions (asserted, and inferred unless `infer` is false) — one graph when the store holds it
+    materialised (`materialise_view`), else their list, which the store reads as their merge (a set) as it does for
+    several FROM: as stored when they share no triple, else merged in memory (slow on large stores) — followed by
+    the plain graphs, as the union graphs are.
+    """
+    hidden = dataset.hidden
+    if getattr(getattr(store, "quirks", None), "virtuoso", False) and _may_name_hidden(sparql, hidden):
+        # Virtuoso 7.2 reads `GRAPH <iri>` and FROM <iri> of a stored graph whatever the protocol's dataset says
+        # (agrs.store.remote.store._virtuoso_named): a hidden graph named in the text would be read.
+        raise QueryError(
+            "on this server (Virtuoso) a query that may not read every graph cannot name a restricted graph in its "
+            "text, nor name graphs by prefixed names, relative IRIs or escapes: use full IRIs, or GRAPH ?g "
+            "with named-graph-uri / default-graph-uri"
+        )
+    kept = {graph: version for graph, version in current.items() if graph not in hidden}
+    shown = [name for name in plain if name not in hidden]
+    open_dataset = Dataset(dataset.default, dataset.named, dataset.infer, dataset.merge)
+    default, named = Store.resolve(store, open_dataset, sparql, kept, plain=shown)
+    if UNION_GRAPH in default and len(kept) < len(current):  # else the union graphs hold no hidden triple
+        asserted, inferred = visible_versions(kept)
+        views = view_names(asserted, inferred)
+        if store.holds_view(views[0]) and store.holds_view(views[1]):
+            held = [views[0], views[1]] if dataset.infer else [views[0]]
+        else:
+            held = [*asserted, *inferred] if dataset.infer else asserted
+        default = [*held, *(name for name in default if name not in (UNION_GRAPH, UNION_INFERRED_GRAPH))]
+    return default, named
+
+
+def visible_versions(kept: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The current versions of the graphs of `kept`: (asserted ones, inferred ones)."""
+    ordered = sorted(kept.items())
+    return [v for g, v in ordered if not is_inferred(g)], [v for g, v in ordered if is_inferred(g)]
+
+
+def view_names(asserted: Sequence[str], inferred: Sequence[str]) -> tuple[str, str]:
+    """The views of a set of visible versions: the merge of the asserted ones, and that of the inferred ones less
+    the first (so the two share no triple, as the union graphs; infer=false reads the first only)."""
+    first = view_name(asserted)
+    return first, view_name([*inferred, "minus " + first])
+
+
+#: GRAPH or FROM [NAMED] followed by a prefixed name or a relative IRI (which may name any graph)
+_INDIRECT_GRAPH = re.compile(
+    r"(?<![\w?$/:#.-])(?:GRAPH|FROM(?:\s+NAMED)?)\s*(?:[A-Za-z][\w.-]*:|:|<(?![a-zA-Z][a-zA-Z0-9+.-]*:))",
+    re.IGNORECASE,
+)
+_IRI_REF = re.compile(r"<([^<>\s]*)>")
+
+
+def _may_name_hidden(sparql: str, hidden: frozenset[str]) -> bool:
+    """Whether the text of `sparql` names, or may name, a hidden graph or a version of one (conservative)."""
+    # A BASE alone is harmless (the remote store adds one): a relative IRI after GRAPH or FROM is caught here.
+    if _INDIRECT_GRAPH.search(sparql):
+        return True
+    for iri in _IRI_REF.findall(sparql):
+        if "\\" in iri or iri in hidden:
+            return True
+        match = registry.VERSION_IRI.match(iri)
+        if match is not None and match["graph"] in hidden:
+            return True
+    return False
+
+#: the graphs holding a materialised merge of other graphs (materialise_view): never a plain graph, never listed
+VIEW_PREFIX = "urn:x-agrs:merged-view/"
+
+
+def view_name(graphs: Sequence[str]) -> str:
+    """Return the name of the graph holding the merge of the stored graphs `graphs` (whatever their order)."""
+    import hashlib
+
+    return VIEW_PREFIX + hashlib.sha256("\n".join(sorted(set(graphs))).encode()).hexdigest()[:32]
+
+
+def materialise_view(store: Store, hidden: frozenset[str]) -> tuple[str, str] | None:
+    """Keep in `store` the merge (a set) of the current versions a query reads when `hidden` graphs are hidden, as two
+    graphs (`view_names`: the asserted versions' merge, the inferred ones' less it), so that such queries read them
+    (`holds_view`) as others read the union graphs, instead of merging graphs in memory; drop the other views;
+    return their names (None: nothing is hidden, no view is needed, and none is kept). Views are named after the
+    versions they merge, which never change: they stay right until one of those stops being current (a write
+    through `replace_graph`), then new ones are needed. The server's writer calls it before each checkpoint
+    (agrs.server.access).
+    """
+    current = store.current_versions()
+    kept = {graph: version for graph, version in current.items() if graph not in hidden}
+    if len(kept) == len(current):
+        store.drop_views()
+        return None
+    asserted, inferred = visible_versions(kept)
+    names = view_names(asserted, inferred)
+    store.drop_views(keep=names)
+    if not store.holds_view(names[0]):
+        store.write_view(names[0], asserted)
+    if not store.holds_view(names[1]):
+        store.write_view(names[1], inferred, minus=names[0])
+    return names

@@ -40,7 +40,7 @@ import pyoxigraph as ox
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.store import guard, registry
-from agrs.store.base import Dataset, GraphInfo, Store
+from agrs.store.base import VIEW_PREFIX, Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
 
@@ -161,6 +161,8 @@ class EmbeddedStore(Store):
         versions = set(current.values())
         sharing = {frozenset(pair) for pair in self._sharing()}
         for first, second in itertools.combinations(names, 2):
+            if first.startswith(VIEW_PREFIX) and second.startswith(VIEW_PREFIX):
+                continue  # made disjoint (agrs.store.base.view_names)
             if first in versions and second in versions:
                 if frozenset((first, second)) in sharing:
                     return False
@@ -210,7 +212,8 @@ class EmbeddedStore(Store):
 
         def read() -> tuple[str, ...]:
             names = [name.value for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
-            return tuple(name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS)
+            return tuple(name for name in names if not registry.is_version_iri(name) and name not in UNION_GRAPHS
+                         and not name.startswith(VIEW_PREFIX))  # fmt: skip
 
         return list(self._read("plain", read))
 
@@ -611,6 +614,36 @@ class EmbeddedStore(Store):
         store = self._store
         names = sorted(name.value for name in store.named_graphs() if isinstance(name, ox.NamedNode))
         return names, store.quads_for_pattern(None, None, None, None)
+
+    # --- read access: materialised views (agrs.store.base.materialise_view) ---------------------------------
+
+    def holds_view(self, name: str) -> bool:
+        """Whether the view graph `name` is stored (read once per read-only open)."""
+        return self._read(f"view {name}", lambda: self._store.contains_named_graph(ox.NamedNode(name)))
+
+    def write_view(self, name: str, graphs, *, minus: str | None = None) -> None:
+        """Bulk-copy the triples of the stored graphs `graphs` into the graph `name` (a set: duplicates go once),
+        then delete from it those the graph `minus` holds."""
+        store, target = self._writable(), ox.NamedNode(name)
+        for graph in graphs:
+            quads = store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            while batch := [ox.Quad(q.subject, q.predicate, q.object, target)
+                            for q in itertools.islice(quads, self._load_batch)]:  # fmt: skip
+                store.bulk_extend(batch)
+        if minus is not None and graphs:
+            self._remove_rows(target, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} "
+                                      f"GRAPH <{minus}> {{ ?s ?p ?o }} }}")  # fmt: skip
+        if not store.contains_named_graph(target):
+            store.add_graph(target)  # an empty view is still a view: holds_view must say so
+        self._frozen = {}
+
+    def drop_views(self, keep=()) -> None:
+        """Drop every stored view graph but those of `keep`."""
+        store = self._writable()
+        for name in [node.value for node in store.named_graphs() if isinstance(node, ox.NamedNode)]:
+            if name.startswith(VIEW_PREFIX) and name not in keep:
+                self._drop_data(name)
+        self._frozen = {}
 
 
 # --- opening ---------------------------------------------------------------------------------------------------

@@ -222,7 +222,9 @@ def _synthetic_records(bindings: list[dict]) -> list[str]:
     if not iris:
         return []
     try:
-        return sorted(synthetic_subjects(runtime().reader.query, iris))
+        from agrs.server import access
+
+        return sorted(synthetic_subjects(access.reader().query, iris))
     except StoreError as error:
         raise ApiError(503, f"the store could not be read: {error}") from None
 
@@ -240,7 +242,9 @@ def _execute(sparql: str, infer: bool, accept: str | None, format_param: str | N
         raise ApiError(403, str(error)) from None
     except FederationUnchecked as error:
         raise ApiError(400, str(error)) from None
-    job = Job(sparql=sparql, dataset=Dataset(infer=infer), accept=accept, format=format_param,
+    from agrs.server import access
+
+    job = Job(sparql=sparql, dataset=access.restrict(Dataset(infer=infer)), accept=accept, format=format_param,
               max_rows=config.max_rows + 1, max_bytes=config.max_response_bytes)  # fmt: skip
     answer = runtime().queries.run(job)
     g.agrs_query = (job, answer)  # for the slow-query log and the metrics (server/slow_log.py, metrics.py)
@@ -301,9 +305,12 @@ def openapi() -> Response:
 
 def _enums() -> dict[tuple[str, str], list[str]]:
     """Return {(question, parameter): values} of the `enumerate` parameters, cached until the store changes."""
+    from agrs.server import access
+
     state = _state()
-    generation = runtime().queries.generation
-    cached = state.get("enums_for")
+    # per caller scope too: the values a reader of restricted graphs sees are not a public reader's
+    generation, key = runtime().queries.generation, f"enums_for {access.scope()}"
+    cached = state.get(key)
     if cached is not None and cached[0] == generation:
         return cached[1]
     enums: dict[tuple[str, str], list[str]] = {}
@@ -319,7 +326,7 @@ def _enums() -> dict[tuple[str, str], list[str]]:
             typed = [value for value in found if _accepts(parameter, value)]
             if typed:
                 enums[(question.name, parameter.name)] = typed
-    state["enums_for"] = (generation, enums)
+    state[key] = (generation, enums)
     return enums
 
 

@@ -2,8 +2,6 @@
 
 from flask import Blueprint, jsonify
 
-from agrs.server.runtime import runtime
-
 blueprint = Blueprint("health", __name__)
 
 
@@ -13,7 +11,9 @@ def health():
     from agrs.store import StoreError
 
     try:
-        graphs = runtime().reader.graphs()
+        from agrs.server import access
+
+        graphs = access.reader().graphs()
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503
     return jsonify(status="ok", graphs=len(graphs), triples=sum(info.triples for info in graphs))

@@ -55,9 +55,9 @@ def service_description_graph(endpoint_url: str, store=None) -> Graph:
     The default dataset lists the store's current named graphs; `store` defaults to the running app's.
     """
     if store is None:
-        from agrs.server.runtime import runtime
+        from agrs.server import access
 
-        store = runtime().reader
+        store = access.reader()
     graph = Graph()
     bind_all(graph)
     graph.bind("sd", SD)
@@ -105,10 +105,11 @@ DESCRIBED_KEY = "agrs.void_described"
 def dump():
     """The dump of the store (gzipped N-Quads, the dataset's void:dataDump), streamed: constant memory."""
     from agrs.export import dump_chunks
-    from agrs.server.runtime import runtime
+    from agrs.server import access
 
-    # The reader is taken once: the whole dump comes from one view of the store, even if a write happens meanwhile.
-    reader, base = runtime().reader, request.url_root.rstrip("/")
+    # The reader is taken once: the whole dump comes from one view of the store, even if a write happens meanwhile;
+    # it holds only what the caller may read (agrs.server.access).
+    reader, base = access.reader(), request.url_root.rstrip("/")
     response = Response(dump_chunks(reader, base_url=base), content_type="application/gzip")
     response.headers["Content-Disposition"] = 'attachment; filename="agrs-dump.nq.gz"'
     response.headers["Link"] = f'<{base}{VOID_PATH}>; rel="describedby"'
@@ -128,7 +129,10 @@ def void_description():
     # description is kept per store version (a write makes a new one), so only the first request after a write
     # pays for the provenance and the counts of the new versions.
     cache = runtime().void_statistics
-    described = current_app.extensions.setdefault(DESCRIBED_KEY, {})
+    from agrs.server import access
+
+    # one description per caller scope: a public reader's lists no restricted graph (agrs.server.access)
+    described = current_app.extensions.setdefault(DESCRIBED_KEY, {}).setdefault(access.scope(), {})
     base, version = request.url_root.rstrip("/"), runtime().version
     if described.get("version") != version:
         described.clear()  # the previous versions' descriptions are stale
@@ -137,7 +141,7 @@ def void_description():
     if body is None:
         graph = described.get(base)
         if graph is None:
-            graph = described[base] = void_graph(runtime().reader, base, cache)
+            graph = described[base] = void_graph(access.reader(), base, cache)
         body = described[(base, media_type)] = serialise(graph, media_type)
     response = Response(body, content_type=f"{media_type}; charset=utf-8")
     response.vary.add("Accept")

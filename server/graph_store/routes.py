@@ -133,6 +133,10 @@ def _serve(iri: str) -> Response:
         check_iri(iri)
         target = Target.of(iri)
         if request.method in ("GET", "HEAD"):
+            from agrs.server import access
+
+            if access.hides(iri):  # 404 as for a graph that does not exist: a 403 would say that it exists
+                raise GraphStoreError(404, f"there is no graph <{iri}> in the store")
             return _get(target)
         refusal = write_refusal()
         if refusal is not None:

@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, RDFS
 from agrs.graphs import ONTOLOGY_GRAPH
 from agrs.ns import AGRS, BASE
 from agrs.provenance import synthetic_subjects
+from agrs.server import access
 from agrs.server.pages import render
 from agrs.server.pages.aligned import fold_incoming, fold_rows, property_hierarchy
 from agrs.server.pages.charts import indicator_series, svg_chart, table_rows
@@ -196,7 +197,7 @@ def _pagination(description: Description) -> dict:
 def _query_for(iri: str):
     """Data resources are read from the store; ontology terms from the ontology source (store or files)."""
     if any(iri.startswith(BASE + prefix) for prefix in DATA_PREFIXES):
-        return runtime().reader.query
+        return access.reader().query
     return ontology_query()
 
 
@@ -264,7 +265,7 @@ def _mark_synthetic(iri: str, rows, incoming, indicators) -> tuple[set[str], set
     links += [subject for subject, _, _ in incoming if subject is not None]
     records = {iri, *(link.iri for link in links if link.local)}
     try:
-        synthetic = synthetic_subjects(runtime().reader.query, records | {str(item) for item in indicators})
+        synthetic = synthetic_subjects(access.reader().query, records | {str(item) for item in indicators})
     except StoreError:
         return set(), set()
     for link in links:

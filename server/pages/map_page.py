@@ -7,7 +7,6 @@ from agrs.server.pages.describe import BadIri
 from agrs.server.pages.map_geometry import france_map
 from agrs.server.pages.maps import LEVELS, choropleth, indicator_iri, mappable, svg_map, table_rows
 from agrs.server.responses import text_response
-from agrs.server.runtime import runtime
 from agrs.store import StoreError
 
 blueprint = Blueprint("map_page", __name__)
@@ -43,13 +42,15 @@ def map_href(indicator: str, level: str | None = None, period: str | None = None
 @blueprint.get("/map")
 def map_view():
     """The map of `indicator` at `level` for `period`; without `indicator`, the list of indicators with a map."""
-    query = runtime().reader.query
+    from agrs.server import access
+
+    query = access.reader().query
     indicator = request.args.get("indicator", "").strip()
     level = request.args.get("level", "departement")
     if level not in LEVELS:
         return text_response(400, f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     attribution = france_map()["attribution"]
-    state = tuple(sorted(runtime().reader.current_versions().items()))  # what is read once per state is kept
+    state = (*sorted(access.reader().current_versions().items()), access.scope())  # what is read once per state is kept
     try:
         if not indicator:
             entries = mappable(query, state)

@@ -151,20 +151,29 @@ class LabelIndex:
 def store_digest() -> str:
     """A digest of what the store holds now: its current graph versions, and this server's write generation."""
     runtime_ = runtime()
-    versions = sorted(runtime_.reader.current_versions().items())
+    from agrs.server import access
+
+    versions = sorted(access.reader().current_versions().items())
     generation = runtime_.queries.generation if runtime_.queries is not None else 0
-    return hashlib.sha256(json.dumps([versions, generation]).encode()).hexdigest()
+    # the caller's scope too: a public reader's index holds no label of a restricted graph
+    return hashlib.sha256(json.dumps([versions, generation, access.scope()]).encode()).hexdigest()
 
 
 def label_index() -> LabelIndex:
     """Return the label index of the store as it is now, building it when the store changed since the last one."""
     digest = store_digest()
-    state = current_app.extensions.setdefault(EXTENSION_KEY, {"lock": threading.Lock(), "index": None})
+    from agrs.server import access
+
+    # one index per caller scope (agrs.server.access), so that public and restricted readers do not evict each other
+    key = f"{EXTENSION_KEY} {access.scope()}"
+    state = current_app.extensions.setdefault(key, {"lock": threading.Lock(), "index": None})
     with state["lock"]:  # one build at a time; the others wait for it rather than build the same index
         cached = state["index"]
         if cached is not None and cached[0] == digest:
             return cached[1]
-        index = LabelIndex.build(runtime().reader.query)
+        from agrs.server import access
+
+        index = LabelIndex.build(access.reader().query)
         state["index"] = (digest, index)
         return index
 
@@ -174,9 +183,10 @@ def _kinds(iris: list[str]) -> dict[str, list[render.Link]]:
     names = [iri for iri in iris if IRI_PATTERN.match(iri)]
     if not names:
         return {}
+    from agrs.server import access
     from agrs.store.base import Dataset
 
-    query = runtime().reader.query
+    query = access.reader().query
     # the asserted types only: the inferred ones (geo:Feature, schema:Place… for every territory) say nothing more
     rows = query(KINDS.replace("$values", " ".join(f"<{iri}>" for iri in names)), dataset=Dataset(infer=False))
     found: dict[str, set[str]] = {}

@@ -34,6 +34,7 @@ prefers HTML, the query UI.
 
 from flask import Blueprint, Response, g, request
 
+from agrs.server import access
 from agrs.server.conneg import negotiate
 from agrs.server.protocol.executor import GRAPH_TYPES, Job, execute, is_small
 from agrs.server.protocol.federation import FederationRefused, FederationUnchecked, check_query
@@ -172,6 +173,7 @@ def _query(sparql: str, parameters) -> Response:
         parameters.getlist("default-graph-uri"), parameters.getlist("named-graph-uri"),
         infer=_infer(parameters.get("infer")),
     )  # fmt: skip
+    dataset = access.restrict(dataset)  # the graphs this caller may not read are in no part of the dataset
     job = Job(
         sparql=sparql,
         dataset=dataset,
@@ -191,7 +193,7 @@ def _run(job: Job):
     """Answer a small question in this thread, on the pages' checkpoint; anything else in a killable worker (on a
     remote store, every query: the HTTP request is what takes time, and only a worker stops at the timeout)."""
     if is_small(job.sparql) and not runtime().remote:
-        return execute(runtime().reader, job)
+        return execute(runtime().reader, job)  # the job's dataset hides what the caller may not read
     return runtime().queries.run(job, client_of(request))
 
 

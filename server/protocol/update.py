@@ -65,6 +65,11 @@ def handle_update() -> Response:
     refusal = write_refusal()
     if refusal is not None:
         return refusal
+    from agrs.server.access import update_refusal
+
+    refusal = update_refusal()  # an update's WHERE reads every graph: not for a writer who may not read them all
+    if refusal is not None:
+        return refusal
     try:
         sparql = _update_text()
         using = request.args.getlist(USING_PARAMETER) + request.form.getlist(USING_PARAMETER)
