@@ -41,8 +41,9 @@ class AccessPolicy:
         """Return whether a rule restricts `graph` (True), opens it (False), or None when no rule names it."""
         best, chosen = -1, None
         for target, restricted in self.rules:
-            if target.endswith("/"):
-                matches, weight = graph.startswith(target), len(target)
+            if target.endswith("/") or target.endswith("*"):  # a prefix: ends with / or with * (stripped)
+                prefix = target.removesuffix("*")
+                matches, weight = graph.startswith(prefix), len(prefix)
             else:
                 matches, weight = graph == target, 1 << 30  # an exact IRI beats any prefix
             if matches and weight >= best:

@@ -17,5 +17,6 @@ echo "documentation: build/docs/index.html (class diagram: build/docs/classes.sv
 if ((serve)); then
     port="${AGRS_PORT:-8000}"
     echo "query UI: http://127.0.0.1:$port/sparql   linked data: http://127.0.0.1:$port/id/commune/33063" >&2
-    exec .venv/bin/agrs serve --port "$port"
+    # The bundled diagnostics are synthetic and published on purpose (config/access/demo.txt says why).
+    exec .venv/bin/agrs serve --port "$port" --access "${AGRS_ACCESS:-config/access/demo.txt}"
 fi

@@ -6,6 +6,7 @@ configuration at all. `agrs serve --access FILE` ($AGRS_ACCESS) adds rules and t
 
     restricted https://w3id.org/agrs/graph/partners/private      # an exact graph IRI
     restricted https://example.org/graphs/hr/                    # every graph under a prefix (ends with /)
+    public https://w3id.org/agrs/graph/diagnostic/demo-*         # every graph whose IRI starts so (ends with *)
     public https://w3id.org/agrs/graph/diagnostic/demo-lagrasse  # an explicit exception: published
     token sha256:<64 hex digits> read-restricted                 # a token's SHA-256, never the token itself
     token sha256:<64 hex digits> read-restricted write

@@ -141,6 +141,18 @@ def test_policy_rules_most_specific_wins_and_diagnostics_are_restricted_by_defau
             load_policy(rules)
 
 
+def test_the_demo_access_file_publishes_the_synthetic_demo_diagnostics_only():
+    """scripts/demo.sh serves with config/access/demo.txt: a prefix ending with * opens the demo-* diagnostics."""
+    from agrs.access import load_policy
+
+    from conftest import REPO
+
+    policy = load_policy(REPO / "config" / "access" / "demo.txt")
+    assert policy.rule("https://w3id.org/agrs/graph/diagnostic/demo-lagrasse") is False
+    assert policy.rule("https://w3id.org/agrs/graph/diagnostic/acme-sa") is True
+    assert policy.rule("https://w3id.org/agrs/graph/partners/partners") is None
+
+
 def test_a_token_is_known_by_its_hash_only_and_the_write_token_has_both_roles(tmp_path):
     from agrs.access import READ_RESTRICTED, WRITE, load_policy
 
