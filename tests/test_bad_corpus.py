@@ -84,7 +84,9 @@ def test_every_file_has_its_sidecar():
         if path.is_file() and not path.name.endswith(".expect.json") and not path.name.startswith("_")
     ]  # fmt: skip
     assert inputs
-    missing = [str(path.relative_to(CORPUS)) for path in inputs if not path.with_name(path.name + ".expect.json").is_file()]
+    missing = [
+        str(path.relative_to(CORPUS)) for path in inputs if not path.with_name(path.name + ".expect.json").is_file()
+    ]
     assert not missing, f"files without a sidecar: {missing}"
     orphans = [_case_id(sidecar) for sidecar in CASES if not _input_of(sidecar).is_file()]
     assert not orphans, f"sidecars without their file: {orphans}"
