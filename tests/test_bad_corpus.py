@@ -3,12 +3,14 @@ its sidecar `<file>.expect.json` says.
 
 A sidecar holds `{"exit": 0|1|2, "stderr": ["substring", ...], "loaded": N or null, "quarantined": N or null,
 "reasons": ["substring in the quarantine file", ...], "why": "what the file tries"}` and, optionally, `"args"`:
-more command-line arguments (`{dir}` stands for the sidecar's folder: the survey loader's `--form`, for instance).
+more command-line arguments (`{dir}` stands for the sidecar's folder, `{repo}` for the repository: the survey
+loader's `--form`, for instance).
 Files whose name starts with `_` are support files (a form, a sibling sheet), loaded only through `args`.
 
-Each case runs in-process (click's CliRunner) on a copy of a store that already holds the ontology and a
-partners graph, and checks, besides the sidecar: no Python traceback in the output, no exception other than the
-exit, and, after exit 2 (could not run), a store whose content is exactly what it was.
+Each case runs in-process (click's CliRunner), under the key `corpus`, on a copy of a store that already holds
+the ontology, territories, indicator definitions and a partners graph (BASELINE), and checks, besides the sidecar:
+no Python traceback in the output, no exception other than the exit, and, after exit 2 (could not run), a store
+whose content is exactly what it was.
 """
 
 import json
@@ -21,18 +23,27 @@ from click.testing import CliRunner
 
 from agrs.loaders.cli import load
 from agrs.loaders.registry import LOADERS
+from agrs.resources import Resources
 
-from conftest import DATA
+from conftest import DATA, REPO
 
 CORPUS = DATA / "bad"
+LOADER_DATA = DATA / "loaders"
 #: every loader folder of the corpus (a folder named after no loader is a mistake: test_folders_are_loaders)
 FOLDERS = sorted(path for path in CORPUS.iterdir() if path.is_dir() and not path.name.startswith(("_", ".")))
 CASES = sorted(sidecar for folder in FOLDERS for sidecar in folder.rglob("*.expect.json"))
 SIDECAR_KEYS = {"exit", "stderr", "loaded", "quarantined", "reasons", "why", "args"}
 SALT = "corpus-salt"  # the survey loader refuses to run without a salt
 
-#: what the store every case starts from holds: one partners record, under the key the corpus loads into
-BASELINE = "id,name,kind\nbaseline-corpus,Organisation de référence,association\n"
+#: what the store every case starts from holds: the territories and indicator definitions the records may point
+#: to, and one partners record; each case loads under the key KEY (its own graph), unless its args give one
+BASELINE = [
+    ("territories", [LOADER_DATA / "territories" / f"cog-{level}.csv" for level in ("regions", "departements",
+                                                                                      "communes")]),
+    ("indicators", [LOADER_DATA / "indicators" / "definitions.csv"]),
+    ("partners", ["id,name,kind\nbaseline-corpus,Organisation de référence,association\n"]),
+]
+KEY = "corpus"
 
 
 def _case_id(sidecar: Path) -> str:
@@ -56,14 +67,31 @@ def _content(store: Path) -> list[str]:
         del opened
 
 
+@pytest.fixture(scope="module", autouse=True)
+def resources_once():
+    """Parse the shapes and the ontology once for the module, not once per `agrs load` (the same real resources:
+    each command would parse the same files again, a second or more of each case)."""
+    loaded = Resources.load()
+    original = Resources.__dict__["load"]
+    Resources.load = classmethod(lambda cls: loaded)
+    yield
+    Resources.load = original
+
+
 @pytest.fixture(scope="session")
 def baseline_store(tmp_path_factory) -> Path:
-    """A store holding the ontology and one partners graph, built once and copied by each case."""
+    """A store holding the ontology and the BASELINE graphs, built once and copied by each case."""
     folder = tmp_path_factory.mktemp("corpus-baseline")
-    source = folder / "baseline.csv"
-    source.write_text(BASELINE, encoding="utf-8")
-    result = _invoke("partners", str(source), "--store", str(folder / "store"), "--quarantine", str(folder / "q"))
-    assert result.exit_code == 0, result.output
+    for kind, sources in BASELINE:
+        files = []
+        for source in sources:
+            if isinstance(source, str):
+                files.append(folder / f"{kind}.csv")
+                files[-1].write_text(source, encoding="utf-8")
+            else:
+                files.append(source)
+        result = _invoke(kind, *map(str, files), "--store", str(folder / "store"), "--quarantine", str(folder / "q"))
+        assert result.exit_code == 0, result.output
     return folder / "store"
 
 
@@ -101,7 +129,9 @@ def test_case(sidecar: Path, baseline_store: Path, tmp_path: Path):
     store, quarantine = tmp_path / "store", tmp_path / "quarantine"
     shutil.copytree(baseline_store, store)
     before = _content(store)
-    extra = [arg.replace("{dir}", str(sidecar.parent)) for arg in expect.get("args", [])]
+    extra = [arg.replace("{dir}", str(sidecar.parent)).replace("{repo}", str(REPO)) for arg in expect.get("args", [])]
+    if "--key" not in extra and "--graph" not in extra:
+        extra += ["--key", KEY]
     result = _invoke(kind, str(_input_of(sidecar)), *extra, "--store", str(store), "--quarantine", str(quarantine))
 
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
@@ -115,7 +145,9 @@ def test_case(sidecar: Path, baseline_store: Path, tmp_path: Path):
 
     if expect.get("loaded") is not None:
         assert _loaded(result.stdout) == expect["loaded"], result.stdout
-    lines = [line for path in sorted(quarantine.glob("*.jsonl")) for line in path.read_text("utf-8").splitlines()]
+    # Split on line feeds only: str.splitlines would also split inside a record at U+0085 or U+2028.
+    texts = [path.read_text("utf-8") for path in sorted(quarantine.glob("*.jsonl"))]
+    lines = [line for text in texts for line in text.split("\n") if line]
     if expect.get("quarantined") is not None:
         assert len(lines) == expect["quarantined"], "\n".join(lines)
     quarantined = "\n".join(json.dumps(json.loads(line), ensure_ascii=False) for line in lines)
