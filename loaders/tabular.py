@@ -206,6 +206,11 @@ def match_columns(
         columns.append(column)
     for name in required:
         if name not in columns:
+            if any("\x00" in header for header in headers):
+                # UTF-16 of non-Latin text without a BOM has too few NULs for `decode` to tell it, but its ASCII
+                # header keeps one after each letter: say so rather than list columns that look like `i d`.
+                raise ReadError(file, "the header holds NUL bytes: the file looks like UTF-16 without a byte-order "
+                                "mark; save it as UTF-8 (or UTF-16 with its BOM)", line=line)  # fmt: skip
             found = ", ".join(repr(header) for header in headers if header) or "none"
             raise ReadError(file, f"{missing} (columns found: {found})", line=line, field=name)
     return columns
@@ -375,14 +380,14 @@ class Workbook:
 
     def __init__(self, path: Path, *, what: str = "XLSX workbook"):
         import openpyxl  # only workbooks need it: CSV and JSON loads do not pay for the import
-        from openpyxl.utils.exceptions import InvalidFileException
 
         self.file = str(path)
         _check_unpacked_size(path, self.file, what)
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError) as error:
-            # SyntaxError: the XML parser's ParseError, for a workbook part that is not well-formed
+        except Exception as error:
+            # openpyxl raises many kinds on a malformed part (BadZipFile, InvalidFileException, KeyError, ValueError,
+            # TypeError, the XML parser's ParseError…): each means a file it cannot read, never a bug of the caller
             raise ReadError(self.file, f"not a readable {what}: {error}") from None
 
     def __enter__(self) -> "Workbook":
@@ -464,8 +469,11 @@ class Workbook:
                     while cells and not cells[-1]:
                         cells.pop()
                     yield Row(number, cells, csv_line(cells + [""] * (width - len(cells))))
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, TypeError) as error:
-            # A sheet part that is not well-formed XML, a cell reference that is no reference, a bad shared string.
+        except ReadError:
+            raise
+        except Exception as error:
+            # A sheet part that is not well-formed XML, a cell reference that is no reference, a bad shared string:
+            # openpyxl raises many kinds (KeyError, ValueError, IndexError, ParseError…), each a file it cannot read.
             raise ReadError(self.file, f"sheet {sheet.title!r} is not readable after row {number}: {error}") from None
 
 

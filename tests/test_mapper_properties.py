@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 
@@ -37,8 +37,10 @@ from conftest import REPO
 
 FORM = REPO / "data" / "survey" / "questionnaire.xlsx"
 SALT = "property-salt"
+#: bounded for CI: a fixed seed (the same examples every run), and no shrinking, which can take minutes on a failure
+#: (the failing example is printed as found; run with `--hypothesis-seed` and shrinking on to minimise it)
 EXAMPLES = settings(
-    max_examples=40, deadline=None, derandomize=True,
+    max_examples=30, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )  # fmt: skip
 
@@ -91,7 +93,10 @@ TABLES = {
         "LIBELLE": cells("Auvergne-Rhône-Alpes"),
     }, ",", ".csv"),
 }
-REQUIRED_HEADERS = {"territories": True, "risks": True}  # exact headers: a dropped column is a ReadError anyway
+#: the columns a header must have (a file without them is a ReadError: tried by the corpus, not drawn here), and
+#: whether the loader takes unknown columns (the COG and GASPAR layouts are exact headers)
+REQUIRED = {"partners": {"id", "name"}, "indicators": {"territory", "indicator", "period", "value"}}
+EXACT = {"territories", "risks"}
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +129,17 @@ def check(kind: str, paths: list[Path], resources: Resources, **options) -> None
                     assert NOT_IN_IRI.search(str(term)) is None, term
                 elif isinstance(term, Literal):
                     assert CONTROL.search(str(term)) is None, repr(term)
-                to_oxigraph(term)  # raises on a term no store can hold
+            to_oxigraph(triple)  # raises on a term no store can hold
 
 
 def table_file(tmp_path: Path, kind: str, data) -> Path:
     """Draw a header (all columns, maybe one dropped, maybe one unknown added) and 1-3 rows; write them as CSV."""
     columns, delimiter, suffix = TABLES[kind]
     header = list(columns)
-    if not REQUIRED_HEADERS.get(kind) and data.draw(st.booleans()):
-        header.remove(data.draw(st.sampled_from(header)))
-    if data.draw(st.booleans()):
-        header.append(data.draw(st.sampled_from(["couleur", "extra", "id"])))  # an unknown or a repeated column
+    if kind not in EXACT and data.draw(st.booleans()):
+        header.remove(data.draw(st.sampled_from([name for name in header if name not in REQUIRED[kind]])))
+    if kind not in EXACT and data.draw(st.booleans()):
+        header.append("couleur")  # a column the loader does not know
     rows = [[data.draw(columns.get(name, NASTY)) for name in header] for _ in range(data.draw(st.integers(1, 3)))]
     if data.draw(st.booleans()):
         rows[-1] = rows[-1][: data.draw(st.integers(0, len(header)))]  # a short row
@@ -162,8 +167,12 @@ JSON_VALUES = st.recursive(
 
 
 @EXAMPLES
-@given(items=st.lists(st.dictionaries(st.sampled_from(["id", "name", "kind", "siren", "roles", "website", "nom"]),
-                                      JSON_VALUES, max_size=6), min_size=1, max_size=3))  # fmt: skip
+@given(items=st.lists(st.fixed_dictionaries(
+    {"id": st.one_of(st.sampled_from(["json-un", "json-deux"]), JSON_VALUES),
+     "name": st.one_of(st.just("Association"), JSON_VALUES)},
+    optional={"kind": st.one_of(st.just("association"), JSON_VALUES), "siren": JSON_VALUES,
+              "roles": JSON_VALUES, "website": st.one_of(st.just("https://example.org/"), JSON_VALUES)},
+), min_size=1, max_size=3))  # fmt: skip
 def test_any_partners_json_maps_or_is_quarantined(items, tmp_path: Path, resources: Resources):
     path = tmp_path / "partners.json"
     path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
