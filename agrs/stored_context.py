@@ -8,6 +8,7 @@ gate puts them into its in-memory store as they are, and only the pySHACL fallba
 batch of the gate gets the descriptions around its own records.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -139,8 +140,15 @@ def context_for(store: Store, graph: str, records: Sequence[Record], ontology: G
     return StoredContext.fetch(store, graph, mentioned, ontology)
 
 
+#: an IRI that can stand between < and > in a query (SPARQL's IRIREF), absolute
+_SPLICEABLE = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*')
+
+
 def _descriptions(store: Store, iris: Sequence[str], graphs: list[str] | None) -> Iterator[OxTriple]:
     """Yield the outgoing triples (pyoxigraph terms) of `iris` in the given current graphs (None: all of them)."""
+    # An IRI holding what IRIREF forbids (a URL cell with `>` or a quote) cannot be stored, so it has no description;
+    # spliced into the query it would break it (« invalid SPARQL query: error at 1:72 ») and stop the whole load.
+    iris = [iri for iri in iris if _SPLICEABLE.fullmatch(iri)]
     for start in range(0, len(iris), DESCRIPTION_CHUNK):
         values = " ".join(f"<{iri}>" for iri in iris[start : start + DESCRIPTION_CHUNK])
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}"

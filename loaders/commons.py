@@ -232,6 +232,7 @@ def _read_text(path: Path) -> Iterator[RawRecord]:
 
 def _read_rdf(path: Path) -> Iterator[RawRecord]:
     """Read a Special:ExportRDF document: one record per exported page (a swivt:Subject with its own facts)."""
+    _check_entities(path)
     lines = _subject_lines(path)
     graph = Graph()
     try:
@@ -262,6 +263,39 @@ def _read_rdf(path: Path) -> Iterator[RawRecord]:
         fields["subject"] = [str(subject)]
         original = graph.cbd(subject).serialize(format="turtle")
         yield RawRecord(str(path), lines.get(str(subject)), fields, original=original)
+
+
+#: an internal entity declaration as SMW writes them: a name and a quoted value
+_ENTITY = re.compile(rb"<!ENTITY\s+(%\s+)?([^\s'\"]+)\s+(?:(SYSTEM|PUBLIC)\b|'([^']*)'|\"([^\"]*)\")")
+MAX_ENTITIES, MAX_ENTITY_LENGTH = 64, 1024
+
+
+def _check_entities(path: Path) -> None:
+    """Refuse entity declarations that could expand beyond what the file holds, before any XML parser sees them.
+
+    SMW's exports declare a few entities for namespace IRIs (`<!ENTITY wiki 'https://…'>`): plain text, kept. An
+    entity whose value refers to another entity (the « billion laughs »: a 1 KB file expanding to gigabytes), a
+    parameter entity, an external one (SYSTEM, PUBLIC: a file or URL read), or more than MAX_ENTITIES of them is
+    refused with a ReadError.
+    """
+    with open(path, "rb") as stream:
+        head = stream.read(1 << 20)
+    if b"<!ENTITY" not in head:
+        return
+    subset = head[: head.find(b"]>")] if b"]>" in head else head
+    declared = _ENTITY.findall(subset)
+    if subset.count(b"<!ENTITY") != len(declared) or len(declared) > MAX_ENTITIES:
+        raise ReadError(str(path), f"refused: the DOCTYPE declares entities this loader does not read (at most "
+                                   f"{MAX_ENTITIES} plain ones, as SMW writes)")  # fmt: skip
+    for parameter, name, external, single, double in declared:
+        value = single or double
+        if parameter or external or b"&" in value or b"%" in value or len(value) > MAX_ENTITY_LENGTH:
+            what = "an external entity" if external else "an entity made of others"
+            what = "a parameter entity" if parameter else what
+            raise ReadError(
+                str(path), f"refused: the DOCTYPE declares {what} ({name.decode(errors='replace')}): an XML entity "
+                "expansion or a file read, not an SMW export", line=head[: head.find(name)].count(b"\n") + 1,
+            )  # fmt: skip
 
 
 def _subject_lines(path: Path) -> dict[str, int]:
@@ -363,6 +397,7 @@ class CommonsLoader(Loader):
     """Loads wiki pages of resilience commons: Special:ExportRDF documents (.rdf, .xml) or text pages."""
 
     kind = "commons"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "ademe-wiki"
 
     def __init__(self, vocabulary: Vocabulary | None = None):

@@ -27,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from agrs.loaders.base import FromOntology, Loader
+from agrs.loaders.base import FromOntology, Loader, quarantine_duplicates
 from agrs.loaders.indicators import (
     AGGREGATIONS,
     UCUM_CODE,
@@ -526,6 +526,7 @@ class DiagnosticLoader(Loader):
     """Loads resilience-diagnostic workbooks (`agrs-diagnostic/1`, XLSX or CSV sheets); see the module's doc."""
 
     kind = "diagnostic"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "default"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
@@ -617,6 +618,17 @@ class DiagnosticLoader(Loader):
         else:
             self._origins[id(row.record)] = row.origins
         return row.record
+
+    def finish(self, records: list[Record]) -> None:
+        """Keep the first row of each id in a sheet; quarantine the later ones as duplicates (not both for names)."""
+
+        def key(record: Record) -> str | None:
+            row_id, sheet = record.raw.fields.get("id"), record.raw.fields.get(SHEET_FIELD)
+            if not isinstance(row_id, str) or not row_id.strip() or not sheet or sheet == "about":
+                return None
+            return f"{sheet}/{row_id.strip()}"
+
+        quarantine_duplicates(records, key, "id")
 
     def after_gate(self, records: Sequence[Record]) -> None:
         """Name the column each SHACL result comes from (the path stays in the message)."""

@@ -342,6 +342,7 @@ class IndicatorsLoader(Loader):
     """Indicator definitions and observations (CSV with `;` or `,`, UTF-8/BOM/Windows-1252, or XLSX)."""
 
     kind = "indicators"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "default"
 
     def __init__(self) -> None:

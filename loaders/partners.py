@@ -19,7 +19,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SDO, SKOS
 from rdflib.term import BNode, Node
 
-from agrs.loaders.base import FromOntology, Loader
+from agrs.loaders.base import NOT_IN_IRI, FromOntology, Loader, quarantine_duplicates
 from agrs.loaders.tabular import (
     TRUNCATED,
     Row,
@@ -57,6 +57,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "note": ("note", "notes", "commentaire", "comment", "remarque"),
 }
 REQUIRED_COLUMNS = ("id", "name")
+#: columns whose cell is a list (separated by `;`): a JSON list is accepted there, and only there
+MULTI_VALUED = frozenset({"actor_type", "kind", "member_of", "roles", "source"})
 #: RawRecord field holding the number of non-empty cells beyond the header (a malformed CSV row)
 EXTRA_CELLS = "__extra_cells__"
 
@@ -275,7 +277,13 @@ def _json_fields(item: dict, file: str, index: int) -> dict[str, Any]:
             continue
         if column in fields:
             raise ReadError(file, f"two keys mean {column!r} (the second is {key!r})", line=index, field=column)
-        fields[column] = cell_text(value)
+        if isinstance(value, dict | bool) or (isinstance(value, list) and (
+            column not in MULTI_VALUED or any(isinstance(item, dict | list) for item in value)
+        )):  # fmt: skip
+            # Kept as they are, so that the record is quarantined (loaders.base.screen), never stored as their repr.
+            fields[column] = value
+        else:
+            fields[column] = cell_text(value)
     return fields
 
 
@@ -323,6 +331,8 @@ class PartnersLoader(Loader):
     """Loads organisations (partners, contributors, local authorities…) and the roles they play in endeavours."""
 
     kind = "partners"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
+    text_fields = frozenset(COLUMNS)
     default_key = "default"
 
     def __init__(self, vocabulary: Vocabulary | None = None):
@@ -357,6 +367,14 @@ class PartnersLoader(Loader):
         self._note(row)
         self._roles(row)
         return row.record
+
+    def finish(self, records: list[Record]) -> None:
+        """Keep the first record of each id (of every file of the load); quarantine the later ones as duplicates.
+
+        Two records with one id describe one organisation twice: merged, they would give it two names, and the
+        SHACL gate would reject both copies with a message about names, not about the id.
+        """
+        quarantine_duplicates(records, _id_of, "id")
 
     # Each step reads one column, adds its triples and records its problems.
 
@@ -553,9 +571,15 @@ def _split(value: str, separators: re.Pattern = LIST_SEPARATORS) -> list[str]:
     return [item.strip() for item in separators.split(value or "") if item.strip()]
 
 
+def _id_of(record: Record) -> str | None:
+    """The id a record gives (stripped), or None."""
+    value = record.raw.fields.get("id")
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def _is_url(value: str) -> bool:
-    """Return whether a value is an absolute http(s) URL with a host name and no spaces."""
-    if re.search(r"\s", value):
+    """Return whether a value is an absolute http(s) URL with a host name, and nothing an IRI may not hold."""
+    if re.search(r"\s", value) or NOT_IN_IRI.search(value):
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and "." in (parts.hostname or "")

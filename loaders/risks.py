@@ -146,6 +146,7 @@ class RisksLoader(Loader):
     """Loads GASPAR CatNat exports: recognised natural disasters and the risks they materialise, per commune."""
 
     kind = "risks"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "gaspar"
 
     def __init__(self) -> None:

@@ -43,6 +43,7 @@ class SurveyLoader(Loader):
     """Loads survey responses (one record per respondent) and the questionnaire they answer."""
 
     kind = "survey"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "default"
 
     def __init__(self, form: Path | str | None = None, salt: str | None = None):

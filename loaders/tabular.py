@@ -29,6 +29,10 @@ from agrs.records import Problem, ReadError
 
 #: the last row of a sheet Excel can address: rows claimed beyond it are not read
 MAX_ROWS = 1_048_576
+#: the last column a header may reach (AMJ): a header beyond it refuses the sheet (see Workbook.rows)
+MAX_COLUMNS = 1024
+#: the most a workbook's parts may unpack to, each and together: a zip of repeated XML unpacks a thousandfold
+MAX_PART_BYTES, MAX_UNPACKED_BYTES = 256 * 2**20, 1024 * 2**20
 #: RawRecord field a loader sets on a row the file ends inside (its value: "<n> of <m> cells")
 TRUNCATED = "_truncated_row"
 
@@ -118,9 +122,25 @@ def read_json(data: bytes, file: str, *, fallback: str | None = "cp1252", hint: 
     """Decode and parse a JSON document; ReadError naming the line of a bad byte or of the syntax error."""
     text = read_text(data, file, fallback=fallback, hint=hint)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as error:
         raise ReadError(file, f"invalid JSON: {error.msg} (column {error.colno})", line=error.lineno) from None
+    except RecursionError:
+        raise ReadError(file, "refused: JSON nested too deeply (thousands of [ or { inside one another)") from None
+    except ValueError as error:  # _json_int's refusal of a number no field holds
+        raise ReadError(file, f"refused: {error}") from None
+
+
+#: digits an integer in a JSON source may have: no code, count or amount is longer (Python refuses 4300 anyway)
+MAX_JSON_DIGITS = 100
+
+
+def _json_int(digits: str) -> int:
+    """Parse a JSON integer, refusing one too long to be data (a huge number costs quadratic time to convert)."""
+    if len(digits.lstrip("-")) > MAX_JSON_DIGITS:
+        count = len(digits.lstrip("-"))
+        raise ValueError(f"a JSON number of {count} digits (more than {MAX_JSON_DIGITS}): no field holds one")
+    return int(digits)
 
 
 def looks_like_json(data: bytes) -> bool:
@@ -186,6 +206,11 @@ def match_columns(
         columns.append(column)
     for name in required:
         if name not in columns:
+            if any("\x00" in header for header in headers):
+                # UTF-16 of non-Latin text without a BOM has too few NULs for `decode` to tell it, but its ASCII
+                # header keeps one after each letter: say so rather than list columns that look like `i d`.
+                raise ReadError(file, "the header holds NUL bytes: the file looks like UTF-16 without a byte-order "
+                                "mark; save it as UTF-8 (or UTF-16 with its BOM)", line=line)  # fmt: skip
             found = ", ".join(repr(header) for header in headers if header) or "none"
             raise ReadError(file, f"{missing} (columns found: {found})", line=line, field=name)
     return columns
@@ -261,6 +286,11 @@ def read_csv(
                 truncated = f"{len(cells)} of {width} cells"
             yield Row(start, cells, "".join(lines[start - 1 : end]).rstrip("\r\n"), truncated)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise ReadError(
+                file, f"refused: a cell longer than {csv.field_size_limit()} characters (a quote never closed, or not "
+                "a CSV file?)", line=reader.line_num,
+            ) from None  # fmt: skip
         raise ReadError(file, f"malformed CSV: {error}", line=reader.line_num) from None
 
 
@@ -282,6 +312,13 @@ def decode_csv(
 
 def _field_at(error: Undecodable, field_of: Callable[[str], str | None]) -> str | None:
     """Return the field of the column an undecodable byte is in (None on the header line or when unknown)."""
+    try:
+        return _column_at(error, field_of)
+    except csv.Error:  # text before the byte that is no CSV (a binary file): the line is all that can be said
+        return None
+
+
+def _column_at(error: Undecodable, field_of: Callable[[str], str | None]) -> str | None:
     lines = error.prefix.split("\n")
     header = next((line.rstrip("\r") for line in lines[:-1] if line.strip()), None)
     if header is None:
@@ -316,6 +353,25 @@ def format_of(path: Path, *, formats: tuple[str, ...] = ("csv", "xlsx", "json"))
     return "csv"
 
 
+def _check_unpacked_size(path: Path, file: str, what: str) -> None:
+    """Refuse a workbook whose parts would unpack to more than MAX_PART_BYTES each or MAX_UNPACKED_BYTES in all.
+
+    The zip's directory gives the sizes, and Python's zip reader stops at the size given, so this bounds reading.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = [(info.filename, info.file_size) for info in archive.infolist()]
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ReadError(file, f"not a readable {what}: {error}") from None
+    largest = max(sizes, key=lambda item: item[1], default=("", 0))
+    total = sum(size for _, size in sizes)
+    if largest[1] > MAX_PART_BYTES or total > MAX_UNPACKED_BYTES:
+        raise ReadError(
+            file, f"refused: the {what} unpacks to {total // 2**20} MB ({largest[0]}: {largest[1] // 2**20} MB), more "
+            f"than the {MAX_PART_BYTES // 2**20} MB a part or {MAX_UNPACKED_BYTES // 2**20} MB in all that are read",
+        )  # fmt: skip
+
+
 class Workbook:
     """An XLSX workbook opened read-only: sheets chosen among the visible ones, rows read as their cells exist.
 
@@ -324,13 +380,14 @@ class Workbook:
 
     def __init__(self, path: Path, *, what: str = "XLSX workbook"):
         import openpyxl  # only workbooks need it: CSV and JSON loads do not pay for the import
-        from openpyxl.utils.exceptions import InvalidFileException
 
         self.file = str(path)
+        _check_unpacked_size(path, self.file, what)
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError) as error:
-            # SyntaxError: the XML parser's ParseError, for a workbook part that is not well-formed
+        except Exception as error:
+            # openpyxl raises many kinds on a malformed part (BadZipFile, InvalidFileException, KeyError, ValueError,
+            # TypeError, the XML parser's ParseError…): each means a file it cannot read, never a bug of the caller
             raise ReadError(self.file, f"not a readable {what}: {error}") from None
 
     def __enter__(self) -> "Workbook":
@@ -371,29 +428,58 @@ class Workbook:
     def rows(self, sheet) -> Iterator[Row]:
         """Yield the non-empty rows of a sheet, the header first; the line is the row number.
 
-        The declared dimension is dropped (openpyxl would pad every row to it); rows come as their cells exist,
-        trailing empty cells cut, so a stray far cell costs its own row only. A row's text is its cells as a
+        Only the cells the sheet's XML holds are read: the declared dimension is ignored and missing rows are not
+        made up, so a stray cell at XFD1048576 costs one cell, not a million empty rows. A row's cells run over
+        the header's columns, then its non-empty cells beyond them, side by side (the loaders reject a row with
+        cells beyond the header): a row costs what the file holds, never 16,384 padded cells. A header reaching
+        beyond column MAX_COLUMNS refuses the sheet (ReadError naming the cell). A row's text is its cells as a
         CSV line, padded to the header's width.
         """
-        sheet.reset_dimensions()
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet._reader import WorkSheetParser
+
         width, number = None, 0
-        values = sheet.iter_rows(min_row=1, max_row=MAX_ROWS, min_col=1, values_only=True)
         try:
-            for number, row in enumerate(values, start=1):
-                cells = [cell_text(value) for value in row] if row else []
-                while cells and not cells[-1]:
-                    cells.pop()
-                if not cells:
-                    continue
-                width = width or len(cells)
-                yield Row(number, cells, csv_line(cells + [""] * (width - len(cells))))
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as error:
-            # A sheet part that is not well-formed XML, or a cell reference beyond what a sheet can address.
+            # openpyxl's own row parser, as its read-only sheets use it, without the padding of their iter_rows:
+            # it yields each <row> with the cells it holds, nothing for the rows and cells that do not exist.
+            with sheet._get_source() as source:
+                parser = WorkSheetParser(
+                    source, sheet._shared_strings, data_only=True, epoch=self._book.epoch,
+                    date_formats=self._book._date_formats, timedelta_formats=self._book._timedelta_formats,
+                )  # fmt: skip
+                for number, parsed in parser.parse():
+                    present = {}
+                    for cell in parsed:
+                        text = cell_text(cell["value"])
+                        if text:
+                            present[cell["column"]] = text
+                    if not present or number > MAX_ROWS:
+                        continue
+                    if width is None:
+                        width = max(present)
+                        if width > MAX_COLUMNS:
+                            raise ReadError(
+                                self.file, f"sheet {sheet.title!r}: refused: its header reaches cell "
+                                f"{get_column_letter(width)}{number}, beyond column {get_column_letter(MAX_COLUMNS)} "
+                                "(the last one read): delete the stray cell (Ctrl+End in Excel shows the last one)",
+                                line=number,
+                            )  # fmt: skip
+                    cells = [present.get(column, "") for column in range(1, width + 1)]
+                    cells += [present[column] for column in sorted(present) if column > width]
+                    while cells and not cells[-1]:
+                        cells.pop()
+                    yield Row(number, cells, csv_line(cells + [""] * (width - len(cells))))
+        except ReadError:
+            raise
+        except Exception as error:
+            # A sheet part that is not well-formed XML, a cell reference that is no reference, a bad shared string:
+            # openpyxl raises many kinds (KeyError, ValueError, IndexError, ParseError…), each a file it cannot read.
             raise ReadError(self.file, f"sheet {sheet.title!r} is not readable after row {number}: {error}") from None
 
 
 __all__ = [
-    "MAX_ROWS", "TRUNCATED", "Row", "Undecodable", "Workbook", "cell_text", "csv_line", "decode", "decode_csv",
+    "MAX_COLUMNS", "MAX_ROWS", "TRUNCATED", "Row", "Undecodable", "Workbook", "cell_text", "csv_line", "decode",
+    "decode_csv",
     "format_of", "looks_like_json", "match_columns", "normalise", "read_csv", "read_json", "read_text",
     "sniff_separator", "split_cells", "truncation_problems",
 ]  # fmt: skip

@@ -44,7 +44,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-from agrs.loaders.base import Loader
+from agrs.loaders.base import Loader, quarantine_duplicates
 from agrs.loaders.tabular import decode_csv, looks_like_json, read_json
 from agrs.ns import AGRS, ID, LEVEL
 from agrs.records import Problem, RawRecord, ReadError, Record
@@ -198,6 +198,7 @@ class TerritoriesLoader(Loader):
     """Communes, arrondissements, delegated and associated communes, EPCI, départements, régions, COM."""
 
     kind = "territories"
+    screened = True  # control characters, wrong JSON types and bad IRIs quarantined (loaders.base.screen)
     default_key = "cog"
 
     def read(self, path: Path) -> Iterator[RawRecord]:
@@ -239,6 +240,9 @@ class TerritoriesLoader(Loader):
         An EPCI with a member the load does not describe (epci.json loaded without communes.json) stays placed
         within France only, with a warning `epci-placement`.
         """
+        # One territory twice in a file (a code repeated): the first record is kept. By node, so that COMD/COMA twins
+        # stay apart; per file, since the etalab régions and départements files both describe the overseas COM.
+        quarantine_duplicates(records, _node_key, None, per_file=True)
         places = _commune_places(records)
         for record in records:
             if record.rejected or record.raw.fields.get(LAYOUT) != Layout.ETALAB_EPCI.value:
@@ -298,6 +302,17 @@ class Territory:
         return triples
 
 
+def _node_key(record: Record) -> str | None:
+    """The IRI of the one territory a record describes (the key duplicates are told by), or None."""
+    return str(next(iter(record.subjects))) if len(record.subjects) == 1 else None
+
+
+def _json_type(value: Any) -> str:
+    """Name a JSON value's type as the file's author knows it (never the value's Python repr)."""
+    names = {dict: "a JSON object", list: "a JSON list", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "another type")
+
+
 class Fields:
     """The fields of one raw record, read with checks: each missing or malformed field adds a Problem."""
 
@@ -321,7 +336,7 @@ class Fields:
             self.problem(name, "missing", "missing-field")
             return None
         if not isinstance(value, str):
-            self.problem(name, f"expected text, found {value!r}", "bad-value")
+            self.problem(name, f"wrong JSON type: expected text, found {_json_type(value)}", "json-type")
             return None
         return value.strip()
 

@@ -402,3 +402,139 @@ def test_far_cell_survey_responses_load_in_bounded_memory_and_time(tmp_path: Pat
     records = load_in_child("survey", path, form=str(FORM), salt=SALT)
     real = assert_real_rows_and_far_row_reported(records, [2, 3])
     assert all(record["fields"].get("respondent_id") for record in real)
+
+
+# --- Issue 15: what the house fixes left open -----------------------------------------------------------------
+
+
+def test_far_cell_in_the_header_is_refused_naming_the_cell(tmp_path: Path):
+    # Every row would be padded to the header's 16,384 columns: the sheet is refused instead.
+    path = with_far_cell(tmp_path / "partners.xlsx", {"partners": [["id", "name", "kind"]]}, "partners")
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    book["partners"]["XFD1"] = "colonne égarée"
+    book.save(path)
+    with pytest.raises(ReadError, match=r"header reaches cell XFD1, beyond column AMJ") as caught:
+        list(PartnersLoader().read(path))
+    assert caught.value.line == 1
+
+
+def test_far_rows_cost_their_cells_only(tmp_path: Path):
+    # Many rows, each with a cell at XFD: padded to 16,384 cells each they cost gigabytes; read sparsely, little.
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "name", "kind"])
+    for row in range(2, 3002):
+        sheet.cell(row, 1, f"asso-{row}")
+        sheet.cell(row, 16384, "égaré")
+    book.save(tmp_path / "wide.xlsx")
+    records = load_in_child("partners", tmp_path / "wide.xlsx")
+    assert len(records) == 3000
+    assert all("extra-cells" in record["rules"] for record in records)
+
+
+def test_a_workbook_that_unpacks_beyond_the_limit_is_refused(tmp_path: Path):
+    import zipfile
+
+    from agrs.loaders import tabular
+
+    path = workbook(tmp_path / "bomb.xlsx", {"partners": [["id", "name", "kind"]]})
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:  # a part of zeros: tiny packed, huge unpacked
+        with archive.open("xl/media/padding.bin", "w", force_zip64=True) as part:
+            block = bytes(1 << 20)
+            for _ in range(tabular.MAX_PART_BYTES // len(block) + 1):
+                part.write(block)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(ReadError, match=r"refused: the XLSX workbook unpacks to \d+ MB"):
+        list(PartnersLoader().read(path))
+
+
+def test_a_bad_url_cell_rejects_its_record_not_the_load(store, tmp_path: Path):
+    # `https://example.org/a>b"c` passed the URL check and was spliced into the stored-context query, which
+    # stopped the whole load with « invalid SPARQL query: error at 1:72 ».
+    path = tmp_path / "partners.csv"
+    path.write_text('id,name,kind,website\nurl-one,Une,association,"https://example.org/a>b""c"\n'
+                    "url-two,Deux,association,https://example.org/deux\n", encoding="utf-8")  # fmt: skip
+    summary = run_load(PartnersLoader(), [path], store, quarantine_dir=tmp_path / "q", resources=Resources.load())
+    assert (summary.loaded, summary.rejected) == (1, 1)
+    rejected = next(record for record in summary.records if record.rejected)
+    assert [(problem.field, problem.rule) for problem in rejected.problems] == [("website", "url")]
+
+
+def test_the_stored_context_skips_iris_a_query_cannot_hold(store, tmp_path: Path):
+    from rdflib import URIRef
+
+    from agrs.stored_context import StoredContext
+
+    run_load(PartnersLoader(), [LOADERS / "partners" / "good.csv"], store, quarantine_dir=tmp_path / "q",
+             resources=Resources.load())  # fmt: skip
+    resources = Resources.load()
+    mentioned = [URIRef('https://example.org/a>b"c'), URIRef("https://w3id.org/agrs/id/organisation/ville-essai")]
+    context = StoredContext.fetch(store, "https://w3id.org/agrs/graph/partners/other", mentioned, resources.ontology)
+    assert 'https://example.org/a>b"c' not in context.descriptions
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "code"),
+    [("Asso\x00ciation", "name", "U+0000 (NUL)"), ("\x1b[31mrouge", "name", "U+001B (ESC)"),
+     ("Ligne\u0085suivante", "name", "U+0085 (NEL)")],
+)  # fmt: skip
+def test_control_characters_reject_the_record_naming_field_and_position(text: str, field: str, code: str):
+    from agrs.records import RawRecord
+
+    record = PartnersLoader().map(RawRecord("f.csv", 2, {"id": "ctl-one", "name": text, "kind": "association"}))
+    problems = [problem for problem in record.problems if problem.rule == "control"]
+    assert [problem.field for problem in problems] == [field]
+    assert code in problems[0].message and "at character" in problems[0].message
+
+
+def test_a_json_object_as_a_name_is_a_wrong_type_never_its_repr(tmp_path: Path):
+    path = tmp_path / "partners.json"
+    path.write_text('[{"id": "obj-one", "name": {"fr": "Nom"}, "kind": "association"}]', encoding="utf-8")
+    loader = PartnersLoader()
+    (record,) = [loader.map(raw) for raw in loader.read(path)]
+    assert [(problem.field, problem.rule) for problem in record.problems] == [("name", "json-type")]
+    assert "{'fr'" not in " ".join(problem.message for problem in record.problems)
+    assert not record.triples
+
+
+def test_duplicate_ids_keep_the_first_record_once(store, tmp_path: Path):
+    path = tmp_path / "partners.csv"
+    path.write_text("id,name,kind\ndup-one,Une,association\ndup-one,Une bis,association\ndup-two,Deux,association\n",
+                    encoding="utf-8")  # fmt: skip
+    summary = run_load(PartnersLoader(), [path], store, quarantine_dir=tmp_path / "q", resources=Resources.load())
+    assert (summary.loaded, summary.rejected) == (2, 1)
+    duplicate = next(record for record in summary.records if record.rejected)
+    assert duplicate.raw.line == 3
+    assert [problem.rule for problem in duplicate.problems] == ["duplicate-id"]
+    assert "duplicate id 'dup-one': line 2 has it already" in duplicate.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("[" * 50_000 + "]" * 50_000, "JSON nested too deeply"), ('[{"siren": ' + "9" * 5000 + "}]", "5000 digits")],
+    ids=["deep", "huge-number"],
+)
+def test_deep_or_huge_number_json_is_a_read_error(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "partners.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ReadError, match=message):
+        list(PartnersLoader().read(path))
+
+
+def test_a_mapping_bug_becomes_the_records_problem_not_a_traceback():
+    from agrs.loaders.base import Loader
+    from agrs.records import RawRecord
+
+    class Faulty(Loader):
+        kind, screened = "faulty", True
+
+        def map(self, raw):
+            raise KeyError("column")
+
+    record = Faulty().map(RawRecord("f.csv", 4, {"name": "x"}))
+    assert [problem.rule for problem in record.problems] == ["mapping-error"]
+    assert "KeyError" in record.problems[0].message
