@@ -704,14 +704,16 @@ def _virtuoso_named(sparql: str, named: list[str]) -> list[str]:
 
 #: what `GRAPH <version>` becomes on Virtuoso when the version is not current: a graph that never exists
 HIDDEN_GRAPH = "urn:x-agrs:hidden-version"
-_GRAPH_BEFORE = re.compile(r"\bGRAPH\s*$", re.IGNORECASE)
+_GRAPH_BEFORE = re.compile(r"\b(GRAPH|FROM|NAMED)\s*$", re.IGNORECASE)
 
 
 def _virtuoso_hide(sparql: str, current: set[str]) -> str:
-    """Write `GRAPH <G/vN>` as `GRAPH <HIDDEN_GRAPH>` when G/vN is not a current version (Virtuoso 7.2 only).
+    """Write `GRAPH <G/vN>`, `FROM <G/vN>` and `FROM NAMED <G/vN>` with HIDDEN_GRAPH when G/vN is not a current
+    version (Virtuoso 7.2 only).
 
     Virtuoso reads a stored graph named by `GRAPH <iri>` even outside the named-graph-uri list (see
-    `_virtuoso_named`): a kept previous version would answer. Only IRIs written in full are rewritten (outside
+    `_virtuoso_named`), and adds the query's FROM graphs to the protocol's default-graph-uri: a kept previous
+    version would answer. Only IRIs written in full are rewritten (outside
     strings and comments); a prefixed name of a kept version is still read there (a known gap).
     """
     out, index = [], 0
