@@ -350,14 +350,14 @@ class Store(ABC):
             raise StoreError(f"not an absolute IRI: {iri!r}")
         if iri in (REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH) or registry.is_version_iri(iri):
             raise StoreError(f"{iri} names a graph the store manages, not a record: purge a source with its graph")
+        current = self.current_versions()
+        if iri in current or iri in self._data_graphs():
+            raise StoreError(f"{iri} is a data graph, not a record: purge it with purge_graph")
         mention = f"{{ GRAPH ?g {{ <{iri}> ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p <{iri}> }} }}"
         counts = {row["g"].value: _number(row["n"]) for row in self._select(
             f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {mention} }} GROUP BY ?g")}  # fmt: skip
-        current = self.current_versions()
         by_version = {version: graph for graph, version in current.items()}
         kept = {row["version"].value: row["graph"].value for row in self._select(registry.KEPT_VERSIONS)}
-        if iri in current or iri in self._data_graphs():
-            raise StoreError(f"{iri} is a data graph, not a record: purge it with purge_graph")
         erased: list[Erased] = []
         for version, graph in sorted(by_version.items()):
             if counts.get(version):
