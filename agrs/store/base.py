@@ -132,6 +132,68 @@ __all__ = [
 ]
 
 
+# --- history helpers --------------------------------------------------------------------------------------------
+
+
+def registry_check(graph: str) -> None:
+    """Refuse, with StoreError, a logical graph IRI the registry cannot manage."""
+    try:
+        registry.check_graph_iri(graph)
+    except ValueError as error:
+        raise StoreError(str(error)) from error
+
+
+def _number(literal) -> int:
+    return 0 if literal is None else int(literal.value)
+
+
+def _rollback_target(graph: str, version: str | None, current, kept: list) -> "VersionRecord":
+    """Return the kept version a rollback makes current (see Store.rollback)."""
+    if version is not None:
+        if version.isdigit() or (version[:1] in "vV" and version[1:].isdigit()):
+            version = registry.version_iri(graph, int(version.lstrip("vV")))  # `3` or `v3` for `<graph>/v3`
+        for record in kept:
+            if record.version == version:
+                return record
+        if current is not None and current.version == version:
+            raise StoreError(f"{version} is already the current version of {graph}")
+        names = ", ".join(record.version.rsplit("/", 1)[-1] for record in kept) or "none"
+        raise StoreError(f"{version} is not a kept version of {graph} (kept: {names})")
+    if current is None:
+        if not kept:
+            raise StoreError(f"{graph} has no current version and no kept version to roll back to")
+        return kept[0]
+    number = registry.version_number(current.version)
+    older = [record for record in kept if registry.version_number(record.version) < number]
+    if not older:
+        raise StoreError(f"{graph} has no kept version older than its current one ({current.version})")
+    return older[0]
+
+
+def _provenance_erasure(graph: str, versions: list[str]) -> list[str]:
+    """Return the updates that erase what the provenance graph says of `graph` and its `versions` (see purge_graph).
+
+    In order: the source files only its loads read, then those loads, then every triple naming one of its versions
+    or the graph itself. Each update reads the provenance as the previous ones left it.
+    """
+    prov, provenance = str(PROV), f"<{PROVENANCE_GRAPH}>"
+    values = " ".join(f"<{version}>" for version in versions)
+    if not values:
+        return [f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }}"]
+    generated = f"VALUES ?v {{ {values} }} ?a <{prov}generated> ?v ."
+    listed = ", ".join(f"<{version}>" for version in versions)
+    others = f"FILTER NOT EXISTS {{ ?b <{prov}used> ?f ; <{prov}generated> ?w FILTER(?w NOT IN ({listed})) }}"
+    return [
+        f"DELETE {{ GRAPH {provenance} {{ ?f ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} "
+        f"?a <{prov}used> ?f . ?f a <{registry.BASE}SourceFile> ; ?p ?o {others} }} }}",
+        f"DELETE {{ GRAPH {provenance} {{ ?a ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} ?a ?p ?o }} }}",
+        *(f"DELETE WHERE {{ GRAPH {provenance} {{ <{version}> ?p ?o }} }} ; "
+          f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{version}> }} }}" for version in versions),
+        f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }} ; "
+        f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{graph}> }} }}",
+    ]  # fmt: skip
+
+
 class Store(ABC):
     """The store interface: everything above this line knows nothing of Oxigraph or HTTP."""
 
@@ -446,64 +508,3 @@ class Store(ABC):
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-# --- history helpers --------------------------------------------------------------------------------------------
-
-
-def registry_check(graph: str) -> None:
-    """Refuse, with StoreError, a logical graph IRI the registry cannot manage."""
-    try:
-        registry.check_graph_iri(graph)
-    except ValueError as error:
-        raise StoreError(str(error)) from error
-
-
-def _number(literal) -> int:
-    return 0 if literal is None else int(literal.value)
-
-
-def _rollback_target(graph: str, version: str | None, current, kept: list) -> "VersionRecord":
-    """Return the kept version a rollback makes current (see Store.rollback)."""
-    if version is not None:
-        if version.isdigit() or (version[:1] in "vV" and version[1:].isdigit()):
-            version = registry.version_iri(graph, int(version.lstrip("vV")))  # `3` or `v3` for `<graph>/v3`
-        for record in kept:
-            if record.version == version:
-                return record
-        if current is not None and current.version == version:
-            raise StoreError(f"{version} is already the current version of {graph}")
-        names = ", ".join(record.version.rsplit("/", 1)[-1] for record in kept) or "none"
-        raise StoreError(f"{version} is not a kept version of {graph} (kept: {names})")
-    if current is None:
-        if not kept:
-            raise StoreError(f"{graph} has no current version and no kept version to roll back to")
-        return kept[0]
-    number = registry.version_number(current.version)
-    older = [record for record in kept if registry.version_number(record.version) < number]
-    if not older:
-        raise StoreError(f"{graph} has no kept version older than its current one ({current.version})")
-    return older[0]
-
-
-def _provenance_erasure(graph: str, versions: list[str]) -> list[str]:
-    """Return the updates that erase what the provenance graph says of `graph` and its `versions` (see purge_graph).
-
-    In order: the source files only its loads read, then those loads, then every triple naming one of its versions
-    or the graph itself. Each update reads the provenance as the previous ones left it.
-    """
-    prov, provenance = str(PROV), f"<{PROVENANCE_GRAPH}>"
-    values = " ".join(f"<{version}>" for version in versions)
-    if not values:
-        return [f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }}"]
-    generated = f"VALUES ?v {{ {values} }} ?a <{prov}generated> ?v ."
-    listed = ", ".join(f"<{version}>" for version in versions)
-    others = f"FILTER NOT EXISTS {{ ?b <{prov}used> ?f ; <{prov}generated> ?w FILTER(?w NOT IN ({listed})) }}"
-    return [
-        f"DELETE {{ GRAPH {provenance} {{ ?f ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} "
-        f"?a <{prov}used> ?f . ?f a <{registry.BASE}SourceFile> ; ?p ?o {others} }} }}",
-        f"DELETE {{ GRAPH {provenance} {{ ?a ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} ?a ?p ?o }} }}",
-        *(f"DELETE WHERE {{ GRAPH {provenance} {{ <{version}> ?p ?o }} }} ; "
-          f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{version}> }} }}" for version in versions),
-        f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }} ; "
-        f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{graph}> }} }}",
-    ]  # fmt: skip
