@@ -507,4 +507,3 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
