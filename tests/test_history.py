@@ -207,3 +207,19 @@ def test_a_rollback_killed_midway_is_the_rolled_back_state_after_the_next_write_
         assert store.current_version(A) == A + "/v1"
         assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("old", 50))
         assert [(v.version, v.current) for v in store.history(A)] == [(A + "/v2", False), (A + "/v1", True)]
+
+
+def test_virtuoso_rewrite_hides_only_non_current_versions_named_in_full():
+    from agrs.store.remote.store import HIDDEN_GRAPH, _virtuoso_hide
+
+    kept, current = A + "/v3", A + "/v4"
+    query = (
+        f"SELECT ?s FROM <{kept}> FROM NAMED <{kept}> WHERE {{ GRAPH <{kept}> {{ ?s ?p ?o }} "
+        f"GRAPH\n    <{current}> {{ ?s ?p ?o }} FILTER(?o < 3 && STR(?s) != \"GRAPH <{kept}>\") }} "
+        f"# GRAPH <{kept}>"
+    )
+    rewritten = _virtuoso_hide(query, {current})
+    assert rewritten.count(f"<{HIDDEN_GRAPH}>") == 3  # FROM, FROM NAMED, GRAPH
+    assert f"GRAPH\n    <{current}>" in rewritten  # a current version is left alone
+    assert f'"GRAPH <{kept}>"' in rewritten and rewritten.endswith(f"# GRAPH <{kept}>")  # strings and comments too
+    assert _virtuoso_hide(f"SELECT * WHERE {{ <{kept}> ?p ?o }}", {current}) == f"SELECT * WHERE {{ <{kept}> ?p ?o }}"
