@@ -105,3 +105,24 @@ def quarantine_option(what: str = "the rejected records"):
 def quiet_option(what: str = "No progress bar, no summary; problems only."):
     """Return the `--quiet` flag; problems are printed (on stderr) whatever it says."""
     return click.option("--quiet", is_flag=True, help=what)
+
+
+def keep_versions_option(command):
+    """Add `--keep-versions N`: how many previous versions of each graph the stores the command opens keep.
+
+    Default: $AGRS_KEEP_VERSIONS, else 5 (agrs.store.retention); 0 keeps none. The previous versions are what
+    `agrs history` lists and `agrs rollback` restores; those beyond N are deleted at the next write of their graph.
+    """
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        from agrs.store.retention import keeping
+
+        with keeping(kwargs.pop("keep_versions")):
+            return command(*args, **kwargs)
+
+    return click.option(
+        "--keep-versions", "keep_versions", type=click.IntRange(min=0), metavar="N",
+        help="Previous versions of each graph to keep for `agrs history` / `agrs rollback` (0: none). "
+        "Default: $AGRS_KEEP_VERSIONS, else 5.",
+    )(wrapped)  # fmt: skip

@@ -11,6 +11,10 @@ the Graph Store's HTTP writes — so that they all keep the same guarantees:
    renamed, so a reader never sees half of it; removed when nothing was rejected), and the loaded records that
    carry warnings to `<dir>/warnings/<kind>-<key>.jsonl`.
 
+A rollback (`commit_rollback`: a kept previous version made current again) and a purge (`commit_purge_record`,
+`commit_purge_source`: personal data erased from every version) go through here too, each with its PROV-O
+activity in the provenance graph; a purge's activity never names what it erased.
+
 Records that went through the gate (agrs.validate) are committed with `commit_records`: their valid records'
 triples are the content, and a write with **no valid record never replaces the current graph** (a header-only
 file, or one whose every record was rejected, would otherwise empty the source's graph). Content that is not
@@ -18,17 +22,20 @@ made of records (the ontology, entailments, a graph sent over HTTP) is committed
 """
 
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
 
 from agrs import provenance
+from agrs.ns import AGRS, ID, PROV
 from agrs.records import Record, SourceFile
-from agrs.store.base import Store
+from agrs.store.base import Erased, GraphInfo, Store
 from agrs.store.terms import to_oxigraph
 
 
@@ -149,6 +156,92 @@ def _write(
     )  # fmt: skip
     activity = provenance.record_load(store, facts)
     return Committed(source.graph, info.version, True, info.triples, activity)
+
+
+# --- undo and erasure -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RolledBack:
+    """What a rollback did: the version now current, the one current until then, and the activity recording it."""
+
+    info: GraphInfo
+    previous: str | None
+    activity: URIRef
+
+
+def commit_rollback(store: Store, graph: str, version: str | None = None) -> RolledBack:
+    """Make a kept version of `graph` current again (`Store.rollback`: one atomic switch), then record a PROV-O
+    activity saying so: it used the version made current and invalidated the one current until then."""
+    started = datetime.now(UTC)
+    info, previous = store.rollback(graph, version)
+    activity = ID[f"rollback/{uuid.uuid4().hex}"]
+    facts = Graph()
+    _activity(facts, activity, "rollback", "retour en arrière", started)
+    facts.add((activity, PROV.used, URIRef(info.version)))
+    if previous is not None:
+        facts.add((activity, PROV.invalidated, URIRef(previous)))
+    was = previous.rsplit("/", 1)[-1] if previous else "none (the graph had been dropped)"
+    facts.add((activity, RDFS.comment, Literal(
+        f"Rollback of {graph}: current version {was} → {info.version.rsplit('/', 1)[-1]} (a kept previous version "
+        "made current again).", lang="en")))  # fmt: skip
+    store.update(provenance.insert_data(facts))
+    return RolledBack(info, previous, activity)
+
+
+def commit_purge_record(store: Store, iri: str) -> tuple[list[Erased], URIRef | None]:
+    """Erase record `iri` (every triple naming it) from every version and plain graph (`Store.purge_record`), then
+    record a PROV-O purge activity that generated the graphs' new current versions; it does not name the record.
+
+    Returns what was erased and the activity (None when nothing named the record)."""
+    started = datetime.now(UTC)
+    erased = store.purge_record(iri)
+    if not erased:
+        return erased, None
+    activity = ID[f"purge/{uuid.uuid4().hex}"]
+    facts = Graph()
+    _activity(facts, activity, "purge", "effacement", started)
+    for entry in erased:
+        if entry.replaced_by is not None:
+            new = URIRef(entry.replaced_by)
+            facts.add((activity, PROV.generated, new))
+            facts.add((new, RDF.type, AGRS.GraphVersion))
+            facts.add((new, RDF.type, PROV.Entity))
+            facts.add((new, AGRS.versionOf, URIRef(entry.graph)))
+            facts.add((new, PROV.wasGeneratedBy, activity))
+            facts.add((new, PROV.wasDerivedFrom, URIRef(entry.stored)))
+    total = sum(entry.triples for entry in erased)
+    facts.add((activity, RDFS.comment, Literal(
+        f"Erasure of one record (personal data): {total} triples from {len(erased)} stored graphs (current and kept "
+        "versions, plain graphs). The record is not named here.", lang="en")))  # fmt: skip
+    store.update(provenance.insert_data(facts))
+    return erased, activity
+
+
+def commit_purge_source(store: Store, graph: str) -> tuple[list[Erased], URIRef | None]:
+    """Erase a whole source (`Store.purge_graph`: its current and kept versions, and its provenance), then record a
+    PROV-O purge activity that does not name it. Returns what was erased and the activity (None when nothing was)."""
+    started = datetime.now(UTC)
+    erased = store.purge_graph(graph)
+    if not erased:
+        return erased, None
+    activity = ID[f"purge/{uuid.uuid4().hex}"]
+    facts = Graph()
+    _activity(facts, activity, "purge", "effacement", started)
+    versions = sum(entry.graph == graph for entry in erased)
+    facts.add((activity, RDFS.comment, Literal(
+        f"Erasure of a whole source: {versions} stored versions and its provenance. The source is not named here.",
+        lang="en")))  # fmt: skip
+    store.update(provenance.insert_data(facts))
+    return erased, activity
+
+
+def _activity(facts: Graph, activity: URIRef, english: str, french: str, started: datetime) -> None:
+    facts.add((activity, RDF.type, PROV.Activity))
+    facts.add((activity, RDFS.label, Literal(english, lang="en")))
+    facts.add((activity, RDFS.label, Literal(french, lang="fr")))
+    facts.add((activity, PROV.startedAtTime, Literal(started.isoformat(), datatype=XSD.dateTime)))
+    facts.add((activity, PROV.endedAtTime, Literal(datetime.now(UTC).isoformat(), datatype=XSD.dateTime)))
 
 
 # --- the quarantine ---------------------------------------------------------------------------------------------

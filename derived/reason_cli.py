@@ -5,7 +5,7 @@ import sys
 import click
 
 from agrs.cli import EXIT_CODES
-from agrs.cli_options import quiet_option, store_option
+from agrs.cli_options import keep_versions_option, quiet_option, store_option
 
 EPILOG = (
     EXIT_CODES.replace("  1  faults found (a check failed, records were rejected)\n", "")
@@ -26,6 +26,7 @@ SHOWN_RULES = 15  # rules listed in the summary, the most productive first
 
 @click.command("reason", epilog=EPILOG)
 @store_option
+@keep_versions_option
 @click.option(
     "--only", "namespaces", multiple=True, metavar="NAMESPACE",
     help="Keep only the entailments whose property (class, for rdf:type) is in NAMESPACE; repeatable. "

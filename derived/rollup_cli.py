@@ -5,7 +5,7 @@ import sys
 import click
 
 from agrs.cli import EXIT_CODES
-from agrs.cli_options import quarantine_option, quiet_option, store_option
+from agrs.cli_options import keep_versions_option, quarantine_option, quiet_option, store_option
 
 EPILOG = (
     EXIT_CODES.replace("faults found (a check failed, records were rejected)", "derived observations were rejected")
@@ -25,6 +25,7 @@ MAX_PRINTED = 50
 
 @click.command("rollup", epilog=EPILOG)
 @store_option
+@keep_versions_option
 @click.option("--key", default="default", show_default=True, help="Key naming the roll-up graph.")
 @click.option(
     "--indicator", "indicators", multiple=True, metavar="IRI",

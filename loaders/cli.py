@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
-from agrs.cli_options import quarantine_option, quiet_option, store_option
+from agrs.cli_options import keep_versions_option, quarantine_option, quiet_option, store_option
 from agrs.loaders.registry import LOADERS, make_loader
 from agrs.loaders.report import ProgressBars, print_summary
 
@@ -48,7 +48,13 @@ Graphs and keys:
   agrs load diagnostic --template OUT.xlsx writes the empty template.
 \b
   Rejected records go to QUARANTINE/<KIND>-<KEY>.jsonl with their file,
-  line, fields and the SHACL messages."""
+  line, fields and the SHACL messages.
+\b
+  A load whose records describe fewer than half of the records (subject
+  IRIs) of the graph's current version is refused (exit 2) unless
+  --allow-shrink. The previous versions are kept (--keep-versions N,
+  default $AGRS_KEEP_VERSIONS, else 5): `agrs history GRAPH` lists them,
+  `agrs rollback GRAPH [VERSION]` makes one current again."""
 )
 
 
@@ -66,6 +72,13 @@ Graphs and keys:
     help="The source is synthetic (invented, not observed): its provenance says so (agrs:synthetic true), and the "
     "pages and /api answers that show its records mark them.",
 )
+@click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help="Replace the graph even when the new content describes fewer than half of its current records (without it "
+    "such a load is refused, exit 2; the previous version is kept either way: `agrs rollback` undoes a load).",
+)
+@keep_versions_option
 @quiet_option()
 @click.option(
     "--form",
@@ -86,8 +99,9 @@ Graphs and keys:
     help="diagnostic: write the empty workbook template (drop-downs from the ontology) to this path, load nothing.",
 )
 def load(
-    kind, files, store_path, graph, key, quarantine_dir, force, synthetic, quiet, form_path, salt, template_out
-) -> None:
+    kind, files, store_path, graph, key, quarantine_dir, force, synthetic, allow_shrink, quiet, form_path, salt,
+    template_out,
+) -> None:  # fmt: skip
     """Validate FILE... with the SHACL shapes and load the valid records into the store."""
     if template_out is not None:
         if kind != "diagnostic":
@@ -99,7 +113,7 @@ def load(
     if not files:
         raise click.UsageError("missing argument FILES...")
     if kind == "diagnostic":
-        _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet)
+        _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet, allow_shrink)
         return
     from agrs.loaders.pipeline import run_load
     from agrs.records import ReadError
@@ -118,7 +132,7 @@ def load(
         with open_store(location) as store, ProgressBars(enabled=not quiet and sys.stderr.isatty()) as progress:
             summary = run_load(
                 loader, files, store, graph=graph, key=key, quarantine_dir=quarantine_dir, force=force,
-                progress=progress, synthetic=synthetic,
+                progress=progress, synthetic=synthetic, allow_shrink=allow_shrink,
             )  # fmt: skip
     except ReadError as error:
         click.echo(f"agrs load: cannot read {error}", err=True)
@@ -130,7 +144,7 @@ def load(
     sys.exit(1 if summary.faulty else 0)
 
 
-def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet) -> None:
+def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synthetic, quiet, allow_shrink) -> None:
     """Load each diagnostic the paths hold as its own source (graph key: the diagnostic's key)."""
     from agrs.loaders.bundled import SYNTHETIC_NOTES
     from agrs.loaders.diagnostic import diagnostic_sources
@@ -151,7 +165,7 @@ def _load_diagnostics(files, store_path, graph, key, quarantine_dir, force, synt
                         make_loader("diagnostic"), source.files, store, graph=graph,
                         key=None if graph else key or source.key, quarantine_dir=quarantine_dir, force=force,
                         progress=progress, notes=SYNTHETIC_NOTES if source.synthetic else (),
-                        synthetic=synthetic or source.synthetic,
+                        synthetic=synthetic or source.synthetic, allow_shrink=allow_shrink,
                     )  # fmt: skip
                 print_summary(summary, quiet)
                 faulty = faulty or summary.faulty

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from agrs.cli import EXIT_CODES
-from agrs.cli_options import quarantine_option, quiet_option, store_option
+from agrs.cli_options import keep_versions_option, quarantine_option, quiet_option, store_option
 
 EPILOG = (
     EXIT_CODES.replace("faults found (a check failed, records were rejected)", "some records were rejected")
@@ -54,6 +54,7 @@ Then `agrs rollup` and `agrs reason`, when a source changed (or --force)."""
 )  # fmt: skip
 @quarantine_option()
 @click.option("--force", is_flag=True, help="Load every source, even those unchanged since their last load.")
+@keep_versions_option
 @quiet_option("No progress bars, no summaries; problems only.")
 def observatory(store_path, data_dir, etalab_dir, quarantine_dir, force, quiet) -> None:
     """Load the ontology, all French territories and the bundled observatory into the store."""

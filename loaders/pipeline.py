@@ -4,6 +4,12 @@ A source is named by its kind and key, never by its file names: `https://w3id.or
 the files of one call make one source; loading them again replaces the graph's content (a new version becomes
 current in one step), and loading content whose digest is that of the current version does nothing. A load
 with no valid record (a header-only file, every record rejected) leaves the current version as it is.
+
+The shrink guard: a load whose valid records describe fewer than half the records the current version describes
+is refused (ShrinkRefused, before anything is written) unless `allow_shrink`: a file holding only the régions
+must not silently replace every territory. A graph's *records* are the IRIs its triples have as subject — the
+nodes the loader's records describe (a commune, a partner organisation, an observation…); blank nodes do not
+count. The previous version is kept either way (agrs.store.retention): `agrs rollback` undoes a load.
 """
 
 from collections.abc import Callable, Sequence
@@ -11,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Literal
+from rdflib import Literal, URIRef
 
 from agrs.commit import Source, commit_records
 from agrs.commit_checks import current_subjects, dangling_references, is_unchanged, new_subjects
@@ -22,11 +28,29 @@ from agrs.provenance import content_digest
 from agrs.records import ReadError, Record, SourceFile
 from agrs.resources import Resources
 from agrs.store.base import Store
+from agrs.store.errors import StoreError
 from agrs.stored_context import context_for
 from agrs.validate import gate
 
 #: progress(stage, amount, total): stage is "read", "validate" or "commit"; amount is a count done since the last call
 Progress = Callable[[str, int, int | None], None]
+
+
+class ShrinkRefused(StoreError):
+    """A re-load would drop more than half of a graph's records and `allow_shrink` was not given (exit 2)."""
+
+    def __init__(self, graph: str, current: int, new: int):
+        self.graph, self.current, self.new = graph, current, new
+        super().__init__(
+            f"refused: this load would replace {graph}, whose current version has {current:,} records, with "
+            f"{new:,} records: more than half ({current - new:,}) would go. If that is intended, load again with "
+            "--allow-shrink (the current version is kept: `agrs rollback` restores it)"
+        )
+
+
+def shrinks(current: int, new: int) -> bool:
+    """Return whether going from `current` to `new` records drops more than half of them."""
+    return new * 2 < current
 
 
 @dataclass
@@ -71,10 +95,13 @@ def run_load(
     resources: Resources | None = None,
     notes: Sequence[Literal] = (),
     synthetic: bool = False,
+    allow_shrink: bool = False,
 ) -> LoadSummary:
     """Load `files` (one source) with `loader` into the store; ReadError propagates (nothing is written then).
 
-    `notes` go into the load's provenance as rdfs:comment. `synthetic` (or the loader's `synthetic`, which its
+    Raises ShrinkRefused (nothing written) when the valid records describe fewer than half the records of the
+    current version, unless `allow_shrink` (see the module docstring). `notes` go into the load's provenance as
+    rdfs:comment. `synthetic` (or the loader's `synthetic`, which its
     `read` may set from the file) declares the source synthetic: the provenance marks the load and the version
     `agrs:synthetic true` (agrs.provenance), and the pages and the /api answers show it.
     """
@@ -100,7 +127,7 @@ def run_load(
     )
     loader.after_gate(records)
     valid = [record for record in records if not record.rejected]
-    warnings = _dangling(store, graph, valid) if valid else []
+    warnings = _guard_and_dangling(store, graph, valid, allow_shrink) if valid else []
     report("commit", 0, None)
     committed = commit_records(
         store, Source(loader.kind, key, graph), records, started=started, quarantine_dir=quarantine_dir,
@@ -132,12 +159,17 @@ def _read_and_map(loader: Loader, sources: Sequence[SourceFile], report: Progres
     return records
 
 
-def _dangling(store: Store, graph: str, valid: Sequence[Record]) -> list[str]:
-    """Warn about nodes the current version describes, the new one does not, and other graphs point to."""
+def _guard_and_dangling(store: Store, graph: str, valid: Sequence[Record], allow_shrink: bool) -> list[str]:
+    """Refuse a load that drops more than half of the records (unless `allow_shrink`); then warn about nodes the
+    current version describes, the new one does not, and other graphs point to."""
     if store.current_version(graph) is None:
         return []
-    dropped = current_subjects(store, graph) - new_subjects(valid)
-    return dangling_references(store, graph, dropped)
+    before = current_subjects(store, graph)
+    # The same measure on both sides: the IRIs described (new_subjects also lists the blank nodes' labels).
+    after = {str(s) for record in valid for s, _, _ in record.triples if isinstance(s, URIRef)}
+    if not allow_shrink and shrinks(len(before), len(after)):
+        raise ShrinkRefused(graph, len(before), len(after))
+    return dangling_references(store, graph, before - new_subjects(valid))
 
 
-__all__ = ["LoadSummary", "run_load"]
+__all__ = ["LoadSummary", "ShrinkRefused", "run_load", "shrinks"]

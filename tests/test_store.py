@@ -477,3 +477,141 @@ def test_graph_clause_on_an_absent_graph_matches_nothing(store):
     assert not bool(store.query(ask, union=False))  # Virtuoso answered true here (its GRAPH <iri> outside the list)
     assert not bool(store.query("ASK { GRAPH <https://w3id.org/agrs/graph/test/never> { ?s ?p ?o } }"))
     assert count(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{notes}> {{ ?s ?p ?o }} }}")) == 0
+
+
+# --- history: kept versions, rollback, purge -----------------------------------------------------------------------
+
+
+def reopen(store, keep_versions: int):
+    """Close `store` and open it again for writing (a write-open: garbage collection) keeping `keep_versions`."""
+    store.close()
+    return type(store)(store.location, keep_versions=keep_versions)
+
+
+def test_kept_versions_are_listed_and_never_queried(store):
+    store.keep_versions = 2
+    for i in range(4):
+        store.replace_graph(A, make_triples(f"a{i}", 3 + i))
+    store.replace_graph(B, make_triples("b", 2))
+    history = store.history(A)
+    assert [(h.version, h.triples, h.current) for h in history] == [
+        (A + "/v4", 6, True), (A + "/v3", 5, False), (A + "/v2", 4, False)]  # fmt: skip
+    assert all(h.created and h.created[:4].isdigit() for h in history)
+    # Never in a query's dataset: not in the union, not a named graph, not by name, FROM or the protocol.
+    assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("a3", 6) + make_triples("b", 2))
+    named = {row[0].value for row in store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+    assert named == {A + "/v4", B + "/v1", REGISTRY_GRAPH}
+    kept = A + "/v3"
+    assert rows(store.query(f"SELECT ?s WHERE {{ GRAPH <{kept}> {{ ?s ?p ?o }} }}")) == set()
+    assert not bool(store.query(f"ASK {{ GRAPH <{kept}> {{ ?s ?p ?o }} }}", union=False))
+    assert rows(store.query(f"SELECT ?s FROM <{kept}> WHERE {{ ?s ?p ?o }}")) == set()
+    assert rows(store.query(ALL_TRIPLES, dataset=Dataset.protocol([kept], [kept]))) == set()
+    assert kept not in store.plain_graphs() and kept not in {g.version for g in store.graphs()}
+    assert_sets(store)
+
+
+def test_rollback_is_a_switch_to_a_kept_version_and_can_be_undone(store):
+    store.replace_graph(A, make_triples("shared", 2) + make_triples("a", 3))
+    store.replace_graph(A, make_triples("x", 5))
+    store.replace_graph(B, make_triples("shared", 2))
+    info, previous = store.rollback(A)
+    assert (info.version, info.triples, previous) == (A + "/v1", 5, A + "/v2")
+    assert set(store.triples(A)) == set(make_triples("shared", 2) + make_triples("a", 3))
+    assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("shared", 2) + make_triples("a", 3))
+    assert [(h.version, h.current) for h in store.history(A)] == [(A + "/v2", False), (A + "/v1", True)]
+    assert_sets(store)
+    with pytest.raises(StoreError, match="no kept version older"):
+        store.rollback(A)
+    with pytest.raises(StoreError, match="not a kept version"):
+        store.rollback(A, A + "/v9")
+    with pytest.raises(StoreError, match="already the current"):
+        store.rollback(A, "v1")
+    info, previous = store.rollback(A, "v2")  # forward again, by number
+    assert (info.version, previous) == (A + "/v2", A + "/v1")
+    assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("x", 5) + make_triples("shared", 2))
+    assert_sets(store)
+    # Version numbers are never reused: the next load takes the next one.
+    assert store.replace_graph(A, make_triples("y", 1)).version == A + "/v3"
+
+
+def test_a_dropped_graph_is_kept_and_a_rollback_restores_it(store):
+    store.replace_graph(A, make_triples("a", 3))
+    assert store.drop_graph(A)
+    assert store.current_versions() == {} and data_rows(store.query(ALL_TRIPLES)) == set()
+    assert [(h.version, h.current) for h in store.history(A)] == [(A + "/v1", False)]
+    info, previous = store.rollback(A)
+    assert (info.version, previous) == (A + "/v1", None)
+    assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("a", 3))
+
+
+def test_retention_count_and_garbage_collection_at_a_write_open(store):
+    store.keep_versions = 0
+    store.replace_graph(A, make_triples("a", 1))
+    store.replace_graph(A, make_triples("a", 2))
+    assert [h.version for h in store.history(A)] == [A + "/v2"]  # keeping none: as before versions were kept
+    with pytest.raises(StoreError, match="no kept version"):
+        store.rollback(A)
+    store.keep_versions = 3
+    for count in range(3, 7):
+        store.replace_graph(A, make_triples("a", count))
+    assert [h.version for h in store.history(A)] == [A + f"/v{n}" for n in (6, 5, 4, 3)]
+    store = reopen(store, 3)  # a write-open keeps what is within the count…
+    try:
+        assert [h.version for h in store.history(A)] == [A + f"/v{n}" for n in (6, 5, 4, 3)]
+        store = reopen(store, 1)  # …and drops what is beyond it
+        assert [h.version for h in store.history(A)] == [A + "/v6", A + "/v5"]
+        assert store.rollback(A)[0].version == A + "/v5"
+        assert set(store.triples(A)) == set(make_triples("a", 5))
+    finally:
+        store.close()
+
+
+def test_purge_record_erases_it_from_every_version_and_the_provenance(store):
+    person = ox.NamedNode("https://w3id.org/agrs/id/person/1")
+    about, knows = (person, P, ox.Literal("Jeanne")), (ox.NamedNode("https://w3id.org/agrs/id/a/0"), P, person)
+    store.replace_graph(A, [*make_triples("a", 3), about, knows])
+    store.replace_graph(A, [*make_triples("a", 3), about])  # v1 kept
+    store.replace_graph(B, [*make_triples("b", 1), about])
+    store.update(f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{ <https://w3id.org/agrs/id/load/x> "
+                 f"<http://www.w3.org/ns/prov#used> {person} }} }}")
+    purged = store.purge_record(person.value)
+    erased = {entry.stored: (entry.graph, entry.triples, entry.replaced_by) for entry in purged}
+    assert erased == {
+        A + "/v2": (A, 1, A + "/v3"), A + "/v1": (A, 2, None), B + "/v1": (B, 1, B + "/v2"),
+        PROVENANCE_GRAPH: (PROVENANCE_GRAPH, 1, None),
+    }  # fmt: skip
+    for ask in (f"ASK {{ {person} ?p ?o }}", f"ASK {{ ?s ?p {person} }}", f"ASK {{ GRAPH ?g {{ {person} ?p ?o }} }}"):
+        assert not bool(store.query(ask))
+    assert set(store.triples(A)) == set(make_triples("a", 3)) and set(store.triples(B)) == set(make_triples("b", 1))
+    assert [(h.version, h.triples) for h in store.history(A)] == [(A + "/v3", 3), (A + "/v2", 3), (A + "/v1", 3)]
+    store.rollback(A, "v1")  # the kept versions were erased too
+    assert set(store.triples(A)) == set(make_triples("a", 3))
+    assert_sets(store)
+    with pytest.raises(StoreError, match="data graph"):
+        store.purge_record(B)
+    assert store.purge_record("https://w3id.org/agrs/id/person/none") == []
+
+
+def test_purge_source_erases_its_versions_and_provenance(store):
+    store.replace_graph(A, make_triples("a", 2))
+    store.replace_graph(A, make_triples("a", 3))
+    store.replace_graph(B, make_triples("b", 1))
+    prov, file = "http://www.w3.org/ns/prov#", "https://w3id.org/agrs/id/file/f"
+    store.update(
+        f"INSERT DATA {{ GRAPH <{PROVENANCE_GRAPH}> {{\n"
+        f"<https://w3id.org/agrs/id/load/a2> <{prov}generated> <{A}/v2> ; <{prov}used> <{file}> .\n"
+        f"<{file}> a <https://w3id.org/agrs/SourceFile> ; <https://w3id.org/agrs/fileName> 'x.csv' .\n"
+        f"<{A}/v2> <https://w3id.org/agrs/versionOf> <{A}> .\n"
+        f"<https://w3id.org/agrs/id/load/b1> <{prov}generated> <{B}/v1> .\n}} }}"
+    )
+    erased = {entry.stored: entry.triples for entry in store.purge_graph(A)}
+    assert erased == {A + "/v2": 3, A + "/v1": 2, PROVENANCE_GRAPH: 5}
+    assert store.history(A) == [] and store.current_versions() == {B: B + "/v1"}
+    assert data_rows(store.query(ALL_TRIPLES)) == set(make_triples("b", 1))
+    left = rows(store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}"))
+    assert left == {(ox.NamedNode("https://w3id.org/agrs/id/load/b1"), ox.NamedNode(prov + "generated"),
+                     ox.NamedNode(B + "/v1"))}  # fmt: skip
+    with pytest.raises(StoreError, match="no current version and no kept version"):
+        store.rollback(A)
+    assert store.replace_graph(A, make_triples("a", 1)).version == A + "/v3"  # numbers are never reused
+    assert_sets(store)

@@ -256,6 +256,10 @@ def test_kill_after_switch_keeps_the_new_version(loaded):
     with EmbeddedStore(path) as store:
         assert store.current_version(A) == A + "/v2"
         assert set(store.triples(B)) == before["triples"][B]
+        assert [(r.version, r.current) for r in store.history(A)] == [(A + "/v2", True), (A + "/v1", False)]
+    assert A + "/v1" in stored_graph_names(path)  # kept as history (the default retention count is 5)…
+    with EmbeddedStore(path, keep_versions=0) as store:  # …and collected by a write-open that keeps none
+        assert store.history(A)[0].version == A + "/v2" and len(store.history(A)) == 1
     assert A + "/v1" not in stored_graph_names(path)
 
 

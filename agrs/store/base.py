@@ -26,8 +26,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from agrs.graphs import UNION_GRAPH, UNION_INFERRED_GRAPH, is_inferred
-from agrs.store import guard, registry
+from agrs.graphs import PROVENANCE_GRAPH, REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH, is_inferred
+from agrs.ns import PROV
+from agrs.store import guard, registry, retention
 from agrs.store.errors import (
     QueryError,
     QueryTimeout,
@@ -46,6 +47,30 @@ class GraphInfo:
     graph: str
     version: str
     triples: int
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One version of a graph that holds data: the current one, or a kept previous one (never queried)."""
+
+    version: str
+    #: when it first became current (xsd:dateTime lexical form), None when the registry predates the record
+    created: str | None
+    triples: int
+    current: bool
+    #: the provenance activity that generated it (a load, a purge…), None when the provenance has none
+    activity: str | None = None
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What a purge erased from one stored graph: the logical graph, the stored graph, the triples removed."""
+
+    graph: str  # the logical graph (a plain graph's own IRI)
+    stored: str  # the version graph (or plain graph) the triples were removed from
+    triples: int
+    #: for a current version: the version now current in its place (the purge writes a new one)
+    replaced_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +124,7 @@ class Dataset:
 
 __all__ = [
     "Dataset",
+    "Erased",
     "GraphInfo",
     "QueryError",
     "QueryTimeout",
@@ -108,8 +134,71 @@ __all__ = [
     "StoreIOError",
     "TruncatedResults",
     "VersionConflict",
+    "VersionRecord",
     "VisibleGraph",
 ]
+
+
+# --- history helpers --------------------------------------------------------------------------------------------
+
+
+def registry_check(graph: str) -> None:
+    """Refuse, with StoreError, a logical graph IRI the registry cannot manage."""
+    try:
+        registry.check_graph_iri(graph)
+    except ValueError as error:
+        raise StoreError(str(error)) from error
+
+
+def _number(literal) -> int:
+    return 0 if literal is None else int(literal.value)
+
+
+def _rollback_target(graph: str, version: str | None, current, kept: list) -> "VersionRecord":
+    """Return the kept version a rollback makes current (see Store.rollback)."""
+    if version is not None:
+        if version.isdigit() or (version[:1] in "vV" and version[1:].isdigit()):
+            version = registry.version_iri(graph, int(version.lstrip("vV")))  # `3` or `v3` for `<graph>/v3`
+        for record in kept:
+            if record.version == version:
+                return record
+        if current is not None and current.version == version:
+            raise StoreError(f"{version} is already the current version of {graph}")
+        names = ", ".join(record.version.rsplit("/", 1)[-1] for record in kept) or "none"
+        raise StoreError(f"{version} is not a kept version of {graph} (kept: {names})")
+    if current is None:
+        if not kept:
+            raise StoreError(f"{graph} has no current version and no kept version to roll back to")
+        return kept[0]
+    number = registry.version_number(current.version)
+    older = [record for record in kept if registry.version_number(record.version) < number]
+    if not older:
+        raise StoreError(f"{graph} has no kept version older than its current one ({current.version})")
+    return older[0]
+
+
+def _provenance_erasure(graph: str, versions: list[str]) -> list[str]:
+    """Return the updates that erase what the provenance graph says of `graph` and its `versions` (see purge_graph).
+
+    In order: the source files only its loads read, then those loads, then every triple naming one of its versions
+    or the graph itself. Each update reads the provenance as the previous ones left it.
+    """
+    prov, provenance = str(PROV), f"<{PROVENANCE_GRAPH}>"
+    values = " ".join(f"<{version}>" for version in versions)
+    if not values:
+        return [f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }}"]
+    generated = f"VALUES ?v {{ {values} }} ?a <{prov}generated> ?v ."
+    listed = ", ".join(f"<{version}>" for version in versions)
+    others = f"FILTER NOT EXISTS {{ ?b <{prov}used> ?f ; <{prov}generated> ?w FILTER(?w NOT IN ({listed})) }}"
+    return [
+        f"DELETE {{ GRAPH {provenance} {{ ?f ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} "
+        f"?a <{prov}used> ?f . ?f a <{registry.BASE}SourceFile> ; ?p ?o {others} }} }}",
+        f"DELETE {{ GRAPH {provenance} {{ ?a ?p ?o }} }} WHERE {{ GRAPH {provenance} {{ {generated} ?a ?p ?o }} }}",
+        *(f"DELETE WHERE {{ GRAPH {provenance} {{ <{version}> ?p ?o }} }} ; "
+          f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{version}> }} }}" for version in versions),
+        f"DELETE WHERE {{ GRAPH {provenance} {{ <{graph}> ?p ?o }} }} ; "
+        f"DELETE WHERE {{ GRAPH {provenance} {{ ?s ?p <{graph}> }} }}",
+    ]  # fmt: skip
 
 
 class Store(ABC):
@@ -235,6 +324,181 @@ class Store(ABC):
     @abstractmethod
     def triples(self, graph: str) -> Iterator[tuple]:
         """Yield the (s, p, o) of the current version of `graph` (pyoxigraph terms)."""
+
+    # --- history: kept versions, rollback, purge ----------------------------------------------------------------
+    # Written once for every kind of store over a few primitives each kind has: `_select` (an internal SELECT
+    # naming its graphs, rows as dicts of terms), `_internal_update` (one of the store's own updates, not guarded),
+    # `_allocate`, `_switch`, `_update_union`, `_drop_data`, `_discard_after_failure`, `_copy_without`, `_count`,
+    # `_registry_lock` and `_writable`.
+
+    #: how many previous versions of each graph the store keeps (agrs.store.retention); set when it opens
+    keep_versions: int = retention.DEFAULT_KEEP
+
+    def history(self, graph: str) -> list["VersionRecord"]:
+        """Return the versions of `graph` that hold data, newest first: the current one and the kept ones."""
+        rows = self._select(registry.history_of(graph))
+        activities = self._activities(graph)
+        found = []
+        for row in rows:
+            version = row["version"].value
+            current = row["current"] is not None and row["current"].value == version
+            if not current and row["kept"] is None:
+                continue  # a version whose data are gone (beyond the retention count) or never were complete
+            created = row["created"].value if row["created"] is not None else None
+            activity, ended = activities.get(version, (None, None))
+            found.append(VersionRecord(version, created or ended, _number(row["triples"]), current, activity))
+        return sorted(found, key=lambda record: registry.version_number(record.version), reverse=True)
+
+    def _activities(self, graph: str) -> dict[str, tuple[str, str | None]]:
+        """Return version -> (the provenance activity that generated it, its end time) for the versions of `graph`."""
+        query = (
+            f"SELECT ?version ?activity ?ended WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ "
+            f"?activity <{PROV}generated> ?version . ?version <{registry.VERSION_OF}> <{graph}> "
+            f"OPTIONAL {{ ?activity <{PROV}endedAtTime> ?ended }} }} }}"
+        )
+        found = {}
+        for row in self._select(query):
+            ended = row["ended"].value if row["ended"] is not None else None
+            found.setdefault(row["version"].value, (row["activity"].value, ended))
+        return found
+
+    def rollback(self, graph: str, version: str | None = None) -> tuple[GraphInfo, str | None]:
+        """Make the kept `version` of `graph` current again, atomically (one registry switch); return it and the
+        version current until then (None when the graph had been dropped).
+
+        `version` None: the newest kept version older than the current one (the previous version). The version
+        current until then becomes a kept version itself (a rollback can be undone). Raises StoreError when there
+        is no such kept version.
+        """
+        self._writable()
+        registry_check(graph)
+        with self._registry_lock:
+            versions = self.history(graph)
+            current = next((record for record in versions if record.current), None)
+            kept = [record for record in versions if not record.current]
+            target = _rollback_target(graph, version, current, kept)
+            self._internal_update(registry.stale_after(registry.rollback_switch(graph, target.version)))
+        old = current.version if current is not None else None
+        self._update_union(graph, old, target.version)
+        self._after_switch()
+        self._trim(graph)
+        return GraphInfo(graph, target.version, target.triples), old
+
+    def _kept_versions(self, graph: str) -> list[str]:
+        """Return the kept versions of `graph`, newest first."""
+        rows = self._select(registry.KEPT_VERSIONS)
+        kept = {row["version"].value for row in rows if row["graph"].value == graph}
+        return sorted(kept, key=registry.version_number, reverse=True)
+
+    def _trim(self, graph: str) -> None:
+        """Drop the data of the kept versions of `graph` beyond the retention count (the oldest first go).
+
+        The mark goes first, then the data: a kill in between leaves unmarked data, collected at the next
+        write-open.
+        """
+        extra = self._kept_versions(graph)[retention.keep_for(graph, self.keep_versions) :]
+        if not extra:
+            return
+        self._internal_update(registry.unkeep(extra))
+        for version in extra:
+            self._drop_data(version)
+
+    def _trim_all(self) -> None:
+        """Apply the retention count to every graph (at a write-open: a kill may have left one kept too many)."""
+        for graph in sorted({row["graph"].value for row in self._select(registry.KEPT_VERSIONS)}):
+            self._trim(graph)
+
+    def purge_record(self, iri: str) -> list["Erased"]:
+        """Erase every triple that has `iri` as subject or object, from every version of every graph (current and
+        kept) and every plain graph (the provenance included, never the registry); return what was erased.
+
+        A current version is never changed in place (a version's content is fixed: its IRI is its ETag): its
+        graph gets a new current version without those triples, and the version it replaces is then erased as a
+        kept one. Personal data: see the README on what backups keep.
+        """
+        self._writable()
+        if not registry.ABSOLUTE_IRI.match(iri):
+            raise StoreError(f"not an absolute IRI: {iri!r}")
+        if iri in (REGISTRY_GRAPH, UNION_GRAPH, UNION_INFERRED_GRAPH) or registry.is_version_iri(iri):
+            raise StoreError(f"{iri} names a graph the store manages, not a record: purge a source with its graph")
+        current = self.current_versions()
+        if iri in current or iri in self._data_graphs():
+            raise StoreError(f"{iri} is a data graph, not a record: purge it with purge_graph")
+        mention = f"{{ GRAPH ?g {{ <{iri}> ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p <{iri}> }} }}"
+        counts = {row["g"].value: _number(row["n"]) for row in self._select(
+            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {mention} }} GROUP BY ?g")}  # fmt: skip
+        by_version = {version: graph for graph, version in current.items()}
+        kept = {row["version"].value: row["graph"].value for row in self._select(registry.KEPT_VERSIONS)}
+        erased: list[Erased] = []
+        for version, graph in sorted(by_version.items()):
+            if counts.get(version):
+                new = self._replace_without(graph, version, iri)
+                erased.append(Erased(graph, version, counts[version], new))
+                kept[version] = graph  # now a kept version: erased in place below
+        for version, graph in sorted(kept.items()):
+            if counts.get(version):
+                self._erase_in(version, iri)
+                self._internal_update(registry.set_triples(version, self._count(version)))
+                if not any(entry.stored == version for entry in erased):
+                    erased.append(Erased(graph, version, counts[version]))
+        for name in self.plain_graphs():
+            if name != REGISTRY_GRAPH and counts.get(name):
+                self._erase_in(name, iri)
+                erased.append(Erased(name, name, counts[name]))
+        for version, graph in sorted(by_version.items()):
+            if counts.get(version):
+                self._trim(graph)
+        return erased
+
+    def purge_graph(self, graph: str) -> list["Erased"]:
+        """Erase a whole source: its current version and every kept version, and what the provenance says of it
+        (the loads that generated its versions, their source files when no other graph's load read them, every
+        triple naming the graph or one of its versions). The registry keeps only the version numbers (never
+        reused). Returns what was erased (the provenance last, as one entry)."""
+        self._writable()
+        registry_check(graph)
+        erased: list[Erased] = []
+        with self._registry_lock:
+            current = self.current_versions().get(graph)
+            if current is not None:
+                self._internal_update(registry.stale_after(registry.retire(graph)))
+        if current is not None:
+            self._update_union(graph, current, None)
+        kept = self._kept_versions(graph)
+        sizes = {record.version: record.triples for record in self.history(graph)}
+        if kept:
+            self._internal_update(registry.unkeep(kept))
+        for version in kept:
+            self._drop_data(version)
+            erased.append(Erased(graph, version, sizes.get(version, 0)))
+        versions = [row["version"].value for row in self._select(registry.versions_of(graph))]
+        before = self._count(PROVENANCE_GRAPH)
+        for update in _provenance_erasure(graph, versions):
+            self._internal_update(update)
+        removed = before - self._count(PROVENANCE_GRAPH)
+        if removed:
+            erased.append(Erased(PROVENANCE_GRAPH, PROVENANCE_GRAPH, removed))
+        return erased
+
+    def _replace_without(self, graph: str, old: str, iri: str) -> str:
+        """Write a new version of `graph`: `old` without the triples naming `iri`; switch to it; return it."""
+        version = self._allocate(graph)
+        try:
+            self._copy_without(old, version, iri)
+            switched_from = self._switch(graph, version, self._count(version), old)
+        except BaseException as error:
+            self._discard_after_failure(version, error)
+            raise
+        self._update_union(graph, switched_from, version)
+        self._after_switch()
+        return version
+
+    def _erase_in(self, name: str, iri: str) -> None:
+        """Delete the triples naming `iri` (subject or object) from stored graph `name`, in place."""
+        self._internal_update(
+            f"DELETE WHERE {{ GRAPH <{name}> {{ <{iri}> ?p ?o }} }} ; "
+            f"DELETE WHERE {{ GRAPH <{name}> {{ ?s ?p <{iri}> }} }}"
+        )
 
     @abstractmethod
     def close(self) -> None:

@@ -1,8 +1,9 @@
 """The embedded store: Oxigraph (RocksDB) in a folder on disk, with versioned graphs and one writer.
 
 Replacing a graph: allocate version `G/v<n>` in the registry, bulk-load the triples into it (no transaction:
-a kill leaves a partial, non-current version), switch the registry in one SPARQL update (one transaction),
-then delete the old version. Whatever a kill leaves behind is collected by the next write-open. Queries build
+a kill leaves a partial, non-current version), switch the registry in one SPARQL update (one transaction; the
+old version becomes a kept one), then delete the kept versions beyond the retention count (agrs.store.retention).
+Whatever a kill leaves behind is collected by the next write-open. Queries build
 their dataset from the registry, so they never see a version that is not current.
 
 Memory, measured on pyoxigraph 0.5: one `bulk_extend` call grows with its input (0.8 GB peak for 1M quads,
@@ -34,12 +35,13 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
-from agrs.store import guard, registry
+from agrs.store import guard, registry, retention
 from agrs.store.base import VIEW_PREFIX, Dataset, GraphInfo, Store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, StoreIOError, VersionConflict
 from agrs.store.lock import LOCK_NAME, WriteLock, busy_message
@@ -63,9 +65,13 @@ class EmbeddedStore(Store):
     #: seconds a query needing the union graphs waits while they are stale (a write is bringing them up to date)
     union_wait = UNION_WAIT
 
-    def __init__(self, location: str | Path, *, read_only: bool = False, load_batch: int = LOAD_BATCH):
+    def __init__(
+        self, location: str | Path, *, read_only: bool = False, load_batch: int = LOAD_BATCH,
+        keep_versions: int | None = None,
+    ):  # fmt: skip
         self.location = Path(location).expanduser()
         self.read_only = read_only
+        self.keep_versions = retention.keep_versions() if keep_versions is None else keep_versions
         self._load_batch = load_batch
         self._write_lock: WriteLock | None = None
         # Serialises registry changes between threads of this process (other processes are kept out by the lock).
@@ -279,8 +285,7 @@ class EmbeddedStore(Store):
             raise
         self._update_union(graph, old, version, loaded=loaded if old is None else None)
         self._after_switch()
-        if old is not None:
-            self._drop_data(old)
+        self._trim(graph)  # the old version is kept; those beyond the retention count go
         return GraphInfo(graph, version, count)
 
     def write_plain_graph(self, name: str, triples: Iterable) -> int:
@@ -308,7 +313,7 @@ class EmbeddedStore(Store):
                 return False
             store.update(registry.stale_after(registry.retire(graph)))
         self._update_union(graph, old, None)
-        self._drop_data(old)
+        self._trim(graph)  # the dropped version is kept (a rollback restores it) within the retention count
         return True
 
     def settle(self) -> None:
@@ -360,6 +365,29 @@ class EmbeddedStore(Store):
     def _data_graphs(self) -> set[str]:
         return {row["graph"].value for row in self._store.query(registry.DATA_GRAPHS)}
 
+    def _select(self, sparql: str) -> list[dict]:
+        """Run an internal SELECT (its graphs named by GRAPH <…>) on the stored graphs; rows as dicts of terms."""
+        solutions = self._store.query(sparql)
+        names = [variable.value for variable in solutions.variables]
+        return [{name: solution[name] for name in names} for solution in solutions]
+
+    def _internal_update(self, sparql: str) -> None:
+        """Run one of the store's own updates (never a caller's: `update` guards those)."""
+        self._writable().update(sparql)
+        self._frozen = {}
+
+    def _count(self, name: str) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+        return _integer(next(iter(self._store.query(query)))["n"])
+
+    def _copy_without(self, source: str, target: str, iri: str) -> None:
+        """Bulk-copy the triples of stored graph `source` into `target`, except those naming `iri`."""
+        self._add_rows(
+            ox.NamedNode(target),
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} "
+            f"FILTER(!sameTerm(?s, <{iri}>) && !sameTerm(?o, <{iri}>)) }}",
+        )
+
     def _expect(self, graph: str, expected_version: str) -> None:
         current = self.current_versions().get(graph)
         if current != expected_version:
@@ -383,7 +411,8 @@ class EmbeddedStore(Store):
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
             # The union graphs are stale from the switch on (same transaction) until _update_union has run.
-            self._store.update(registry.stale_after(registry.switch(graph, version, count)))
+            created = datetime.now(UTC).isoformat()
+            self._store.update(registry.stale_after(registry.switch(graph, version, count, created)))
         return old
 
     def _after_switch(self) -> None:
@@ -593,6 +622,8 @@ class EmbeddedStore(Store):
             registered.add(version)
             if row["current"] is not None and row["current"].value == version:
                 continue
+            if row["kept"] is not None:
+                continue  # a previous version kept as history (within the retention count when it was written)
             if version in stored:
                 self._drop_data(version)
             if row["triples"] is None:  # never current: a killed load, not history
@@ -603,6 +634,7 @@ class EmbeddedStore(Store):
             match = registry.VERSION_IRI.match(name)
             if match is not None and match["graph"] in data_graphs:
                 self._drop_data(name)
+        self._trim_all()
 
 
     # --- backup ---

@@ -6,11 +6,19 @@ registry graph, for each logical graph G that was ever loaded:
     <G> a agrs:DataGraph ; agrs:currentVersion <G/vN> .        # no currentVersion once dropped
     <G/vK> a agrs:GraphVersion ; agrs:versionOf <G> .          # every version ever allocated, K = 1…N
     <G/vK> void:triples 1234 .                                 # for every version that was once current
+    <G/vK> dcterms:created "…"^^xsd:dateTime .                 # when it first became current
+    <G/vK> agrs:kept true .                                    # a former current version whose data are kept
 
 A version is allocated (versionOf) *before* its data are written, so that a killed load leaves a trace:
 a version that is not current and still has data is garbage. A version that never became current (no
 void:triples) is forgotten once collected; one that was current stays in the registry as history, so that
 the version IRIs named by provenance records are never reused.
+
+History: at a switch the version that stops being current is marked `agrs:kept` (same transaction), and the
+store then drops the data of the kept versions beyond its retention count (agrs.store.retention), newest kept
+first: the mark is removed before the data, so a kill in between leaves unmarked data, which the next
+write-open collects. Kept versions are never in a query's dataset (neither the union nor the named graphs);
+a rollback is a switch back to one of them (`rollback_switch`).
 
 The store keeps the merge of the current graphs materialised (agrs.graphs.UNION_GRAPHS); the registry says
 whether it is up to date with the versions it names:
@@ -28,7 +36,7 @@ FROM clauses name graphs that share no triple can read them as they are stored.
 import re
 
 from agrs.graphs import REGISTRY_GRAPH, SYSTEM_GRAPHS, UNION_GRAPH, UNION_GRAPHS
-from agrs.ns import BASE, RDF, VOID
+from agrs.ns import BASE, DCTERMS, RDF, VOID
 
 DATA_GRAPH = BASE + "DataGraph"
 GRAPH_VERSION = BASE + "GraphVersion"
@@ -37,8 +45,11 @@ VERSION_OF = BASE + "versionOf"
 UNION_CLASS = BASE + "UnionGraph"
 STALE = BASE + "stale"
 SHARES = BASE + "sharesTriplesWith"
+KEPT = BASE + "kept"
+CREATED = str(DCTERMS.created)
 VOID_TRIPLES = str(VOID.triples)
 RDF_TYPE = str(RDF.type)
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 
 # A version graph's IRI: the logical graph's IRI, "/v" and a decimal number.
 VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")
@@ -46,7 +57,7 @@ VERSION_IRI = re.compile(r"^(?P<graph>.+)/v(?P<number>[0-9]+)$")
 # What SPARQL accepts between < and >, with a scheme: the IRIs this module writes into SPARQL text.
 ABSOLUTE_IRI = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
 
-PROLOGUE = f"PREFIX agrs: <{BASE}>\nPREFIX void: <{VOID}>\n"
+PROLOGUE = f"PREFIX agrs: <{BASE}>\nPREFIX void: <{VOID}>\nPREFIX dcterms: <{DCTERMS}>\n"
 
 
 def version_iri(graph: str, number: int) -> str:
@@ -95,11 +106,12 @@ CURRENT_VERSIONS = (
 
 ALL_VERSIONS = (
     PROLOGUE
-    + f"""SELECT ?version ?graph ?current ?triples WHERE {{
+    + f"""SELECT ?version ?graph ?current ?triples ?kept WHERE {{
   GRAPH {REGISTRY} {{
     ?version agrs:versionOf ?graph
     OPTIONAL {{ ?graph agrs:currentVersion ?current }}
     OPTIONAL {{ ?version void:triples ?triples }}
+    OPTIONAL {{ ?version agrs:kept ?kept }}
   }}
 }}"""
 )
@@ -123,25 +135,91 @@ def allocate(graph: str, version: str) -> str:
     )
 
 
-def switch(graph: str, version: str, triples: int) -> str:
+def switch(graph: str, version: str, triples: int, created: str | None = None) -> str:
     """Return the one update that makes `version` (holding `triples` triples) the current version of `graph`.
 
-    Two operations in one request (one transaction), not DELETE/INSERT … WHERE { OPTIONAL … }: Virtuoso 7.2
-    inserts nothing when that WHERE's only OPTIONAL does not match (a graph's first version).
+    The version current until then is marked kept (history) in the same transaction; `created` (an xsd:dateTime
+    lexical form) is recorded as the new version's creation time. Three operations in one request (one
+    transaction), not DELETE/INSERT … WHERE { OPTIONAL … }: Virtuoso 7.2 inserts nothing when that WHERE's
+    only OPTIONAL does not match (a graph's first version).
     """
+    stamp = f'\n  {_iri(version)} dcterms:created "{created}"^^<{XSD_DATETIME}> .' if created else ""
     return (
         PROLOGUE
-        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
+        + f"""{_keep_current(graph)} ;
+DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
 INSERT DATA {{ GRAPH {REGISTRY} {{
   {_iri(graph)} agrs:currentVersion {_iri(version)} .
-  {_iri(version)} void:triples {int(triples)} .
+  {_iri(version)} void:triples {int(triples)} .{stamp}
 }} }}"""
     )
 
 
+def rollback_switch(graph: str, version: str) -> str:
+    """Return the one update that makes the kept `version` current again (the current one becomes kept)."""
+    return (
+        PROLOGUE
+        + f"""{_keep_current(graph)} ;
+DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }} ;
+DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(version)} agrs:kept ?any }} }} ;
+INSERT DATA {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion {_iri(version)} }} }}"""
+    )
+
+
+def _keep_current(graph: str) -> str:
+    # No OPTIONAL: when the graph has no current version, nothing is inserted.
+    return (
+        f"INSERT {{ GRAPH {REGISTRY} {{ ?old agrs:kept true }} }} "
+        f"WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}"
+    )
+
+
 def retire(graph: str) -> str:
-    """Return the update that leaves `graph` without a current version (its versions stay as history)."""
-    return PROLOGUE + f"DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}"
+    """Return the update that leaves `graph` without a current version (the last one is kept, as history)."""
+    return (
+        PROLOGUE
+        + f"""{_keep_current(graph)} ;
+DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(graph)} agrs:currentVersion ?old }} }}"""
+    )
+
+
+def unkeep(versions: list[str]) -> str:
+    """Return the update that removes the kept mark of `versions` (before their data are dropped)."""
+    # A pattern, not DELETE DATA of `true`: the value is never matched literally (a server may store it otherwise).
+    deletes = (f"DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(version)} agrs:kept ?any }} }}" for version in versions)
+    return PROLOGUE + " ;\n".join(deletes)
+
+
+def set_triples(version: str, triples: int) -> str:
+    """Return the update that records a new triple count for `version` (after a purge)."""
+    return (
+        PROLOGUE
+        + f"""DELETE WHERE {{ GRAPH {REGISTRY} {{ {_iri(version)} void:triples ?n }} }} ;
+INSERT DATA {{ GRAPH {REGISTRY} {{ {_iri(version)} void:triples {int(triples)} }} }}"""
+    )
+
+
+def history_of(graph: str) -> str:
+    """Return the query listing the versions of `graph` that hold data: the current one and the kept ones.
+
+    Columns ?version ?triples ?created ?current ?kept; the provenance activity is read apart (agrs.store.base).
+    """
+    return (
+        PROLOGUE
+        + f"""SELECT ?version ?triples ?created ?current ?kept WHERE {{ GRAPH {REGISTRY} {{
+  ?version agrs:versionOf {_iri(graph)}
+  OPTIONAL {{ ?version void:triples ?triples }}
+  OPTIONAL {{ ?version dcterms:created ?created }}
+  OPTIONAL {{ {_iri(graph)} agrs:currentVersion ?current }}
+  OPTIONAL {{ ?version agrs:kept ?kept }}
+}} }}"""
+    )
+
+
+KEPT_VERSIONS = (
+    PROLOGUE
+    + f"SELECT ?version ?graph WHERE {{ GRAPH {REGISTRY} {{ ?version agrs:kept ?k ; agrs:versionOf ?graph }} }}"
+)
 
 
 def forget(version: str) -> str:

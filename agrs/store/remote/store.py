@@ -5,8 +5,9 @@ The same layout as the embedded store (agrs.store.embedded), kept by plain SPARQ
 - versioned graphs `G/vN` and the registry (agrs.store.registry): replacing a graph allocates a version,
   uploads the triples in chunks (Graph Store POSTs of N-Triples when the server has a Graph Store endpoint,
   else INSERT DATA of at most UPLOAD_CHUNK triples: Virtuoso fails past ~5k), counts them, switches the registry
-  in one update, brings the union graphs up to date and drops the old version. A killed load leaves the previous
-  version current; the next write-open collects what it left (partial versions, an old version not dropped).
+  in one update (the old version becomes a kept one), brings the union graphs up to date and drops the kept
+  versions beyond the retention count (agrs.store.retention). A killed load leaves the previous version current;
+  the next write-open collects what it left (partial versions, a version no longer kept but not yet dropped).
 - blank nodes skolemised on upload, turned back in results (agrs.store.remote.skolem).
 - the union graphs UNION_GRAPH / UNION_INFERRED_GRAPH maintained *inside the server* by SPARQL updates (INSERT …
   WHERE copies the new version, DELETE … WHERE FILTER NOT EXISTS removes the old version's triples no other
@@ -28,12 +29,13 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
 from agrs.graphs import REGISTRY_GRAPH, UNION_GRAPH, UNION_GRAPHS, UNION_INFERRED_GRAPH, is_inferred
 from agrs.ns import BASE
-from agrs.store import guard, registry
+from agrs.store import guard, registry, retention
 from agrs.store.base import Dataset, GraphInfo, Store
 from agrs.store.embedded import _check_plain, _quad  # the same checks and conversions as the embedded store
 from agrs.store.errors import QueryError, StoreBusy, StoreError, TruncatedResults, VersionConflict
@@ -86,11 +88,15 @@ class RemoteStore(Store):
 
     union_wait = UNION_WAIT
 
-    def __init__(self, location: RemoteLocation | str, *, read_only: bool = False, chunk: int = UPLOAD_CHUNK):
+    def __init__(
+        self, location: RemoteLocation | str, *, read_only: bool = False, chunk: int = UPLOAD_CHUNK,
+        keep_versions: int | None = None,
+    ):  # fmt: skip
         if isinstance(location, str):
             location = RemoteLocation.from_environment(location)
         self.location = location
         self.read_only = read_only
+        self.keep_versions = retention.keep_versions() if keep_versions is None else keep_versions
         self._chunk = chunk
         self._client = SparqlClient(location)
         self._registry_lock = threading.Lock()
@@ -129,6 +135,18 @@ class RemoteStore(Store):
 
     def _raw_update(self, sparql: str) -> None:
         self._write(sparql)
+
+    def _internal_update(self, sparql: str) -> None:
+        """Run one of the store's own updates (never a caller's: `update` guards those)."""
+        self._write(sparql)
+
+    def _copy_without(self, source: str, target: str, iri: str) -> None:
+        """Copy, inside the server, the triples of stored graph `source` into `target`, except those naming `iri`."""
+        self._write(
+            f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} "
+            f"FILTER(!sameTerm(?s, <{iri}>) && !sameTerm(?o, <{iri}>)) }}",
+            bulk=True,
+        )
 
     @property
     def _write_timeout(self) -> float:
@@ -207,6 +225,7 @@ class RemoteStore(Store):
             if dataset.merge and len(default) > 1 and not union and not self._disjoint(default, state):
                 return self._query_merged(sparql, form, default, named, state)
             if self.quirks.virtuoso:
+                sparql = _virtuoso_hide(sparql, set(state.current.values()))
                 named = _virtuoso_named(sparql, named)
             answer = self._client.query(sparql, default, named, accept=_accept(form), form=form)
             after = self._state()
@@ -416,8 +435,7 @@ class RemoteStore(Store):
             raise
         self._update_union(graph, old, version)
         self._after_switch()
-        if old is not None:
-            self._drop_data(old)
+        self._trim(graph)  # the old version is kept; those beyond the retention count go
         return GraphInfo(graph, version, count)
 
     def drop_graph(self, graph: str) -> bool:
@@ -430,7 +448,7 @@ class RemoteStore(Store):
                 return False
             self._write(registry.stale_after(registry.retire(graph)))
         self._update_union(graph, old, None)
-        self._drop_data(old)
+        self._trim(graph)  # the dropped version is kept (a rollback restores it) within the retention count
         return True
 
     def close(self) -> None:
@@ -467,7 +485,8 @@ class RemoteStore(Store):
             old = self.current_versions().get(graph)
             if expected_version is not None and old != expected_version:
                 raise VersionConflict(f"{graph}: expected current version {expected_version}, found {old}")
-            self._write(registry.stale_after(registry.switch(graph, version, count)))
+            created = datetime.now(UTC).isoformat()
+            self._write(registry.stale_after(registry.switch(graph, version, count, created)))
         return old
 
     def _after_switch(self) -> None:
@@ -506,7 +525,11 @@ class RemoteStore(Store):
         leftovers = (
             registry.PROLOGUE
             + f"""SELECT DISTINCT ?version WHERE {{
-  GRAPH {REGISTRY} {{ ?version agrs:versionOf ?graph FILTER NOT EXISTS {{ ?graph agrs:currentVersion ?version }} }}
+  GRAPH {REGISTRY} {{
+    ?version agrs:versionOf ?graph
+    FILTER NOT EXISTS {{ ?graph agrs:currentVersion ?version }}
+    FILTER NOT EXISTS {{ ?version agrs:kept ?kept }}
+  }}
   GRAPH ?version {{ ?s ?p ?o }}
 }}"""
         )
@@ -520,6 +543,7 @@ class RemoteStore(Store):
   FILTER NOT EXISTS {{ ?graph agrs:currentVersion ?version }}
 }} }}"""
         )
+        self._trim_all()
 
     # --- the union graphs ----------------------------------------------------------------------------------
 
@@ -709,6 +733,38 @@ def _virtuoso_named(sparql: str, named: list[str]) -> list[str]:
     """
     extra = [iri for iri in dict.fromkeys(_GRAPH_IRI.findall(sparql)) if iri not in named]
     return [*named, *extra] if extra else named
+
+
+#: what `GRAPH <version>` becomes on Virtuoso when the version is not current: a graph that never exists
+HIDDEN_GRAPH = "urn:x-agrs:hidden-version"
+_GRAPH_BEFORE = re.compile(r"\b(GRAPH|FROM|NAMED)\s*$", re.IGNORECASE)
+
+
+def _virtuoso_hide(sparql: str, current: set[str]) -> str:
+    """Write `GRAPH <G/vN>`, `FROM <G/vN>` and `FROM NAMED <G/vN>` with HIDDEN_GRAPH when G/vN is not a current
+    version (Virtuoso 7.2 only).
+
+    Virtuoso reads a stored graph named by `GRAPH <iri>` even outside the named-graph-uri list (see
+    `_virtuoso_named`), and adds the query's FROM graphs to the protocol's default-graph-uri: a kept previous
+    version would answer. Only IRIs written in full are rewritten (outside
+    strings and comments); a prefixed name of a kept version is still read there (a known gap).
+    """
+    out, index = [], 0
+    while index < len(sparql):
+        char = sparql[index]
+        if char in "\"'#<":
+            end = skolem._token_end(sparql, index)
+            token = sparql[index:end]
+            if char == "<" and _GRAPH_BEFORE.search("".join(out[-40:])):
+                iri = token[1:-1]
+                if registry.is_version_iri(iri) and iri not in current:
+                    token = f"<{HIDDEN_GRAPH}>"
+            out.append(token)
+            index = end
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 _DROP = re.compile(r"DROP(\s+(?:SILENT\s+)?GRAPH\b)", re.IGNORECASE)
