@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import warnings
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import isinf
@@ -301,7 +302,8 @@ def _only_in_cdata_or_comments(data: bytes) -> bool:
 
 
 def _check_json_ld(data: bytes, source: str, limits: Limits) -> None:
-    """Walk a JSON-LD document before parsing: depth, remote contexts, IRIs JSON-LD would drop, language tags."""
+    """Walk a JSON-LD document before parsing: depth, remote contexts, and what JSON-LD would drop without a word
+    (invalid IRIs and language tags, properties no context defines)."""
     try:
         # Numbers stay text: int() refuses more than 4,300 digits, and the parser below reads them itself.
         document = json.loads(data, parse_int=str, parse_float=str, parse_constant=_no_constant)
@@ -311,21 +313,40 @@ def _check_json_ld(data: bytes, source: str, limits: Limits) -> None:
         line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
         message = getattr(error, "msg", None) or str(error)
         raise RdfInputError(source, f"not valid JSON: {message}", line=line, column=column) from None
-    pending = [(document, 1, None)]
+    # (node, depth, the key it is the value of, where it is: "node", or "context" (term definitions)); breadth
+    # first, so that a context's term definitions are known before the values of its terms are seen
+    pending, defined, containers, used, vocab = deque([(document, 1, None, "node")]), set(), set(), {}, False
     while pending:
-        node, depth, key = pending.pop()
+        node, depth, key, where = pending.popleft()
         if depth > limits.max_depth:
             raise RdfInputError(source, f"JSON-LD nested more than {limits.max_depth} levels deep: refused")
         if isinstance(node, dict):
+            # The keys of a language, index, id or type map (a term with @container) name no property.
+            is_map = where == "node" and key in containers
             for name, value in node.items():
                 _check_key(name, value, data, source)
-                pending.append((value, depth + 1, name))
+                vocab = vocab or name == "@vocab"
+                if where == "context" and key == "@context":
+                    defined.add(name)
+                    if isinstance(value, dict) and "@container" in value:
+                        containers.add(name)
+                elif where == "node" and not is_map and not name.startswith("@") and ":" not in name:
+                    used.setdefault(name, None)
+                inside = "context" if name == "@context" or where == "context" else "node"
+                pending.append((value, depth + 1, None if is_map else name, inside))
         elif isinstance(node, list):
-            pending.extend((item, depth + 1, key) for item in node)
+            pending.extend((item, depth + 1, key, where) for item in node)
         elif isinstance(node, str) and key in ("@id", "@type", "@vocab", "@base") and NOT_IN_IRI.search(node):
             if not (key == "@vocab" and node == ""):
                 raise RdfInputError(source, f"invalid IRI {node!r} for {key}", line=_locate_json(data, node),
                                     term=node)  # fmt: skip
+    undefined = [name for name in used if name not in defined]
+    if undefined and not vocab:
+        raise RdfInputError(
+            source, f"the property {undefined[0]!r} is defined by no @context (and there is no @vocab): JSON-LD "
+            "would drop it without a word; define it, or write the full IRI",
+            line=_locate_json(data, undefined[0]), term=undefined[0],
+        )  # fmt: skip
 
 
 def _check_key(name: str, value, data: bytes, source: str) -> None:

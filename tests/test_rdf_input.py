@@ -227,6 +227,27 @@ def test_relative_iris_without_a_base_are_refused(tmp_path, name, text):
         read(source)  # rdflib resolved them against the file's path: file:///…/thing
 
 
+@pytest.mark.parametrize(
+    "document, loaded",
+    [
+        ({"@context": {"name": "http://e/name"}, "@id": "http://e/a", "name": "A", "nom": "B"}, None),
+        ([{"@context": {"q": "http://e/q"}, "@id": "http://e/a", "q": {"@id": "http://e/b", "zz": 2}}], None),
+        ({"@context": {"@vocab": "http://e/"}, "@id": "http://e/a", "name": "A"}, 1),
+        ({"@context": {"label": {"@id": "http://e/label", "@container": "@language"}}, "@id": "http://e/a",
+          "label": {"en": "x", "fr": "y"}}, 2),
+        ({"@context": {"id": "@id", "q": "http://e/q"}, "id": "http://e/a", "q": {"@value": "A", "@language": "fr"}},
+         1),
+    ],
+)  # fmt: skip
+def test_json_ld_properties_no_context_defines_are_refused(document, loaded):
+    data = json.dumps(document, indent=1).encode()
+    if loaded is None:  # JSON-LD would drop them without a word
+        with pytest.raises(RdfInputError, match="defined by no @context"):
+            parse_bytes(data, ox.RdfFormat.JSON_LD, source="s")
+    else:
+        assert len(parse_bytes(data, ox.RdfFormat.JSON_LD, source="s")) == loaded
+
+
 def test_a_declared_base_resolves_relative_iris(tmp_path):
     source = tmp_path / "based.ttl"
     source.write_text('@base <http://example.org/> .\n<thing> <p> "x" .\n', encoding="utf-8")
