@@ -137,6 +137,24 @@ def parse_bytes(
     return quads
 
 
+def precheck_file(path: Path | str, syntax: ox.RdfFormat | None = None, *, limits: Limits | None = None) -> None:
+    """Run on a file only the checks that make it safe for another parser (rdflib, in the ontology check): size,
+    encoding, the RDF/XML DTD (plain entities allowed, bounded), the JSON-LD walk (remote contexts, depth).
+
+    Raises RdfInputError; returns None when the file may be handed to the other parser.
+    """
+    path, limits = Path(path), limits or Limits()
+    syntax = syntax or syntax_of(path)
+    if syntax not in (ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
+        return  # the text syntaxes have no entities and no remote references
+    _check_size(str(path), path.stat().st_size, limits)
+    data = _utf8(path.read_bytes(), str(path))
+    if syntax == ox.RdfFormat.RDF_XML:
+        _expand_doctype(data, str(path), limits)
+    else:
+        _check_json_ld(data, str(path), limits)
+
+
 def literal_problem(literal: ox.Literal) -> str | None:
     """Return what is wrong with a literal whose lexical form does not fit its XSD datatype, else None.
 
@@ -429,6 +447,7 @@ __all__ = [
     "literal_problem",
     "locate",
     "parse_bytes",
+    "precheck_file",
     "read_file",
     "syntax_of",
 ]  # fmt: skip

@@ -174,6 +174,32 @@ def test_remote_json_ld_context_is_refused_and_never_fetched(tmp_path, context_s
     assert context_server.hits == []
 
 
+def test_the_ontology_check_refuses_entities_and_remote_contexts_before_rdflib(tmp_path, context_server):
+    from agrs.closure import parse_file
+
+    laughing = tmp_path / "extension.owl"
+    laughing.write_text(laughs(6), encoding="utf-8")  # rdflib spent 53 s of CPU on this one
+    started = time.monotonic()
+    graph, fault = parse_file(laughing)
+    assert graph is None and fault.line == 4 and "DOCTYPE refused" in fault.message
+    assert time.monotonic() - started < 2
+    remote = tmp_path / "extension.jsonld"
+    remote.write_text(json.dumps({"@context": context_server.url, "@id": "http://example.org/a", "name": "A"}))
+    graph, fault = parse_file(remote)
+    assert graph is None and "remote JSON-LD context" in fault.message
+    assert context_server.hits == []
+    protege = tmp_path / "protege.owl"
+    protege.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [ <!ENTITY owl "http://www.w3.org/2002/07/owl#" > ]>\n'
+        f"<rdf:RDF {RDF}>"
+        '<rdf:Description rdf:about="http://example.org/C"><rdf:type rdf:resource="&owl;Class"/></rdf:Description>'
+        "</rdf:RDF>\n",
+        encoding="utf-8",
+    )
+    graph, fault = parse_file(protege)
+    assert fault is None and len(graph) == 1
+
+
 # --- syntax errors, IRIs ------------------------------------------------------------------------------------------
 
 
