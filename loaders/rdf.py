@@ -71,7 +71,8 @@ class RdfLoader(Loader):
     default_key = "default"
 
     def read(self, path: Path) -> Iterator[RawRecord]:
-        """Yield one raw record per IRI subject (with its blank nodes), numbered in subject order."""
+        """Yield one raw record per IRI subject (with its blank nodes), numbered in subject order; a record holding
+        an ill-typed literal carries the line of that literal instead, for its quarantine entry."""
         path = Path(path)
         with warnings.catch_warnings():
             # rdflib warns about the ill-typed literals it builds ("weird boolean"): map() reports them properly.
@@ -88,7 +89,8 @@ class RdfLoader(Loader):
             line = number
             if found:
                 # The line of the first bad literal in the file, for the quarantine (the parser gives none).
-                line = rdf_input.locate(data, str(found[0][0][2])) or number
+                lexical = str(found[0][0][2])
+                line = rdf_input.locate(data, f'"{lexical}"') or rdf_input.locate(data, lexical) or number
                 fields[PROBLEMS] = [(str(triple[1]), message) for triple, message in found]
             yield RawRecord(str(path), line, fields, original)
 
