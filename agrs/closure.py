@@ -56,7 +56,14 @@ def _caret_line(path: Path, text: str) -> int | None:
 
 def parse_file(path: Path) -> tuple[Graph | None, Fault | None]:
     """Parse one RDF file; on a syntax error return a fault naming the file and line."""
+    from agrs import rdf_input
+
     graph = Graph()
+    try:  # no DTD entities but plain ones, no remote JSON-LD context: before rdflib reads a byte (issue 15)
+        if path.suffix.lower() in rdf_input.SUFFIXES:
+            rdf_input.precheck_file(path)
+    except rdf_input.RdfInputError as error:
+        return None, Fault("syntax", "parse", error.reason, file=str(path), line=error.line)
     try:
         graph.parse(path, format=rdf_format(path))
     except Exception as error:  # rdflib raises many kinds: all mean "this file does not parse"

@@ -6,65 +6,62 @@ records of their own. The graph names inside quad files (N-Quads, TriG, JSON-LD)
 into the target graph of the load.
 """
 
-import re
+import warnings
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
 from rdflib.term import BNode, Node
 
+from agrs import rdf_input
 from agrs.loaders.base import Loader
-from agrs.records import RawRecord, ReadError, Record
+from agrs.records import Problem, RawRecord, ReadError, Record
+from agrs.store.terms import triple_to_rdflib
 
-#: suffix → rdflib format; quad formats are parsed into a Dataset and merged
-FORMATS = {
-    ".ttl": "turtle",
-    ".turtle": "turtle",
-    ".nt": "nt",
-    ".ntriples": "nt",
-    ".nq": "nquads",
-    ".nquads": "nquads",
-    ".trig": "trig",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-}
-QUAD_FORMATS = ("nquads", "trig", "json-ld")
+#: suffix → syntax (agrs.rdf_input); quad syntaxes (N-Quads, TriG, JSON-LD) are merged into one graph
+FORMATS = rdf_input.SUFFIXES
 TRIPLES = "_triples"  # the raw record's field holding its triples (rdflib terms)
-LINE = re.compile(r"(?:line|at line|on line)[^0-9]{0,3}(\d+)|:(\d+):", re.IGNORECASE)
+PROBLEMS = "_problems"  # the raw record's field holding what is wrong with its literals (ill-typed ones)
 
 
-def rdf_format(path: Path) -> str:
-    """Return the rdflib format of a file from its suffix; an unknown suffix is a ReadError."""
+def rdf_format(path: Path) -> ox.RdfFormat:
+    """Return the syntax of a file from its suffix; an unknown suffix is a ReadError."""
     try:
-        return FORMATS[path.suffix.lower()]
-    except KeyError:
-        known = ", ".join(sorted(FORMATS))
-        raise ReadError(str(path), f"unknown RDF file suffix {path.suffix!r} (known: {known})") from None
+        return rdf_input.syntax_of(path)
+    except rdf_input.RdfInputError as error:
+        raise ReadError(str(path), error.reason) from None
 
 
-def parse(path: Path) -> Graph:
-    """Parse a file into one graph (quads merged); a syntax error is a ReadError with the line when known."""
+def parse(path: Path) -> tuple[list[tuple], dict[tuple, str], bytes]:
+    """Parse a file safely (agrs.rdf_input: no DTD, no network, bounded) into its distinct triples (rdflib terms,
+    graph names dropped), the problems of the triples holding an ill-typed literal, and the file's bytes.
+
+    Any fault that makes the file unreadable is a ReadError naming the line, the column and the term when known.
+    """
     if not path.is_file():
         raise ReadError(str(path), "no such file")
-    form = rdf_format(path)
     try:
-        if form in QUAD_FORMATS:
-            dataset = Dataset()
-            dataset.parse(path, format=form)
-            merged = Graph()
-            for s, p, o, _ in dataset.quads((None, None, None, None)):
-                merged.add((s, p, o))
-            return merged
-        return Graph().parse(path, format=form)
-    except Exception as error:  # rdflib raises many kinds: all mean "this file does not parse"
-        text = str(error).strip() or type(error).__name__
-        found = LINE.search(text)
-        line = int(found.group(1) or found.group(2)) if found else None
-        raise ReadError(str(path), f"not valid {form}: {text.splitlines()[0]}", line=line) from error
+        quads = rdf_input.read_file(path, rdf_format(path))
+    except rdf_input.RdfInputError as error:
+        reason = error.reason if not error.term or error.term in error.reason else f"{error.reason} (in {error.term})"
+        if error.column is not None:
+            reason = f"column {error.column}: {reason}"
+        raise ReadError(str(path), reason, line=error.line) from None
+    triples, problems, seen = [], {}, set()
+    # Converted under the caller's warnings filter: rdflib warns about ill-typed literals (see RdfLoader.read).
+    for quad in quads:
+        key = (quad.subject, quad.predicate, quad.object)
+        if key in seen:
+            continue
+        seen.add(key)
+        triple = triple_to_rdflib(key)
+        triples.append(triple)
+        if isinstance(quad.object, ox.Literal):
+            problem = rdf_input.literal_problem(quad.object)
+            if problem:
+                problems[triple] = problem
+    return triples, problems, path.read_bytes() if problems else b""
 
 
 class RdfLoader(Loader):
@@ -74,24 +71,46 @@ class RdfLoader(Loader):
     default_key = "default"
 
     def read(self, path: Path) -> Iterator[RawRecord]:
-        """Yield one raw record per IRI subject (with its blank nodes), numbered in subject order."""
+        """Yield one raw record per IRI subject (with its blank nodes), numbered in subject order; a record holding
+        an ill-typed literal carries the line of that literal instead, for its quarantine entry."""
         path = Path(path)
-        graph = parse(path)
-        for number, (subject, triples) in enumerate(_descriptions(graph), start=1):
-            original = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)
-            yield RawRecord(str(path), number, {"subject": str(subject), TRIPLES: triples}, original)
+        with warnings.catch_warnings():
+            # rdflib warns about the ill-typed literals it builds ("weird boolean"): map() reports them properly.
+            warnings.simplefilter("ignore", UserWarning)
+            records = list(self._records(path))
+        yield from records
+
+    def _records(self, path: Path) -> Iterator[RawRecord]:
+        triples, problems, data = parse(path)
+        for number, (subject, described) in enumerate(_descriptions(triples), start=1):
+            original = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in described)
+            fields = {"subject": str(subject), TRIPLES: described}
+            found = [(triple, problems[triple]) for triple in described if triple in problems]
+            line = number
+            if found:
+                # The line of the first bad literal in the file, for the quarantine (the parser gives none).
+                lexical = str(found[0][0][2])
+                line = rdf_input.locate(data, f'"{lexical}"') or rdf_input.locate(data, lexical) or number
+                fields[PROBLEMS] = [(str(triple[1]), message) for triple, message in found]
+            yield RawRecord(str(path), line, fields, original)
 
     def map(self, raw: RawRecord) -> Record:
-        """Return the record's triples as read; its subject is the node it describes."""
+        """Return the record's triples as read (its subject is the node it describes); a record holding an
+        ill-typed literal is rejected, naming the property and the literal."""
         triples = raw.fields[TRIPLES]
-        return Record(raw, triples=list(triples), subjects={s for s, _, _ in triples})
+        problems = [Problem(message, field=prop, rule="rdf-literal") for prop, message in raw.fields.get(PROBLEMS, ())]
+        return Record(raw, triples=list(triples), subjects={s for s, _, _ in triples}, problems=problems)
 
 
-def _descriptions(graph: Graph) -> Iterator[tuple[Node, list]]:
-    """Group the triples by IRI subject, attaching referenced blank nodes' descriptions to their referrer."""
+def _descriptions(triples: list[tuple]) -> Iterator[tuple[Node, list]]:
+    """Group the triples by IRI subject, attaching referenced blank nodes' descriptions to their referrer.
+
+    Blank nodes that only blank nodes reference, in a cycle (`_:a ex:p _:b . _:b ex:p _:a .`), become records of
+    their own too, so that no triple is left out.
+    """
     outgoing: dict[Node, list] = defaultdict(list)
     referenced: set[Node] = set()
-    for triple in graph:
+    for triple in triples:
         outgoing[triple[0]].append(triple)
         if isinstance(triple[2], BNode):
             referenced.add(triple[2])
@@ -101,6 +120,9 @@ def _descriptions(graph: Graph) -> Iterator[tuple[Node, list]]:
     roots += sorted((s for s in outgoing if isinstance(s, BNode) and s not in referenced), key=str)
     for root in roots:
         yield root, _closure(root, outgoing, taken)
+    for node in sorted((s for s in outgoing if s not in taken), key=str):
+        if node not in taken:
+            yield node, _closure(node, outgoing, taken)
 
 
 def _closure(root: Node, outgoing: dict[Node, list], taken: set[Node]) -> list:
