@@ -15,13 +15,13 @@ Fields: `time` (UTC, ISO 8601, ms), `duration_ms`, `client` (the address), `meth
 the same query asked again, however indented, has the same digest), `chars` (the query's length), `query` (its
 first QUERY_CHARS characters) and `truncated`. Control characters are escaped: JSON escapes C0 ones (a line feed
 in a query is `\\n`), and this log escapes DEL, the C1 controls (U+0085, next line) and U+2028/U+2029 (line and
-paragraph separators) too, which JSON allows raw but which split lines in many readers. No header is logged, so
+paragraph separators) too, which JSON allows raw but which split lines in many readers — the access log's rule
+(agrs.server.access_log.escape_separators). No header is logged, so
 neither is a token sent with the request.
 """
 
 import hashlib
 import json
-import re
 import sys
 import threading
 import time
@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, g, request
 
+from agrs.server.access_log import escape_separators  # one rule for what a log line escapes
+
 KEY = "agrs.slow_log"  # app.extensions key of the app's SlowLog
 QUERY_CHARS = 2000  # characters of the query text kept in a line
 DEFAULT_MS = 2000.0
-#: characters JSON may carry raw but a line-oriented reader may split on or show as garbage
-_RAW_CONTROLS = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 class SlowLog:
@@ -48,7 +48,7 @@ class SlowLog:
 
     def write(self, entry: dict) -> None:
         """Write `entry` as one JSON line, its raw control characters escaped."""
-        line = escape_controls(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n"
+        line = escape_separators(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n"
         with self._lock:
             self.count += 1
             try:
@@ -60,12 +60,6 @@ class SlowLog:
                         stream.write(line)
             except (OSError, ValueError):  # a full disk or closed stream must not fail the request
                 pass
-
-
-def escape_controls(text: str) -> str:
-    """Replace DEL, the C1 controls and U+2028/U+2029 in a JSON text by their \\uXXXX escapes (still valid JSON:
-    such characters can only stand inside its strings)."""
-    return _RAW_CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def digest(sparql: str) -> str:
