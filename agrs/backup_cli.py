@@ -105,19 +105,31 @@ def served_by(folder: Path) -> str | None:
         return None
     if "serve" not in words:
         return None
-    options = words[words.index("serve") + 1 :]
-    from agrs.server.serve_cli import serve
-
+    # Read --host and --port from the words rather than import the server's command (the core imports no wing).
+    options = _option_values(words[words.index("serve") + 1 :], ("--host", "--port"))
+    host = options.get("--host") or "127.0.0.1"
     try:
-        context = serve.make_context("serve", list(options), resilient_parsing=True)
-    except click.ClickException:
+        port = int(options.get("--port") or 8000)
+    except ValueError:
         return None
-    host, port = context.params.get("host") or "127.0.0.1", context.params.get("port") or 8000
     if host in ANY_ADDRESS:
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+def _option_values(words: list[str], names: tuple[str, ...]) -> dict[str, str]:
+    """Return the last value given to each option of `names` in `words` (`--name value` or `--name=value`)."""
+    found: dict[str, str] = {}
+    for index, word in enumerate(words):
+        name, equals, value = word.partition("=")
+        if name in names:
+            if equals:
+                found[name] = value
+            elif index + 1 < len(words):
+                found[name] = words[index + 1]
+    return found
 
 
 def from_server(url: str, token: str | None, kind: str, dest: Path):

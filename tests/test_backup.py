@@ -159,6 +159,8 @@ def test_served_by_reads_the_server_address_from_the_lock(tmp_path):
     assert served_by(tmp_path) == "http://127.0.0.1:8123"
     (tmp_path / "agrs.lock").write_text('{"pid": 1, "command": "agrs serve --store s"}')
     assert served_by(tmp_path) == "http://127.0.0.1:8000"
+    (tmp_path / "agrs.lock").write_text('{"pid": 1, "command": "agrs serve --host=::1 --port=9001 --store s"}')
+    assert served_by(tmp_path) == "http://[::1]:9001"
     (tmp_path / "agrs.lock").write_text('{"pid": 1, "command": "agrs load partners p.csv"}')
     assert served_by(tmp_path) is None
 
